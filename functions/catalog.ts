@@ -1,0 +1,137 @@
+/**
+ * The function list: every Lambda function of the system, defined once. The bundler, the
+ * infrastructure (functions, routes, IAM, event source mapping), the local HTTP gateway,
+ * the local stream consumer and the invoke script all read this module.
+ */
+
+/** DynamoDB actions a function may perform on the messages table (least privilege). */
+export type TableAction = 'dynamodb:GetItem' | 'dynamodb:Query' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem' | 'dynamodb:ConditionCheckItem';
+
+interface FunctionBase {
+  /** Function name suffix and `dist/` folder; the deployed name is `cruddur-{env}-{name}`. */
+  name: string;
+  description: string;
+  /** Handler source, relative to the repository root; it exports `handler`. */
+  entry: string;
+  memoryMb: number;
+  timeoutSeconds: number;
+  /** Actions on the table; `index: true` also grants them on the GSI. */
+  table: { actions: readonly TableAction[]; index?: boolean };
+  /** Whether the function reads users from PostgreSQL. */
+  usersDatabase: boolean;
+}
+
+/** A function behind the HTTP API, invoked with API Gateway v2 (payload 2.0) events. */
+export interface HttpFunction extends FunctionBase {
+  kind: 'http';
+  /**
+   * API Gateway route. HTTP API parameters span whole path segments, so the frontend's
+   * `/api/users/@{handle}/short` is the route `/api/users/{handle}/short` and the handler
+   * strips the `@`.
+   */
+  route: { method: 'GET' | 'POST'; path: string };
+}
+
+/** Settings of the DynamoDB stream event source mapping (deployed and local alike). */
+export interface StreamSource {
+  batchSize: number;
+  maximumBatchingWindowInSeconds: number;
+  startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  maximumRetryAttempts: number;
+  maximumRecordAgeInSeconds: number;
+  bisectBatchOnFunctionError: boolean;
+  functionResponseTypes: readonly ['ReportBatchItemFailures'];
+  /** Lambda event filter patterns (any one must match). */
+  filterPatterns: readonly Record<string, unknown>[];
+}
+
+/** A function fed by the messages table's stream. */
+export interface StreamFunction extends FunctionBase {
+  kind: 'stream';
+  source: StreamSource;
+}
+
+export type FunctionDefinition = HttpFunction | StreamFunction;
+
+/** Only new messages move group summaries; group, pair and summary items are ignored. */
+export const MESSAGE_STREAM_SOURCE: StreamSource = {
+  batchSize: 100,
+  maximumBatchingWindowInSeconds: 1,
+  startingPosition: 'TRIM_HORIZON',
+  maximumRetryAttempts: 5,
+  maximumRecordAgeInSeconds: 3600,
+  bisectBatchOnFunctionError: true,
+  functionResponseTypes: ['ReportBatchItemFailures'],
+  filterPatterns: [{ eventName: ['INSERT'], dynamodb: { Keys: { pk: { S: [{ prefix: 'MSG#' }] } } } }],
+};
+
+export const FUNCTIONS: readonly FunctionDefinition[] = [
+  {
+    kind: 'http',
+    name: 'list-message-groups',
+    description: 'Pattern B: the caller\'s conversations, newest first',
+    entry: 'functions/list-message-groups/index.ts',
+    route: { method: 'GET', path: '/api/message_groups' },
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    table: { actions: ['dynamodb:Query'] },
+    usersDatabase: true,
+  },
+  {
+    kind: 'http',
+    name: 'list-messages',
+    description: 'Pattern A: the messages of a conversation the caller is in, oldest first',
+    entry: 'functions/list-messages/index.ts',
+    route: { method: 'GET', path: '/api/messages/{message_group_uuid}' },
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    table: { actions: ['dynamodb:GetItem', 'dynamodb:Query'] },
+    usersDatabase: true,
+  },
+  {
+    kind: 'http',
+    name: 'create-message',
+    description: 'Patterns C and D: a message to an existing conversation or to a person',
+    entry: 'functions/create-message/index.ts',
+    route: { method: 'POST', path: '/api/messages' },
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    table: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] },
+    usersDatabase: true,
+  },
+  {
+    kind: 'http',
+    name: 'user-short',
+    description: 'A person\'s short profile for the new-conversation page',
+    entry: 'functions/user-short/index.ts',
+    route: { method: 'GET', path: '/api/users/{handle}/short' },
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    table: { actions: [] },
+    usersDatabase: true,
+  },
+  {
+    kind: 'stream',
+    name: 'message-stream',
+    description: 'Pattern E: moves both participants\' group summaries to the newest message',
+    entry: 'functions/message-stream/index.ts',
+    memoryMb: 256,
+    timeoutSeconds: 60,
+    table: { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem'] },
+    usersDatabase: false,
+    source: MESSAGE_STREAM_SOURCE,
+  },
+];
+
+export const HTTP_FUNCTIONS = FUNCTIONS.filter((fn): fn is HttpFunction => fn.kind === 'http');
+export const STREAM_FUNCTIONS = FUNCTIONS.filter((fn): fn is StreamFunction => fn.kind === 'stream');
+
+/** The definition with this name. @throws Error naming the known functions. */
+export function functionNamed(name: string): FunctionDefinition {
+  const found = FUNCTIONS.find((fn) => fn.name === name);
+  if (!found) throw new Error(`Unknown function "${name}"; known: ${FUNCTIONS.map((fn) => fn.name).join(', ')}`);
+  return found;
+}
+
+/** The Lambda runtime the bundles target and the infrastructure deploys. */
+export const LAMBDA_RUNTIME = { name: 'nodejs22.x', esbuildTarget: 'node22', architecture: 'arm64' } as const;

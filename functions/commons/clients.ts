@@ -1,0 +1,32 @@
+/**
+ * SDK and database clients. Each is created once per process (a Lambda container, a
+ * script, a test suite) and injected into the repositories.
+ */
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import pg from 'pg';
+
+export interface DynamoDbTarget {
+  /** Unset for AWS; DynamoDB Local's URL otherwise. */
+  endpoint?: string;
+  region?: string;
+}
+
+/**
+ * A document client. Against a local endpoint it uses fixed dummy credentials, so no AWS
+ * account or profile is needed (DynamoDB Local accepts any).
+ */
+export function createDocumentClient(target: DynamoDbTarget = {}, extra: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
+  const local = target.endpoint !== undefined;
+  const client = new DynamoDBClient({
+    region: target.region ?? process.env.AWS_REGION ?? (local ? 'us-east-1' : undefined),
+    ...(local ? { endpoint: target.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    ...extra,
+  });
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/** A `pg` pool; small, because a Lambda container serves one request at a time. */
+export function createPgPool(connectionString: string, max = 4): pg.Pool {
+  return new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 });
+}

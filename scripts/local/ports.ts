@@ -1,0 +1,82 @@
+/**
+ * The local services' ports: one definition read by `npm start`, the scripts and the tests.
+ * Each default is overridable by its environment variable.
+ */
+import net from 'node:net';
+import { ServiceUnavailableError } from '../../functions/commons/errors';
+import { getPortFromEnv } from '../../functions/commons/env';
+
+export const LOCAL_SERVICES = {
+  dynamodb: { envVar: 'DYNAMODB_PORT', defaultPort: 8000, label: 'DynamoDB Local' },
+  postgres: { envVar: 'POSTGRES_PORT', defaultPort: 5433, label: 'PostgreSQL' },
+  cognito: { envVar: 'COGNITO_PORT', defaultPort: 9229, label: 'Cognito (cognito-local)' },
+} as const;
+
+export type LocalServiceName = keyof typeof LOCAL_SERVICES;
+
+export const LOCAL_HOST = '127.0.0.1';
+
+/** The port a local service uses, from its environment variable or the default. */
+export function localPort(service: LocalServiceName, env: NodeJS.ProcessEnv = process.env): number {
+  const { envVar, defaultPort } = LOCAL_SERVICES[service];
+  return getPortFromEnv(envVar, defaultPort, env);
+}
+
+/** The URLs the scripts use by default, i.e. without `--prod`. */
+export function localEndpoints(env: NodeJS.ProcessEnv = process.env) {
+  return {
+    dynamodb: `http://localhost:${localPort('dynamodb', env)}`,
+    postgres: `postgresql://postgres:postgres@${LOCAL_HOST}:${localPort('postgres', env)}/postgres`,
+    cognito: `http://localhost:${localPort('cognito', env)}`,
+  };
+}
+
+/** A port the OS says is free right now (for tests and internal listeners). */
+export function getFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, LOCAL_HOST, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Fails with a message naming the variable to change when `port` is taken, before a
+ * child process fails with something less clear.
+ */
+export function assertPortFree(port: number, service: LocalServiceName): Promise<void> {
+  const { envVar, label } = LOCAL_SERVICES[service];
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new ServiceUnavailableError(`Port ${port} for ${label} is already in use: stop what uses it or set ${envVar} to another port`)
+          : error,
+      );
+    });
+    server.listen(port, LOCAL_HOST, () => server.close(() => resolve()));
+  });
+}
+
+/** Polls `probe` until it resolves, or fails after `timeoutMs` with `what` in the message. */
+export async function waitUntil(what: string, probe: () => Promise<unknown>, timeoutMs: number, isAborted: () => Error | undefined = () => undefined): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    const aborted = isAborted();
+    if (aborted) throw aborted;
+    try {
+      await probe();
+      return;
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new ServiceUnavailableError(`${what} did not become ready within ${timeoutMs} ms`, { cause: lastError });
+}
