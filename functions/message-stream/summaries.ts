@@ -1,0 +1,215 @@
+/**
+ * Pattern E over one batch of stream records: find each group's newest new message and
+ * move the group's summaries to it, once per group, reporting failed groups as partial
+ * batch failures.
+ *
+ * Why not Powertools' `BatchProcessor`: it handles one record at a time, while the point
+ * here is to coalesce a group's records into one move (100 messages to one group cost two
+ * requests, not two hundred) and to fail a group's records together. The response keeps
+ * its semantics: `{ batchItemFailures: [{ itemIdentifier: SequenceNumber }] }`.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
+import type { NewestMessage, SummaryMoveResult } from '../commons/messages-repository';
+import { groupUuidOfMessageKey, isMessageItem } from '../commons/model';
+import { withRetries, type RetryOptions } from '../commons/retry';
+
+/** What this module needs of the messages repository (pattern E's one write). */
+export interface SummaryMover {
+  moveGroupSummary(groupUuid: string, newest: NewestMessage): Promise<SummaryMoveResult>;
+}
+
+/** The structured logger's methods used here. */
+export type BatchLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+
+/** The new messages of one group in a batch. */
+export interface GroupBatch {
+  groupUuid: string;
+  /** The newest by sort key, whatever order the records came in. */
+  newest: NewestMessage;
+  /** Every record of the group: a failed move reports all of them, and nothing else. */
+  sequenceNumbers: string[];
+  /** Records without a sequence number (never sent by Lambda, but they cannot be reported). */
+  unidentifiedRecords: number;
+}
+
+export type SkipReason = 'not-an-insert' | 'no-new-image' | 'not-a-message' | 'malformed-image';
+
+export interface SkippedRecord {
+  sequenceNumber?: string;
+  eventName?: string;
+  reason: SkipReason;
+}
+
+/**
+ * Groups the batch's new messages by group. Only INSERTs of message items matter: messages
+ * are immutable (so a MODIFY or REMOVE never changes a group's newest message) and the
+ * group, pair and summary items of a pattern D transaction arrive in the same batch as
+ * its message.
+ */
+export function collectNewestMessages(records: readonly DynamoDBRecord[]): { groups: GroupBatch[]; skipped: SkippedRecord[] } {
+  const groups = new Map<string, GroupBatch>();
+  const skipped: SkippedRecord[] = [];
+  for (const record of records) {
+    const sequenceNumber = record.dynamodb?.SequenceNumber;
+    const skip = (reason: SkipReason) => skipped.push({ sequenceNumber, eventName: record.eventName, reason });
+    if (record.eventName !== 'INSERT') {
+      skip('not-an-insert');
+      continue;
+    }
+    const image = record.dynamodb?.NewImage;
+    if (image === undefined) {
+      skip('no-new-image');
+      continue;
+    }
+    let item: Record<string, unknown>;
+    try {
+      // aws-lambda's AttributeValue and the SDK's describe the same JSON.
+      item = unmarshall(image as Record<string, AttributeValue>);
+    } catch {
+      skip('malformed-image');
+      continue;
+    }
+    const groupUuid = typeof item.pk === 'string' ? groupUuidOfMessageKey(item.pk) : undefined;
+    if (groupUuid === undefined) {
+      skip('not-a-message');
+      continue;
+    }
+    // A MSG# item without a message's fields can never be applied: retrying it would only
+    // hold the shard back, so it is skipped (and logged) instead of failed.
+    if (!isMessageItem(item)) {
+      skip('malformed-image');
+      continue;
+    }
+    const batch = groups.get(groupUuid) ?? { groupUuid, newest: { sk: item.sk, message: item.message }, sequenceNumbers: [], unidentifiedRecords: 0 };
+    if (item.sk > batch.newest.sk) batch.newest = { sk: item.sk, message: item.message };
+    if (sequenceNumber === undefined) batch.unidentifiedRecords += 1;
+    else batch.sequenceNumbers.push(sequenceNumber);
+    groups.set(groupUuid, batch);
+  }
+  return { groups: [...groups.values()], skipped };
+}
+
+export type GroupOutcome =
+  | { groupUuid: string; status: SummaryMoveResult }
+  | { groupUuid: string; status: 'failed'; error: unknown }
+  | { groupUuid: string; status: 'not-started' };
+
+export interface MoveOptions {
+  /** Groups moved at once. Each move is independent of the others, so they may overlap. */
+  concurrency?: number;
+  /** False once too little time is left to start (or retry) a move. */
+  hasTime?: () => boolean;
+  /** Retries of throttling errors the SDK gave up on; `canRetry` defaults to `hasTime`. */
+  retry?: RetryOptions;
+}
+
+const DEFAULT_CONCURRENCY = 8;
+
+const THROTTLING_ERRORS = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
+
+/**
+ * True for throttling errors that outlived the SDK's own retries. (Conflicts and throttling
+ * inside a transaction come back as a TransactionCanceledException, which
+ * `moveGroupSummary` retries itself.)
+ */
+export function isThrottlingError(error: unknown): boolean {
+  return error instanceof Error && THROTTLING_ERRORS.has(error.name);
+}
+
+/**
+ * Moves each group's summaries to its newest message, a few groups at a time; a failed
+ * group does not stop the others. Groups not started before time ran out are reported too,
+ * so they are retried rather than lost to a timeout that would fail the whole batch.
+ */
+export async function moveGroupSummaries(groups: readonly GroupBatch[], mover: SummaryMover, options: MoveOptions = {}): Promise<GroupOutcome[]> {
+  const hasTime = options.hasTime ?? (() => true);
+  const retry: RetryOptions = { canRetry: hasTime, ...options.retry };
+  const outcomes: GroupOutcome[] = new Array(groups.length);
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < groups.length) {
+      const index = next;
+      next += 1;
+      const { groupUuid, newest } = groups[index]!;
+      if (!hasTime()) {
+        outcomes[index] = { groupUuid, status: 'not-started' };
+        continue;
+      }
+      try {
+        const status = await withRetries(() => mover.moveGroupSummary(groupUuid, newest), isThrottlingError, retry);
+        outcomes[index] = { groupUuid, status };
+      } catch (error) {
+        outcomes[index] = { groupUuid, status: 'failed', error };
+      }
+    }
+  }
+  const workers = Math.max(1, Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, groups.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return outcomes;
+}
+
+/** Thrown when a failed group has a record Lambda could not be told about. */
+export class UnreportableFailureError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnreportableFailureError';
+  }
+}
+
+/**
+ * Pattern E for one batch: every record is looked at, each group costs one move to its
+ * newest message, and the records of failed groups come back as `batchItemFailures`.
+ *
+ * Lambda resumes a stream from the lowest failed sequence number, so records after it,
+ * including other groups' successes, are delivered again; the move is idempotent, so that
+ * costs one read per group and no write.
+ * @throws UnreportableFailureError when a failed group has a record without a sequence
+ * number: failing the whole batch is the only way to get it retried.
+ */
+export async function processStreamRecords(
+  records: readonly DynamoDBRecord[],
+  mover: SummaryMover,
+  logger: BatchLogger,
+  options: MoveOptions = {},
+): Promise<DynamoDBBatchResponse> {
+  const { groups, skipped } = collectNewestMessages(records);
+  for (const record of skipped) {
+    if (record.reason === 'no-new-image' || record.reason === 'malformed-image') {
+      logger.warn('Stream record skipped', { ...record });
+    } else {
+      logger.debug('Stream record skipped', { ...record });
+    }
+  }
+
+  const outcomes = await moveGroupSummaries(groups, mover, options);
+  const failures: DynamoDBBatchResponse['batchItemFailures'] = [];
+  outcomes.forEach((outcome, index) => {
+    if (outcome.status !== 'failed' && outcome.status !== 'not-started') return;
+    const group = groups[index]!;
+    if (outcome.status === 'failed') {
+      logger.error('Group summaries not moved', { groupUuid: group.groupUuid, records: group.sequenceNumbers.length, error: outcome.error });
+    } else {
+      logger.warn('Group summaries not moved: too little time left', { groupUuid: group.groupUuid, records: group.sequenceNumbers.length });
+    }
+    if (group.unidentifiedRecords > 0) {
+      throw new UnreportableFailureError(`Group ${group.groupUuid} failed and ${group.unidentifiedRecords} of its records have no sequence number`);
+    }
+    failures.push(...group.sequenceNumbers.map((itemIdentifier) => ({ itemIdentifier })));
+  });
+
+  const count = (status: GroupOutcome['status']) => outcomes.filter((outcome) => outcome.status === status).length;
+  logger.info('Stream batch processed', {
+    records: records.length,
+    skippedRecords: skipped.length,
+    groups: groups.length,
+    moved: count('moved'),
+    unchanged: count('unchanged'),
+    failed: count('failed'),
+    notStarted: count('not-started'),
+    failedRecords: failures.length,
+  });
+  return { batchItemFailures: failures };
+}
