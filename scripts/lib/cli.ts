@@ -6,6 +6,10 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigurationError, InvalidCursorError, NotFoundError, ServiceUnavailableError, ValidationError, WriteNotAppliedError } from '../../functions/commons/errors';
 import { describeConnectionFailure } from './targets';
 
+// The lockfile pins SDK versions that support Node 20 (the README's minimum); the SDK's
+// notice about future versions would otherwise open every script's output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
 export interface ScriptSpec<O extends Options> {
@@ -48,7 +52,7 @@ const KNOWN_ERRORS = [ConfigurationError, InvalidCursorError, NotFoundError, Ser
 export function describeError(error: unknown): string {
   const connection = describeConnectionFailure(error);
   if (connection) return connection;
-  if (KNOWN_ERRORS.some((type) => error instanceof type)) return (error as Error).message;
+  if (error instanceof UsageError || KNOWN_ERRORS.some((type) => error instanceof type)) return (error as Error).message;
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
 }

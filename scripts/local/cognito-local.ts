@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ServiceUnavailableError } from '../../functions/commons/errors';
 import type { RunningService } from './dynamodb-local';
-import { LOCAL_HOST, assertPortFree, getFreePort, waitUntil } from './ports';
+import { LOCAL_HOST, assertPortFree, getFreePort, STARTUP_TIMEOUT_MS, waitUntil } from './ports';
 
 /** AWS's page size limit for ListUsers. */
 export const LIST_USERS_MAX_PAGE = 60;
@@ -64,7 +64,7 @@ export async function startCognitoLocal(options: { port: number; dataDir: string
   };
 
   try {
-    await waitUntil('cognito-local', () => fetchOk(`${publicUrl}/health`), 30_000, () => failure);
+    await waitUntil('cognito-local', () => fetchOk(`${publicUrl}/health`), STARTUP_TIMEOUT_MS, () => failure);
   } catch (error) {
     await stop();
     throw error;

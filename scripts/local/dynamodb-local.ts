@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ListTablesCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ServiceUnavailableError } from '../../functions/commons/errors';
-import { assertPortFree, waitUntil } from './ports';
+import { assertPortFree, STARTUP_TIMEOUT_MS, waitUntil } from './ports';
 
 export interface RunningService {
   /** URL clients connect to. */
@@ -47,7 +47,7 @@ export async function startDynamoDbLocal(options: { port: number; dataDir?: stri
   const url = `http://127.0.0.1:${options.port}`;
   const probeClient = new DynamoDBClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
   try {
-    await waitUntil('DynamoDB Local', () => probeClient.send(new ListTablesCommand({ Limit: 1 })), 60_000, () => failure);
+    await waitUntil('DynamoDB Local', () => probeClient.send(new ListTablesCommand({ Limit: 1 })), STARTUP_TIMEOUT_MS, () => failure);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;

@@ -16,6 +16,12 @@ export type LocalServiceName = keyof typeof LOCAL_SERVICES;
 
 export const LOCAL_HOST = '127.0.0.1';
 
+/**
+ * How long a service may take to answer after its start. Generous: on a busy 2-core
+ * machine the JVM of DynamoDB Local and the WASM compile of PGlite each take up to a minute.
+ */
+export const STARTUP_TIMEOUT_MS = 180_000;
+
 /** The port a local service uses, from its environment variable or the default. */
 export function localPort(service: LocalServiceName, env: NodeJS.ProcessEnv = process.env): number {
   const { envVar, defaultPort } = LOCAL_SERVICES[service];

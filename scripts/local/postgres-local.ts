@@ -10,7 +10,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { ServiceUnavailableError } from '../../functions/commons/errors';
 import type { RunningService } from './dynamodb-local';
-import { LOCAL_HOST, assertPortFree, waitUntil } from './ports';
+import { LOCAL_HOST, assertPortFree, STARTUP_TIMEOUT_MS, waitUntil } from './ports';
 
 export async function startEmbeddedPostgres(options: { port: number; dataDir?: string }): Promise<RunningService> {
   await assertPortFree(options.port, 'postgres');
@@ -37,7 +37,7 @@ export async function startEmbeddedPostgres(options: { port: number; dataDir?: s
       child.kill('SIGTERM');
     });
   try {
-    await waitUntil('PostgreSQL (PGlite)', () => (output.includes('ready') ? query(url) : Promise.reject(new Error('starting'))), 120_000, () => failure);
+    await waitUntil('PostgreSQL (PGlite)', () => (output.includes('ready') ? query(url) : Promise.reject(new Error('starting'))), STARTUP_TIMEOUT_MS, () => failure);
   } catch (error) {
     await stop();
     throw error;
