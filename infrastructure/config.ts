@@ -1,0 +1,255 @@
+/**
+ * Deployment settings per environment (dev, prod), in one typed module. `CRUDDUR_ENV`
+ * selects the environment; everything account-specific comes from `CRUDDUR_*` environment
+ * variables. Without them, account-specific settings fall back to clearly fake example
+ * values of the right shape, so `npm run synth` and the tests work anywhere (CI included);
+ * `npm run deploy` and `npm run diff` set `CRUDDUR_STRICT_CONFIG=1`, which refuses them.
+ *
+ * This module has no CDKTF import: it is plain data, readable by anything.
+ */
+import { ConfigurationError } from '../functions/commons/errors';
+import { getOptionalStringFromEnv } from '../functions/commons/env';
+import { DEFAULT_TABLE_NAME } from '../functions/commons/model';
+
+export const ENVIRONMENTS = ['dev', 'prod'] as const;
+export type EnvironmentName = (typeof ENVIRONMENTS)[number];
+
+export type BillingMode = 'PAY_PER_REQUEST' | 'PROVISIONED';
+
+/** An existing VPC to run the functions in (the original used the default VPC). */
+export interface ExistingVpc {
+  vpcId: string;
+  /** Subnets for the functions and the Secrets Manager endpoint: at most one per AZ. */
+  subnetIds: string[];
+  /** Route tables of those subnets; the DynamoDB gateway endpoint is associated with them. */
+  routeTableIds: string[];
+}
+
+export interface CruddurConfig {
+  environment: EnvironmentName;
+  region: string;
+  /** `cruddur-{environment}`: the prefix of stack, function, API and queue names. */
+  namePrefix: string;
+  cognito: {
+    userPoolId: string;
+    /** The app client whose tokens the API accepts (the JWT authorizer's audience). */
+    clientId: string;
+  };
+  /** The Cruddur frontend's origin, the only one CORS allows. */
+  frontendOrigin: string;
+  database: {
+    /** Secrets Manager secret (JSON: username, password, host, port, dbname) of the users database. */
+    secretArn: string;
+    /** The database's security group: functions get egress to it and it gets an ingress rule. */
+    securityGroupId?: string;
+  };
+  network: {
+    /** CIDR of the VPC created when no existing VPC is configured. */
+    vpcCidr: string;
+    existingVpc?: ExistingVpc;
+  };
+  table: {
+    name: string;
+    billingMode: BillingMode;
+    /** Read/write capacity of the table and of the GSI under PROVISIONED billing (the original's 5/5). */
+    provisionedCapacity: { read: number; write: number };
+    deletionProtection: boolean;
+  };
+  logRetentionDays: number;
+  api: { throttlingBurstLimit: number; throttlingRateLimit: number };
+  /** Settings still holding the built-in example values: fine for synth, refused for deploy. */
+  exampleValues: string[];
+}
+
+/** Retention values CloudWatch Logs accepts. */
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** What differs between environments when no variable overrides it. */
+const ENVIRONMENT_DEFAULTS: Record<EnvironmentName, {
+  frontendOrigin: { value: string; example: boolean };
+  deletionProtection: boolean;
+  logRetentionDays: number;
+  throttlingBurstLimit: number;
+  throttlingRateLimit: number;
+  vpcCidr: string;
+}> = {
+  dev: {
+    frontendOrigin: { value: 'http://localhost:3000', example: false },
+    deletionProtection: false,
+    logRetentionDays: 14,
+    throttlingBurstLimit: 50,
+    throttlingRateLimit: 25,
+    vpcCidr: '10.50.0.0/16',
+  },
+  prod: {
+    frontendOrigin: { value: 'https://cruddur.example.com', example: true },
+    deletionProtection: true,
+    logRetentionDays: 90,
+    throttlingBurstLimit: 200,
+    throttlingRateLimit: 100,
+    vpcCidr: '10.60.0.0/16',
+  },
+};
+
+/**
+ * The example values used when a variable is unset. They have the shape AWS uses but name
+ * nothing real (account 000000000000, "EXAMPLE" ids).
+ */
+export function exampleValues(environment: EnvironmentName, region: string) {
+  return {
+    userPoolId: `${region}_EXAMPLE00`,
+    clientId: 'example0client0id000000000',
+    databaseSecretArn: `arn:aws:secretsmanager:${region}:000000000000:secret:cruddur/${environment}/database-EXAMPL`,
+  };
+}
+
+/** Every variable `loadConfig` reads, for docs and error messages. */
+export const CONFIG_VARIABLES = [
+  'CRUDDUR_ENV',
+  'CRUDDUR_AWS_REGION',
+  'CRUDDUR_COGNITO_USER_POOL_ID',
+  'CRUDDUR_COGNITO_CLIENT_ID',
+  'CRUDDUR_FRONTEND_ORIGIN',
+  'CRUDDUR_DATABASE_SECRET_ARN',
+  'CRUDDUR_DATABASE_SECURITY_GROUP_ID',
+  'CRUDDUR_VPC_ID',
+  'CRUDDUR_SUBNET_IDS',
+  'CRUDDUR_ROUTE_TABLE_IDS',
+  'CRUDDUR_VPC_CIDR',
+  'CRUDDUR_TABLE_NAME',
+  'CRUDDUR_BILLING_MODE',
+  'CRUDDUR_LOG_RETENTION_DAYS',
+  'CRUDDUR_API_THROTTLING_BURST_LIMIT',
+  'CRUDDUR_API_THROTTLING_RATE_LIMIT',
+  'CRUDDUR_STRICT_CONFIG',
+] as const;
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const USER_POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d)_[0-9A-Za-z]+$/;
+const CLIENT_ID = /^[0-9A-Za-z]+$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/;
+const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-8])$/;
+const AWS_ID = (prefix: string) => new RegExp(`^${prefix}-[0-9a-f]{8,17}$`);
+
+function fail(name: string, message: string): never {
+  throw new ConfigurationError(`${name}: ${message}`);
+}
+
+function matching(name: string, value: string, pattern: RegExp, shape: string): string {
+  if (!pattern.test(value)) fail(name, `expected ${shape}, got "${value}"`);
+  return value;
+}
+
+function positiveNumber(name: string, value: string, integer: boolean): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0 || (integer && !Number.isInteger(parsed))) {
+    fail(name, `expected a positive ${integer ? 'integer' : 'number'}, got "${value}"`);
+  }
+  return parsed;
+}
+
+function idList(name: string, value: string | undefined, prefix: string): string[] {
+  const ids = (value ?? '').split(',').map((id) => id.trim()).filter(Boolean);
+  for (const id of ids) matching(name, id, AWS_ID(prefix), `${prefix}-… ids separated by commas`);
+  return ids;
+}
+
+function readExistingVpc(env: NodeJS.ProcessEnv): ExistingVpc | undefined {
+  const vpcId = env.CRUDDUR_VPC_ID?.trim();
+  const subnetIds = idList('CRUDDUR_SUBNET_IDS', env.CRUDDUR_SUBNET_IDS, 'subnet');
+  const routeTableIds = idList('CRUDDUR_ROUTE_TABLE_IDS', env.CRUDDUR_ROUTE_TABLE_IDS, 'rtb');
+  if (!vpcId && subnetIds.length === 0 && routeTableIds.length === 0) return undefined;
+  if (!vpcId || subnetIds.length === 0 || routeTableIds.length === 0) {
+    fail('CRUDDUR_VPC_ID', 'an existing VPC needs CRUDDUR_VPC_ID, CRUDDUR_SUBNET_IDS and CRUDDUR_ROUTE_TABLE_IDS together');
+  }
+  return { vpcId: matching('CRUDDUR_VPC_ID', vpcId, AWS_ID('vpc'), 'vpc-…'), subnetIds, routeTableIds };
+}
+
+/**
+ * The configuration of the environment `CRUDDUR_ENV` names (default dev).
+ * @throws ConfigurationError naming the variable that is malformed, or, under
+ *   `CRUDDUR_STRICT_CONFIG=1`, the settings still holding example values.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): CruddurConfig {
+  const environmentName = getOptionalStringFromEnv('CRUDDUR_ENV', 'dev', env);
+  if (!(ENVIRONMENTS as readonly string[]).includes(environmentName)) {
+    fail('CRUDDUR_ENV', `expected one of ${ENVIRONMENTS.join(', ')}, got "${environmentName}"`);
+  }
+  const environment = environmentName as EnvironmentName;
+  const defaults = ENVIRONMENT_DEFAULTS[environment];
+  const region = matching('CRUDDUR_AWS_REGION', getOptionalStringFromEnv('CRUDDUR_AWS_REGION', 'us-east-1', env), REGION, 'an AWS region like us-east-1');
+  const examples = exampleValues(environment, region);
+  const usedExamples: string[] = [];
+  /** The variable's value, or the fallback (recorded when it is an example value). */
+  const read = (name: string, fallback: string, example: boolean): string => {
+    const value = getOptionalStringFromEnv(name, '', env).trim();
+    if (value) return value;
+    if (example) usedExamples.push(name);
+    return fallback;
+  };
+
+  const userPoolId = matching('CRUDDUR_COGNITO_USER_POOL_ID', read('CRUDDUR_COGNITO_USER_POOL_ID', examples.userPoolId, true), USER_POOL_ID, 'a user pool id like us-east-1_AbC123xyZ');
+  const clientId = matching('CRUDDUR_COGNITO_CLIENT_ID', read('CRUDDUR_COGNITO_CLIENT_ID', examples.clientId, true), CLIENT_ID, 'an app client id (letters and digits)');
+  const frontendOrigin = read('CRUDDUR_FRONTEND_ORIGIN', defaults.frontendOrigin.value, defaults.frontendOrigin.example);
+  let origin: string | undefined;
+  try {
+    origin = new URL(frontendOrigin).origin;
+  } catch {
+    origin = undefined;
+  }
+  if (origin !== frontendOrigin) fail('CRUDDUR_FRONTEND_ORIGIN', `expected an origin like https://app.example.org (scheme, host, optional port; no path or trailing slash), got "${frontendOrigin}"`);
+
+  const secretArn = matching('CRUDDUR_DATABASE_SECRET_ARN', read('CRUDDUR_DATABASE_SECRET_ARN', examples.databaseSecretArn, true), SECRET_ARN, 'a Secrets Manager secret ARN');
+  const databaseSecurityGroupId = env.CRUDDUR_DATABASE_SECURITY_GROUP_ID?.trim()
+    ? matching('CRUDDUR_DATABASE_SECURITY_GROUP_ID', env.CRUDDUR_DATABASE_SECURITY_GROUP_ID.trim(), AWS_ID('sg'), 'sg-…')
+    : undefined;
+
+  const billingMode = getOptionalStringFromEnv('CRUDDUR_BILLING_MODE', 'PAY_PER_REQUEST', env);
+  if (billingMode !== 'PAY_PER_REQUEST' && billingMode !== 'PROVISIONED') {
+    fail('CRUDDUR_BILLING_MODE', `expected PAY_PER_REQUEST or PROVISIONED, got "${billingMode}"`);
+  }
+  const logRetentionDays = positiveNumber('CRUDDUR_LOG_RETENTION_DAYS', getOptionalStringFromEnv('CRUDDUR_LOG_RETENTION_DAYS', String(defaults.logRetentionDays), env), true);
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
+    fail('CRUDDUR_LOG_RETENTION_DAYS', `CloudWatch Logs accepts ${LOG_RETENTION_DAYS.join(', ')}; got ${logRetentionDays}`);
+  }
+
+  const config: CruddurConfig = {
+    environment,
+    region,
+    namePrefix: `cruddur-${environment}`,
+    cognito: { userPoolId, clientId },
+    frontendOrigin,
+    database: { secretArn, ...(databaseSecurityGroupId ? { securityGroupId: databaseSecurityGroupId } : {}) },
+    network: {
+      vpcCidr: matching('CRUDDUR_VPC_CIDR', getOptionalStringFromEnv('CRUDDUR_VPC_CIDR', defaults.vpcCidr, env), CIDR, 'an IPv4 CIDR from /16 to /28'),
+      existingVpc: readExistingVpc(env),
+    },
+    table: {
+      name: getOptionalStringFromEnv('CRUDDUR_TABLE_NAME', DEFAULT_TABLE_NAME, env),
+      billingMode,
+      provisionedCapacity: { read: 5, write: 5 },
+      deletionProtection: defaults.deletionProtection,
+    },
+    logRetentionDays,
+    api: {
+      throttlingBurstLimit: positiveNumber('CRUDDUR_API_THROTTLING_BURST_LIMIT', getOptionalStringFromEnv('CRUDDUR_API_THROTTLING_BURST_LIMIT', String(defaults.throttlingBurstLimit), env), true),
+      throttlingRateLimit: positiveNumber('CRUDDUR_API_THROTTLING_RATE_LIMIT', getOptionalStringFromEnv('CRUDDUR_API_THROTTLING_RATE_LIMIT', String(defaults.throttlingRateLimit), env), false),
+    },
+    exampleValues: usedExamples,
+  };
+  if (!config.network.existingVpc) delete config.network.existingVpc;
+
+  if (env.CRUDDUR_STRICT_CONFIG === '1' && usedExamples.length > 0) {
+    throw new ConfigurationError(
+      `Refusing to deploy the ${environment} environment with example values; set ${usedExamples.join(', ')} (see docs/deploy.md)`,
+    );
+  }
+  return config;
+}
+
+/** The issuer of a user pool's tokens; the pool's region is the prefix of its id. */
+export function cognitoIssuerUrl(userPoolId: string): string {
+  const region = USER_POOL_ID.exec(userPoolId)?.[1];
+  if (!region) throw new ConfigurationError(`Not a Cognito user pool id: "${userPoolId}"`);
+  return `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`;
+}

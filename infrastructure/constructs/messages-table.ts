@@ -1,0 +1,58 @@
+/**
+ * The `cruddur-messages` table exactly as the data model declares it (`messagesTableSchema`:
+ * keys, attribute definitions, the `message-group-sk-index` GSI, the stream view type), with
+ * point-in-time recovery and server-side encryption always on.
+ */
+import { Construct } from 'constructs';
+import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+import { messagesTableSchema } from '../../functions/commons/model';
+import type { BillingMode } from '../config';
+
+export interface MessagesTableOptions {
+  name: string;
+  /** On-demand by default; PROVISIONED applies `provisionedCapacity` to the table and the GSI. */
+  billingMode: BillingMode;
+  provisionedCapacity: { read: number; write: number };
+  deletionProtection: boolean;
+}
+
+export class MessagesTable extends Construct {
+  public readonly table: DynamodbTable;
+  public readonly tableName: string;
+  public readonly tableArn: string;
+  /** ARN of the stream (NEW_IMAGE) the stream consumer reads. */
+  public readonly streamArn: string;
+
+  constructor(scope: Construct, id: string, options: MessagesTableOptions) {
+    super(scope, id);
+    const provisioned = options.billingMode === 'PROVISIONED';
+    const capacity = provisioned
+      ? { readCapacity: options.provisionedCapacity.read, writeCapacity: options.provisionedCapacity.write }
+      : {};
+
+    this.table = new DynamodbTable(this, 'table', {
+      name: options.name,
+      billingMode: options.billingMode,
+      ...capacity,
+      hashKey: messagesTableSchema.partitionKey,
+      rangeKey: messagesTableSchema.sortKey,
+      attribute: messagesTableSchema.attributes.map(({ name, type }) => ({ name, type })),
+      globalSecondaryIndex: messagesTableSchema.globalSecondaryIndexes.map((index) => ({
+        name: index.name,
+        hashKey: index.partitionKey,
+        rangeKey: index.sortKey,
+        projectionType: index.projection,
+        ...capacity,
+      })),
+      streamEnabled: true,
+      streamViewType: messagesTableSchema.streamViewType,
+      pointInTimeRecovery: { enabled: true },
+      // Encrypted with the AWS managed KMS key (aws/dynamodb) rather than the AWS owned key.
+      serverSideEncryption: { enabled: true },
+      deletionProtectionEnabled: options.deletionProtection,
+    });
+    this.tableName = this.table.name;
+    this.tableArn = this.table.arn;
+    this.streamArn = this.table.streamArn;
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The messaging service: one function per catalog entry (`functions/catalog.ts`) in the
+ * VPC, each with a least-privilege role derived from its catalog entry, the HTTP API routing
+ * to the HTTP functions, and the stream event source mapping (with an encrypted on-failure
+ * queue) for the stream functions. Everything here is read off the catalog; nothing about
+ * an individual function is written twice.
+ */
+import { Construct } from 'constructs';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import type { DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import type { FunctionDefinition, StreamFunction } from '../../functions/catalog';
+import { GROUP_SK_INDEX } from '../../functions/commons/model';
+import type { BundleResult } from '../../scripts/lib/bundle';
+import { HttpApi } from './http-api';
+import { NodejsFunction } from './nodejs-function';
+
+/** What the stream functions' role needs on the table's stream. */
+export const STREAM_READ_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
+/** SQS keeps failed-batch records this long (the maximum, 14 days). */
+const FAILURE_RETENTION_SECONDS = 14 * 24 * 60 * 60;
+const POWERTOOLS_SERVICE_NAME = 'cruddur-messaging';
+
+/** Bundles by function name (the result of `bundleFunctions`). */
+export type FunctionBundles = Readonly<Record<string, Pick<BundleResult, 'dir'>>>;
+
+export interface MessagingServiceOptions {
+  /** e.g. `cruddur-dev`; functions are named `{namePrefix}-{catalog name}`. */
+  namePrefix: string;
+  region: string;
+  functions: readonly FunctionDefinition[];
+  bundles: FunctionBundles;
+  table: { name: string; arn: string; streamArn: string };
+  network: { subnetIds: string[]; securityGroupId: string };
+  /** Secrets Manager secret of the users database, for functions with `usersDatabase`. */
+  databaseSecretArn: string;
+  jwt: { issuer: string; audience: string[] };
+  frontendOrigin: string;
+  throttling: { burstLimit: number; rateLimit: number };
+  logRetentionDays: number;
+}
+
+export class MessagingService extends Construct {
+  /** Functions by catalog name. */
+  public readonly functions: Readonly<Record<string, NodejsFunction>>;
+  public readonly api: HttpApi;
+  /** On-failure destinations of the stream mappings, by function name. */
+  public readonly failureQueues: Readonly<Record<string, SqsQueue>>;
+  public readonly eventSourceMappings: Readonly<Record<string, LambdaEventSourceMapping>>;
+  public readonly apiUrl: string;
+
+  constructor(scope: Construct, id: string, private readonly options: MessagingServiceOptions) {
+    super(scope, id);
+    const account = new DataAwsCallerIdentity(this, 'account');
+    const vpcStatements = networkInterfaceStatements(options.region, account.accountId);
+
+    const functions: Record<string, NodejsFunction> = {};
+    const failureQueues: Record<string, SqsQueue> = {};
+    const mappings: Record<string, LambdaEventSourceMapping> = {};
+    for (const definition of options.functions) {
+      const bundle = options.bundles[definition.name];
+      if (!bundle) throw new Error(`No bundle for function "${definition.name}"; bundle every catalog entry before synth`);
+
+      const failureQueue = definition.kind === 'stream' ? this.failureQueue(definition) : undefined;
+      const fn = new NodejsFunction(this, definition.name, {
+        functionName: `${options.namePrefix}-${definition.name}`,
+        description: definition.description,
+        bundle,
+        memoryMb: definition.memoryMb,
+        timeoutSeconds: definition.timeoutSeconds,
+        environment: this.environment(definition),
+        vpc: { subnetIds: options.network.subnetIds, securityGroupIds: [options.network.securityGroupId] },
+        logRetentionDays: options.logRetentionDays,
+        statements: [...this.statements(definition, failureQueue), ...vpcStatements],
+      });
+      functions[definition.name] = fn;
+      if (definition.kind === 'stream' && failureQueue) {
+        failureQueues[definition.name] = failureQueue;
+        mappings[definition.name] = this.streamMapping(definition, fn, failureQueue);
+      }
+    }
+    this.functions = functions;
+    this.failureQueues = failureQueues;
+    this.eventSourceMappings = mappings;
+
+    this.api = new HttpApi(this, 'http-api', {
+      name: `${options.namePrefix}-messaging`,
+      jwtIssuer: options.jwt.issuer,
+      jwtAudience: options.jwt.audience,
+      corsAllowOrigins: [options.frontendOrigin],
+      throttling: options.throttling,
+      logRetentionDays: options.logRetentionDays,
+      routes: options.functions.flatMap((definition) => {
+        if (definition.kind !== 'http') return [];
+        const fn = functions[definition.name]!;
+        return [{ ...definition.route, functionName: fn.functionName, functionArn: fn.functionArn }];
+      }),
+    });
+    this.apiUrl = this.api.url;
+  }
+
+  private environment(definition: FunctionDefinition): Record<string, string> {
+    return {
+      TABLE_NAME: this.options.table.name,
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME,
+      // The ARN only: the function reads the value at cold start through the VPC endpoint.
+      ...(definition.usersDatabase ? { DATABASE_SECRET_ARN: this.options.databaseSecretArn } : {}),
+    };
+  }
+
+  /** Exactly what the catalog entry says, on exactly the resources it needs. */
+  private statements(definition: FunctionDefinition, failureQueue?: SqsQueue): DataAwsIamPolicyDocumentStatement[] {
+    const { table, databaseSecretArn } = this.options;
+    const statements: DataAwsIamPolicyDocumentStatement[] = [];
+    if (definition.table.actions.length > 0) {
+      statements.push({
+        sid: 'MessagesTable',
+        actions: [...definition.table.actions],
+        resources: [table.arn, ...(definition.table.index ? [`${table.arn}/index/${GROUP_SK_INDEX}`] : [])],
+      });
+    }
+    if (definition.kind === 'stream') {
+      statements.push({ sid: 'MessagesTableStream', actions: STREAM_READ_ACTIONS, resources: [table.streamArn] });
+    }
+    if (failureQueue) {
+      statements.push({ sid: 'StreamFailureDestination', actions: ['sqs:SendMessage'], resources: [failureQueue.arn] });
+    }
+    if (definition.usersDatabase) {
+      statements.push({ sid: 'UsersDatabaseSecret', actions: ['secretsmanager:GetSecretValue'], resources: [databaseSecretArn] });
+    }
+    return statements;
+  }
+
+  /** Where the stream mapping sends a batch's metadata once retries and record age are exhausted. */
+  private failureQueue(definition: StreamFunction): SqsQueue {
+    return new SqsQueue(this, `${definition.name}-failures`, {
+      name: `${this.options.namePrefix}-${definition.name}-failures`,
+      sqsManagedSseEnabled: true,
+      messageRetentionSeconds: FAILURE_RETENTION_SECONDS,
+    });
+  }
+
+  /** The catalog's stream source, setting for setting. */
+  private streamMapping(definition: StreamFunction, fn: NodejsFunction, failureQueue: SqsQueue): LambdaEventSourceMapping {
+    const source = definition.source;
+    return new LambdaEventSourceMapping(this, `${definition.name}-stream`, {
+      eventSourceArn: this.options.table.streamArn,
+      functionName: fn.functionArn,
+      startingPosition: source.startingPosition,
+      batchSize: source.batchSize,
+      maximumBatchingWindowInSeconds: source.maximumBatchingWindowInSeconds,
+      maximumRetryAttempts: source.maximumRetryAttempts,
+      maximumRecordAgeInSeconds: source.maximumRecordAgeInSeconds,
+      bisectBatchOnFunctionError: source.bisectBatchOnFunctionError,
+      functionResponseTypes: [...source.functionResponseTypes],
+      filterCriteria: { filter: source.filterPatterns.map((pattern) => ({ pattern: JSON.stringify(pattern) })) },
+      destinationConfig: { onFailure: { destinationArn: failureQueue.arn } },
+      // Lambda validates the role's stream and queue permissions when the mapping is created.
+      dependsOn: [fn.rolePolicy],
+    });
+  }
+}
+
+/**
+ * What Lambda needs to attach a function to the VPC, as in AWSLambdaVPCAccessExecutionRole
+ * but without its logs-anywhere grant and with everything that supports resource-level
+ * permissions scoped to this account and region. The two Describe actions only work on "*".
+ */
+function networkInterfaceStatements(region: string, accountId: string): DataAwsIamPolicyDocumentStatement[] {
+  return [
+    {
+      sid: 'VpcNetworkInterfacesDescribe',
+      actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'],
+      resources: ['*'],
+    },
+    {
+      sid: 'VpcNetworkInterfacesManage',
+      actions: ['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+      resources: [`arn:aws:ec2:${region}:${accountId}:*/*`],
+    },
+  ];
+}

@@ -1,0 +1,24 @@
+/**
+ * The CDKTF app (`cdktf.json`: `npx tsx infrastructure/main.ts`): bundles the functions,
+ * then synthesizes the stacks of the environment `CRUDDUR_ENV` names into cdktf.out.
+ */
+import { App } from 'cdktf';
+import { buildStacks, bundleFunctions, stackNames } from './app';
+import { loadConfig } from './config';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (config.exampleValues.length > 0) {
+    console.warn(`[cruddur] ${config.environment}: example values for ${config.exampleValues.join(', ')} (fine for synth; deploy refuses them)`);
+  }
+  const bundles = await bundleFunctions();
+  const app = new App();
+  buildStacks(app, config, bundles);
+  app.synth();
+  console.warn(`[cruddur] synthesized ${Object.values(stackNames(config)).join(', ')}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
+  process.exit(1);
+});

@@ -1,0 +1,45 @@
+/** `cruddur-{env}-lambdas`: the functions, their API and their stream subscription. */
+import type { Construct } from 'constructs';
+import { TerraformOutput, TerraformStack } from 'cdktf';
+import { FUNCTIONS } from '../../functions/catalog';
+import { cognitoIssuerUrl, type CruddurConfig } from '../config';
+import type { MessagesTable } from '../constructs/messages-table';
+import { MessagingService, type FunctionBundles } from '../constructs/messaging-service';
+import type { Network } from '../constructs/network';
+import { awsProvider } from './aws-provider';
+
+export interface LambdasStackOptions {
+  config: CruddurConfig;
+  /** From the network stack (CDKTF turns the references into outputs and remote state). */
+  network: Network;
+  /** From the app stack. */
+  messagesTable: MessagesTable;
+  bundles: FunctionBundles;
+}
+
+export class LambdasStack extends TerraformStack {
+  public readonly messaging: MessagingService;
+
+  constructor(scope: Construct, id: string, options: LambdasStackOptions) {
+    super(scope, id);
+    const { config, network, messagesTable } = options;
+    awsProvider(this, config);
+    this.messaging = new MessagingService(this, 'messaging', {
+      namePrefix: config.namePrefix,
+      region: config.region,
+      functions: FUNCTIONS,
+      bundles: options.bundles,
+      table: { name: messagesTable.tableName, arn: messagesTable.tableArn, streamArn: messagesTable.streamArn },
+      network: { subnetIds: network.privateSubnetIds, securityGroupId: network.functionSecurityGroupId },
+      databaseSecretArn: config.database.secretArn,
+      jwt: { issuer: cognitoIssuerUrl(config.cognito.userPoolId), audience: [config.cognito.clientId] },
+      frontendOrigin: config.frontendOrigin,
+      throttling: { burstLimit: config.api.throttlingBurstLimit, rateLimit: config.api.throttlingRateLimit },
+      logRetentionDays: config.logRetentionDays,
+    });
+    new TerraformOutput(this, 'api_url', { value: this.messaging.apiUrl });
+    for (const [name, queue] of Object.entries(this.messaging.failureQueues)) {
+      new TerraformOutput(this, `${name.replace(/-/g, '_')}_failure_queue_url`, { value: queue.url });
+    }
+  }
+}
