@@ -1,0 +1,88 @@
+/**
+ * What the infrastructure tests need from CDKTF, re-exported so that every `cdktf`,
+ * `@cdktf/*` and `constructs` import stays inside `infrastructure/` (a rename to the
+ * `cdktn` fork then touches this directory only).
+ */
+import { Testing, type TerraformStack } from 'cdktf';
+
+export { Testing };
+export { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+export { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
+export { Apigatewayv2Api } from '@cdktf/provider-aws/lib/apigatewayv2-api';
+export { Apigatewayv2Authorizer } from '@cdktf/provider-aws/lib/apigatewayv2-authorizer';
+export { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-integration';
+export { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
+export { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
+export { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+export { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+export { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+export { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
+export { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+export { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
+export { RouteTable } from '@cdktf/provider-aws/lib/route-table';
+export { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+export { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+export { Subnet } from '@cdktf/provider-aws/lib/subnet';
+export { Vpc } from '@cdktf/provider-aws/lib/vpc';
+export { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
+export { VpcEndpointRouteTableAssociation } from '@cdktf/provider-aws/lib/vpc-endpoint-route-table-association';
+export { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
+export { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+
+/** A Terraform block body as synthesized (`//` metadata removed). */
+export type Block = Record<string, any>;
+
+/** The synthesized Terraform JSON of a stack, parsed, with lookups by block type. */
+export class SynthesizedStack {
+  public readonly json: string;
+  public readonly config: Block;
+
+  constructor(stack: TerraformStack) {
+    this.json = Testing.synth(stack);
+    this.config = JSON.parse(this.json) as Block;
+  }
+
+  /** Resources of one type, by their Terraform name. */
+  resources(type: string): Record<string, Block> {
+    return (this.config.resource?.[type] ?? {}) as Record<string, Block>;
+  }
+
+  /** Data sources of one type, by their Terraform name. */
+  dataSources(type: string): Record<string, Block> {
+    return (this.config.data?.[type] ?? {}) as Record<string, Block>;
+  }
+
+  /** The only resource of a type. @throws when there is not exactly one. */
+  single(type: string): [name: string, body: Block] {
+    const entries = Object.entries(this.resources(type));
+    if (entries.length !== 1) throw new Error(`Expected one ${type}, found ${entries.length}`);
+    return entries[0]!;
+  }
+
+  outputs(): Record<string, Block> {
+    return (this.config.output ?? {}) as Record<string, Block>;
+  }
+}
+
+/** `${type.name.attribute}`: how a synthesized reference to another block reads. */
+export function reference(type: string, name: string, attribute: string): string {
+  return `\${${type}.${name}.${attribute}}`;
+}
+
+/** CDKTF's own jest matchers (`toHaveResourceWithProperties`, ...), typed for jest 30. */
+export function setupJestMatchers(): void {
+  Testing.setupJest();
+}
+
+type TerraformConstructor = { readonly tfResourceType: string };
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace jest {
+    interface Matchers<R, T> {
+      toHaveResource(resourceConstructor: TerraformConstructor): R;
+      toHaveResourceWithProperties(resourceConstructor: TerraformConstructor, properties: Record<string, unknown>): R;
+      toHaveDataSource(dataSourceConstructor: TerraformConstructor): R;
+      toHaveDataSourceWithProperties(dataSourceConstructor: TerraformConstructor, properties: Record<string, unknown>): R;
+    }
+  }
+}
