@@ -9,13 +9,13 @@ import { loadConfig } from './config';
 async function main(): Promise<void> {
   const config = loadConfig();
   if (config.exampleValues.length > 0) {
-    console.warn(`[cruddur] ${config.environment}: example values for ${config.exampleValues.join(', ')} (fine for synth; deploy refuses them)`);
+    console.log(`[cruddur] ${config.environment}: example values for ${config.exampleValues.join(', ')} (fine for synth; deploy refuses them)`);
   }
   const bundles = await bundleFunctions();
   const app = new App();
   buildStacks(app, config, bundles);
   app.synth();
-  console.warn(`[cruddur] synthesized ${Object.values(stackNames(config)).join(', ')}`);
+  console.log(`[cruddur] synthesized ${Object.values(stackNames(config)).join(', ')}`);
 }
 
 main().catch((error: unknown) => {
