@@ -6,7 +6,7 @@ const common = {
 };
 
 module.exports = {
-  // Integration tests talk to real services on a 2-core machine; the project-level setting is ignored by Jest 30.
+  // Integration tests talk to real services on a 2-core machine.
   testTimeout: 120000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
