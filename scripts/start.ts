@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole system on this machine, no AWS account. Starts DynamoDB Local,
- * PostgreSQL and Cognito with data under `.data/`, loads schemas and seed data, and stays
- * up until Ctrl-C. `--fresh` wipes `.data/` first.
+ * PostgreSQL and Cognito with data under `.data/` (or `CRUDDUR_DATA_DIR`), loads schemas
+ * and seed data, then runs the functions: the HTTP API on port 4567 (`PORT`) and the
+ * stream consumer. Stays up until Ctrl-C. `--fresh` wipes the data directory first.
  */
 import { rmSync } from 'node:fs';
 import path from 'node:path';
@@ -9,66 +10,125 @@ import { runAsMain, type ScriptContext, type ScriptSpec } from './lib/cli';
 import { tableName } from './lib/targets';
 import { bootstrapLocalData } from './local/bootstrap';
 import { localPort } from './local/ports';
+import { gatewayPort, startLocalRuntime, type LocalRuntime } from './local/runtime';
+import { assertDataDirFree, DataDirInUseError, localDataDir, lockDataDir } from './local/runtime-paths';
 import { startLocalServices } from './local/services';
 
-export const DATA_DIR = path.resolve(__dirname, '..', '.data');
+/** The data directory of this process (`CRUDDUR_DATA_DIR` or `.data/`). */
+export const DATA_DIR = localDataDir();
 
 const options = { fresh: { type: 'boolean' } } as const;
 export const spec: ScriptSpec<typeof options> = {
   name: 'start',
   summary:
-    'Run the local services with data under .data/ until Ctrl-C. Ports: DYNAMODB_PORT (8000), POSTGRES_PORT (5433), COGNITO_PORT (9229). ' +
+    'Run the whole system locally until Ctrl-C: DynamoDB Local, PostgreSQL and Cognito with data under .data/ (CRUDDUR_DATA_DIR), ' +
+    'the HTTP API and the stream consumer. Ports: PORT (HTTP API, 4567), DYNAMODB_PORT (8000), POSTGRES_PORT (5433), COGNITO_PORT (9229). ' +
     'With DATABASE_URL set, that PostgreSQL is used instead of the embedded one.',
   options,
-  usage: ['--fresh       delete .data/ first (all local data)'],
+  usage: ['--fresh       delete the data directory first (all local data)'],
 };
 
-export async function main({ prod, values, out }: ScriptContext<typeof options>): Promise<number> {
-  if (prod) throw new Error('npm start runs the local system only; use npm run deploy for AWS');
-  if (values.fresh) {
-    rmSync(DATA_DIR, { recursive: true, force: true });
-    out.log(`Deleted ${DATA_DIR}`);
+export async function main(context: ScriptContext<typeof options>): Promise<number> {
+  try {
+    return await run(context);
+  } catch (error) {
+    if (!(error instanceof DataDirInUseError)) throw error;
+    context.out.error(`start: ${error.message}`);
+    return 1;
   }
-  const began = Date.now();
-  const services = await startLocalServices({
-    ports: { dynamodb: localPort('dynamodb'), postgres: localPort('postgres'), cognito: localPort('cognito') },
-    dataDir: DATA_DIR,
-    scratchDir: path.join(DATA_DIR, 'cognito'),
-    databaseUrl: process.env.DATABASE_URL || undefined,
-    onProgress: (line) => out.log(line),
-  });
+}
 
+async function run({ prod, values, out }: ScriptContext<typeof options>): Promise<number> {
+  if (prod) throw new Error('npm start runs the local system only; use npm run deploy for AWS');
+  const dataDir = localDataDir();
+  const port = gatewayPort();
+  if (values.fresh) {
+    assertDataDirFree(dataDir, 'delete its data');
+    rmSync(dataDir, { recursive: true, force: true });
+    out.log(`Deleted ${dataDir}`);
+  }
+  const releaseDataDir = lockDataDir(dataDir);
+  const began = Date.now();
+  let services;
+  try {
+    services = await startLocalServices({
+      ports: { dynamodb: localPort('dynamodb'), postgres: localPort('postgres'), cognito: localPort('cognito') },
+      dataDir,
+      scratchDir: path.join(dataDir, 'cognito'),
+      databaseUrl: process.env.DATABASE_URL || undefined,
+      onProgress: (line) => out.log(line),
+    });
+  } catch (error) {
+    releaseDataDir();
+    throw error;
+  }
+
+  let runtime: LocalRuntime | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
-    if (stopping) {
-      out.error('Stopping already; press Ctrl-C again to force.');
-      process.once('SIGINT', () => process.exit(130));
-      return stopping;
-    }
-    out.log(`\n${signal}: stopping the local services...`);
-    stopping = services.stop().then(() => out.log('Stopped.'));
+    if (stopping) return stopping;
+    out.log(`\n${signal}: stopping...`);
+    stopping = (async () => {
+      // The functions first, so the batch in flight finishes against running services.
+      await runtime?.stop();
+      await services.stop();
+      releaseDataDir();
+      out.log('Stopped.');
+    })();
     return stopping;
   };
+  // Registered before the slow start-up, so Ctrl-C during it still stops every child.
+  const signalled = new Promise<string>((resolve) => {
+    const on = (signal: string) => () => {
+      if (stopping) {
+        out.error('Stopping already; press Ctrl-C again to force.');
+        process.once('SIGINT', () => process.exit(130));
+        return;
+      }
+      resolve(signal);
+    };
+    process.once('SIGINT', on('SIGINT'));
+    process.once('SIGTERM', on('SIGTERM'));
+  });
 
-  try {
+  const startUp = (async () => {
     const pool = await bootstrapLocalData(
       { dynamodbUrl: services.dynamodb.url, postgresUrl: services.postgres.url, cognitoUrl: services.cognito.url, tableName: tableName() },
       out,
     );
     out.log(
       `Local services ready in ${((Date.now() - began) / 1000).toFixed(1)} s: DynamoDB ${services.dynamodb.url}, ` +
-        `PostgreSQL ${services.postgres.url}, Cognito ${services.cognito.url} (user pool ${pool.userPoolId}, client ${pool.clientId})`,
+        `PostgreSQL ${services.postgres.url.replace(/\/\/[^@]*@/, '//')}, Cognito ${services.cognito.url} (user pool ${pool.userPoolId}, client ${pool.clientId})`,
     );
+    out.log('Starting the functions: HTTP API and stream consumer...');
+    runtime = await startLocalRuntime({
+      port,
+      dynamodbUrl: services.dynamodb.url,
+      databaseUrl: services.postgres.url,
+      cognitoUrl: services.cognito.url,
+      tableName: tableName(),
+      pool,
+      dataDir,
+      log: (line) => out.log(line),
+    });
+    out.log(`Everything answers after ${((Date.now() - began) / 1000).toFixed(1)} s; data in ${dataDir}; Ctrl-C stops.`);
+    out.log(`Cruddur messaging API ready at ${runtime.gateway.url}`);
+  })();
+
+  const first = await Promise.race([startUp.then(() => undefined, () => undefined), signalled]);
+  if (first !== undefined) {
+    // Ctrl-C during start-up: let the step in progress finish, then stop everything.
+    await startUp.catch(() => undefined);
+    await stop(first);
+    return 130;
+  }
+  try {
+    await startUp;
   } catch (error) {
-    await services.stop();
+    await stop('Start-up failed');
     throw error;
   }
-
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
-  await stop(signal);
+  await stop(await signalled);
   return 0;
 }
 

@@ -1,0 +1,85 @@
+/**
+ * The local runtime: the functions of the catalog running in this process against the
+ * local services, behind the local HTTP gateway (HTTP functions) and the local stream
+ * consumer (the stream function). `npm start` starts it once the services are up.
+ */
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { STREAM_FUNCTIONS } from '../../functions/catalog';
+import { getPortFromEnv } from '../../functions/commons/env';
+import { createLocalCognitoAuthorizer } from './gateway-auth';
+import { startGateway, type RunningGateway } from './gateway';
+import { applyLocalFunctionEnvironment, loadHandler, type LambdaHandler } from './runtime-lambda';
+import { runtimeFiles } from './runtime-paths';
+import { createStreamConsumer, type StreamConsumer } from './stream-consumer';
+
+/** The HTTP API's port: 4567, or `PORT`. */
+export const GATEWAY_PORT = { envVar: 'PORT', defaultPort: 4567 } as const;
+
+export const gatewayPort = (env: NodeJS.ProcessEnv = process.env) => getPortFromEnv(GATEWAY_PORT.envVar, GATEWAY_PORT.defaultPort, env);
+
+export interface RuntimeOptions {
+  port: number;
+  dynamodbUrl: string;
+  databaseUrl: string;
+  cognitoUrl: string;
+  tableName: string;
+  pool: { userPoolId: string; clientId: string };
+  dataDir: string;
+  log?: (line: string) => void;
+}
+
+export interface LocalRuntime {
+  gateway: RunningGateway;
+  consumer: StreamConsumer;
+  stop(): Promise<void>;
+}
+
+export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalRuntime> {
+  const output = options.log ?? ((line: string) => console.log(line));
+  // The readiness probe below is the runtime's own request, not the developer's: not logged.
+  let probing = false;
+  const log = (line: string) => {
+    if (!(probing && line.startsWith('GET /api/message_groups 401'))) output(line);
+  };
+  // Before any function module loads: some read their settings when loaded.
+  applyLocalFunctionEnvironment({ dynamodbUrl: options.dynamodbUrl, databaseUrl: options.databaseUrl, tableName: options.tableName });
+
+  const gateway = await startGateway({
+    port: options.port,
+    authorizer: createLocalCognitoAuthorizer({ cognitoUrl: options.cognitoUrl, ...options.pool }),
+    log,
+  });
+
+  const streamFunction = STREAM_FUNCTIONS.find((fn) => fn.name === 'message-stream')!;
+  const handler = await loadHandler<LambdaHandler<DynamoDBStreamEvent, DynamoDBBatchResponse>>(streamFunction);
+  const consumer = createStreamConsumer({
+    dynamodbUrl: options.dynamodbUrl,
+    tableName: options.tableName,
+    fn: streamFunction,
+    handler,
+    ...runtimeFiles(options.dataDir),
+    log,
+  });
+  try {
+    await consumer.start();
+    if (consumer.status().streamArn === undefined) throw new Error(`the stream of table ${options.tableName} cannot be read`);
+    // Ready means answering: an unauthenticated request must come back as API Gateway's 401.
+    probing = true;
+    const probe = await fetch(`${gateway.url}/api/message_groups`);
+    probing = false;
+    if (probe.status !== 401) throw new Error(`the HTTP API answered ${probe.status} to a request without a token, expected 401`);
+  } catch (error) {
+    await consumer.stop();
+    await gateway.stop();
+    throw error;
+  }
+
+  return {
+    gateway,
+    consumer,
+    async stop() {
+      await gateway.stop();
+      await consumer.stop();
+    },
+  };
+}
