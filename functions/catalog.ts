@@ -133,5 +133,11 @@ export function functionNamed(name: string): FunctionDefinition {
   return found;
 }
 
+/**
+ * The response header carrying the next page's cursor. Browsers may read it only if CORS
+ * exposes it, so the deployed API and the local gateway both list it.
+ */
+export const NEXT_CURSOR_HEADER = 'X-Next-Cursor';
+
 /** The Lambda runtime the bundles target and the infrastructure deploys. */
 export const LAMBDA_RUNTIME = { name: 'nodejs22.x', esbuildTarget: 'node22', architecture: 'arm64' } as const;

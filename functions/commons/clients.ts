@@ -28,5 +28,10 @@ export function createDocumentClient(target: DynamoDbTarget = {}, extra: DynamoD
 
 /** A `pg` pool; small, because a Lambda container serves one request at a time. */
 export function createPgPool(connectionString: string, max = 4): pg.Pool {
-  return new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 });
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30000 });
+  // An idle client that loses its connection (a frozen Lambda container, a restarted
+  // server) emits 'error' on the pool; unheard, that would crash the process. The pool
+  // drops the client and the next query connects afresh.
+  pool.on('error', () => {});
+  return pool;
 }

@@ -10,6 +10,7 @@ import { InvalidCursorError, NotFoundError, ServiceUnavailableError, ValidationE
 import type { Page } from './messages-repository';
 import { UnregisteredCallerError, type PageQuery } from './messaging';
 import { ValidationCode } from './validation';
+import { NEXT_CURSOR_HEADER } from '../catalog';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -18,7 +19,7 @@ export type HttpResult = APIGatewayProxyStructuredResultV2;
 export const MAX_BODY_BYTES = 16 * 1024;
 
 /** The response header carrying the next page's cursor; absent on the last page. */
-export const NEXT_CURSOR_HEADER = 'X-Next-Cursor';
+export { NEXT_CURSOR_HEADER };
 
 /** No token, or one without a subject: 401. */
 export class UnauthenticatedError extends Error {

@@ -13,6 +13,7 @@ import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
 import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
+import { NEXT_CURSOR_HEADER } from '../../functions/catalog';
 
 /** The fields of each access log line (`$context` variables of HTTP APIs). */
 const ACCESS_LOG_FORMAT = JSON.stringify({
@@ -71,6 +72,8 @@ export class HttpApi extends Construct {
         allowOrigins: options.corsAllowOrigins,
         allowMethods: ['GET', 'POST', 'OPTIONS'],
         allowHeaders: ['authorization', 'content-type'],
+        // The frontend pages with the cursor in this header; unexposed, the browser hides it.
+        exposeHeaders: [NEXT_CURSOR_HEADER],
         maxAge: 3600,
       },
     });

@@ -106,7 +106,14 @@ export class MessagingService extends Construct {
       NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME,
       // The ARN only: the function reads the value at cold start through the VPC endpoint.
-      ...(definition.usersDatabase ? { DATABASE_SECRET_ARN: this.options.databaseSecretArn } : {}),
+      ...(definition.usersDatabase
+        ? {
+            DATABASE_SECRET_ARN: this.options.databaseSecretArn,
+            // RDS requires TLS; from Node.js 20 on, Lambda loads the Amazon CA bundle only when asked.
+            NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+            DATABASE_SSLMODE: 'verify-full',
+          }
+        : {}),
     };
   }
 

@@ -129,14 +129,14 @@ describe('functions', () => {
     }
   });
 
-  it('passes the table name, source maps, the Powertools service and, to users-database functions only, the secret ARN', () => {
+  it('passes the table name, source maps, the Powertools service and, to users-database functions only, the secret ARN and TLS settings', () => {
     for (const definition of FUNCTIONS) {
       const variables = lambdaNamed(definition)[1].environment.variables;
       expect(variables).toEqual({
         TABLE_NAME: remoteOutput('app', /dynamodb_table.*name$/),
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'cruddur-messaging',
-        ...(definition.usersDatabase ? { DATABASE_SECRET_ARN: SECRET_ARN } : {}),
+        ...(definition.usersDatabase ? { DATABASE_SECRET_ARN: SECRET_ARN, NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem', DATABASE_SSLMODE: 'verify-full' } : {}),
       });
     }
   });
@@ -377,7 +377,7 @@ describe('HTTP API', () => {
   it('allows CORS from the frontend origin only', () => {
     expect(lambdas.json).toHaveResourceWithProperties(Apigatewayv2Api, {
       protocol_type: 'HTTP',
-      cors_configuration: expect.objectContaining({ allow_origins: ['https://cruddur.test'], allow_headers: ['authorization', 'content-type'] }),
+      cors_configuration: expect.objectContaining({ allow_origins: ['https://cruddur.test'], allow_headers: ['authorization', 'content-type'], expose_headers: ['X-Next-Cursor'] }),
     });
   });
 
