@@ -1,4 +1,8 @@
 /** Jest: one project for unit tests (no network) and one for integration tests (real local services). */
+
+// The lockfile pins SDK versions that support Node 20; silence the SDK's notice about later ones.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const common = {
   transform: { '^.+\\.ts$': '<rootDir>/test/support/esbuild-transform.cjs' },
   moduleFileExtensions: ['ts', 'js', 'cjs', 'json'],
