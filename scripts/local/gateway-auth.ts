@@ -86,6 +86,6 @@ export function createLocalCognitoAuthorizer(options: LocalCognitoAuthorizerOpti
  */
 export function bearerToken(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
-  const token = header.trim().replace(/^bearer\s+/i, '').trim();
+  const token = header.replace(/^\s*bearer(\s+|$)/i, '').trim();
   return token === '' ? undefined : token;
 }
