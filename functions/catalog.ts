@@ -139,5 +139,13 @@ export function functionNamed(name: string): FunctionDefinition {
  */
 export const NEXT_CURSOR_HEADER = 'X-Next-Cursor';
 
+/** The HTTP API's CORS rules besides the allowed origins (which differ per environment). */
+export const API_CORS = {
+  allowMethods: ['GET', 'POST', 'OPTIONS'],
+  allowHeaders: ['authorization', 'content-type'],
+  exposeHeaders: [NEXT_CURSOR_HEADER],
+  maxAgeSeconds: 3600,
+} as const;
+
 /** The Lambda runtime the bundles target and the infrastructure deploys. */
 export const LAMBDA_RUNTIME = { name: 'nodejs22.x', esbuildTarget: 'node22', architecture: 'arm64' } as const;

@@ -13,7 +13,7 @@ import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
 import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
-import { NEXT_CURSOR_HEADER } from '../../functions/catalog';
+import { API_CORS } from '../../functions/catalog';
 
 /** The fields of each access log line (`$context` variables of HTTP APIs). */
 const ACCESS_LOG_FORMAT = JSON.stringify({
@@ -70,11 +70,11 @@ export class HttpApi extends Construct {
       // Preflight requests are answered by API Gateway itself, before any authorizer.
       corsConfiguration: {
         allowOrigins: options.corsAllowOrigins,
-        allowMethods: ['GET', 'POST', 'OPTIONS'],
-        allowHeaders: ['authorization', 'content-type'],
-        // The frontend pages with the cursor in this header; unexposed, the browser hides it.
-        exposeHeaders: [NEXT_CURSOR_HEADER],
-        maxAge: 3600,
+        allowMethods: [...API_CORS.allowMethods],
+        allowHeaders: [...API_CORS.allowHeaders],
+        // The frontend pages with the cursor in X-Next-Cursor; unexposed, the browser hides it.
+        exposeHeaders: [...API_CORS.exposeHeaders],
+        maxAge: API_CORS.maxAgeSeconds,
       },
     });
 

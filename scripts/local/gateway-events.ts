@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
-import type { HttpFunction } from '../../functions/catalog';
+import { API_CORS, type HttpFunction } from '../../functions/catalog';
 import { LOCAL_ACCOUNT_ID } from './runtime-lambda';
 
 export type HttpApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -233,7 +233,7 @@ export function toGatewayResponse(result: unknown): GatewayResponse {
   return { statusCode, headers, cookies, body };
 }
 
-/** The HTTP API's CORS configuration (infrastructure/constructs/http-api.ts sets the same). */
+/** The HTTP API's CORS configuration: the catalog's API_CORS, as infrastructure/constructs/http-api.ts deploys it. */
 export interface CorsConfiguration {
   allowOrigins: readonly string[];
   allowMethods: readonly string[];
@@ -243,13 +243,7 @@ export interface CorsConfiguration {
 }
 
 /** What the deployed API allows, with the local frontend's origin. */
-export const LOCAL_CORS: CorsConfiguration = {
-  allowOrigins: ['http://localhost:3000'],
-  allowMethods: ['GET', 'POST', 'OPTIONS'],
-  allowHeaders: ['authorization', 'content-type'],
-  exposeHeaders: [],
-  maxAgeSeconds: 3600,
-};
+export const LOCAL_CORS: CorsConfiguration = { ...API_CORS, allowOrigins: ['http://localhost:3000'] };
 
 export const isPreflight = (request: Pick<RawRequest, 'method' | 'headers'>) =>
   request.method === 'OPTIONS' && request.headers.origin !== undefined && request.headers['access-control-request-method'] !== undefined;
