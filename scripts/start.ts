@@ -12,7 +12,7 @@ import { bootstrapLocalData } from './local/bootstrap';
 import { localPort } from './local/ports';
 import { gatewayPort, startLocalRuntime, type LocalRuntime } from './local/runtime';
 import { assertDataDirFree, DataDirInUseError, localDataDir, lockDataDir } from './local/runtime-paths';
-import { startLocalServices } from './local/services';
+import { startLocalServices, type LocalServices } from './local/services';
 
 /** The data directory of this process (`CRUDDUR_DATA_DIR` or `.data/`). */
 export const DATA_DIR = localDataDir();
@@ -38,6 +38,36 @@ export async function main(context: ScriptContext<typeof options>): Promise<numb
   }
 }
 
+/**
+ * Resolves with the first SIGINT or SIGTERM. The listeners stay for the process's life: one
+ * Ctrl-C can arrive more than once (the terminal signals the whole process group, and npm
+ * and tsx relay it too), and a signal without a listener would kill this process before it
+ * stopped anything. A second Ctrl-C a second later warns; a third forces the exit.
+ */
+function stopSignal(out: ScriptContext<typeof options>['out']): { signalled: Promise<string>; received: () => string | undefined } {
+  let received: string | undefined;
+  let firstAt = 0;
+  let warned = false;
+  const signalled = new Promise<string>((resolve) => {
+    const on = (signal: string) => () => {
+      if (received === undefined) {
+        received = signal;
+        firstAt = Date.now();
+        return resolve(signal);
+      }
+      if (Date.now() - firstAt < 1000) return;
+      if (!warned) {
+        warned = true;
+        return out.error('Stopping already; press Ctrl-C again to force.');
+      }
+      process.exit(130);
+    };
+    process.on('SIGINT', on('SIGINT'));
+    process.on('SIGTERM', on('SIGTERM'));
+  });
+  return { signalled, received: () => received };
+}
+
 async function run({ prod, values, out }: ScriptContext<typeof options>): Promise<number> {
   if (prod) throw new Error('npm start runs the local system only; use npm run deploy for AWS');
   const dataDir = localDataDir();
@@ -48,8 +78,10 @@ async function run({ prod, values, out }: ScriptContext<typeof options>): Promis
     out.log(`Deleted ${dataDir}`);
   }
   const releaseDataDir = lockDataDir(dataDir);
+  // From here on Ctrl-C stops what was started, whenever it comes.
+  const { signalled, received } = stopSignal(out);
   const began = Date.now();
-  let services;
+  let services: LocalServices;
   try {
     services = await startLocalServices({
       ports: { dynamodb: localPort('dynamodb'), postgres: localPort('postgres'), cognito: localPort('cognito') },
@@ -60,16 +92,17 @@ async function run({ prod, values, out }: ScriptContext<typeof options>): Promis
     });
   } catch (error) {
     releaseDataDir();
+    // Ctrl-C reaches the services too (one process group): their exit is no error then.
+    if (received() !== undefined) return 130;
     throw error;
   }
 
   let runtime: LocalRuntime | undefined;
   let stopping: Promise<void> | undefined;
-  const stop = (signal: string) => {
-    if (stopping) return stopping;
-    out.log(`\n${signal}: stopping...`);
-    stopping = (async () => {
-      // The functions first, so the batch in flight finishes against running services.
+  const stop = (reason: string) => {
+    stopping ??= (async () => {
+      out.log(`\n${reason}: stopping...`);
+      // The functions first, so a batch in flight can finish against the services.
       await runtime?.stop();
       await services.stop();
       releaseDataDir();
@@ -77,21 +110,9 @@ async function run({ prod, values, out }: ScriptContext<typeof options>): Promis
     })();
     return stopping;
   };
-  // Registered before the slow start-up, so Ctrl-C during it still stops every child.
-  const signalled = new Promise<string>((resolve) => {
-    const on = (signal: string) => () => {
-      if (stopping) {
-        out.error('Stopping already; press Ctrl-C again to force.');
-        process.once('SIGINT', () => process.exit(130));
-        return;
-      }
-      resolve(signal);
-    };
-    process.once('SIGINT', on('SIGINT'));
-    process.once('SIGTERM', on('SIGTERM'));
-  });
 
   const startUp = (async () => {
+    if (received()) return;
     const pool = await bootstrapLocalData(
       { dynamodbUrl: services.dynamodb.url, postgresUrl: services.postgres.url, cognitoUrl: services.cognito.url, tableName: tableName() },
       out,
@@ -100,6 +121,7 @@ async function run({ prod, values, out }: ScriptContext<typeof options>): Promis
       `Local services ready in ${((Date.now() - began) / 1000).toFixed(1)} s: DynamoDB ${services.dynamodb.url}, ` +
         `PostgreSQL ${services.postgres.url.replace(/\/\/[^@]*@/, '//')}, Cognito ${services.cognito.url} (user pool ${pool.userPoolId}, client ${pool.clientId})`,
     );
+    if (received()) return;
     out.log('Starting the functions: HTTP API and stream consumer...');
     runtime = await startLocalRuntime({
       port,
@@ -116,10 +138,10 @@ async function run({ prod, values, out }: ScriptContext<typeof options>): Promis
   })();
 
   const first = await Promise.race([startUp.then(() => undefined, () => undefined), signalled]);
-  if (first !== undefined) {
+  if (first !== undefined || received() !== undefined) {
     // Ctrl-C during start-up: let the step in progress finish, then stop everything.
     await startUp.catch(() => undefined);
-    await stop(first);
+    await stop(received()!);
     return 130;
   }
   try {
