@@ -39,12 +39,15 @@ export async function main(context: ScriptContext<typeof options>): Promise<numb
 }
 
 /**
- * Resolves with the first SIGINT or SIGTERM. The listeners stay for the process's life: one
- * Ctrl-C can arrive more than once (the terminal signals the whole process group, and npm
- * and tsx relay it too), and a signal without a listener would kill this process before it
- * stopped anything. A second Ctrl-C a second later warns; a third forces the exit.
+ * Resolves with the first SIGINT, SIGTERM or SIGHUP (the terminal closed). The listeners
+ * stay for the process's life: one Ctrl-C can arrive more than once (the terminal signals
+ * the process group, and npm and tsx relay it too), and a signal without a listener would
+ * kill this process before it stopped anything. A second Ctrl-C a second later warns; a
+ * third forces the exit. The services run in process groups of their own, so only this
+ * process hears the terminal and stops them in order.
  */
-function stopSignal(out: ScriptContext<typeof options>['out']): { signalled: Promise<string>; received: () => string | undefined } {
+function stopSignal(out: ScriptContext<typeof options>['out']): { signalled: Promise<string>; received: () => string | undefined; abort: AbortSignal } {
+  const controller = new AbortController();
   let received: string | undefined;
   let firstAt = 0;
   let warned = false;
@@ -53,6 +56,7 @@ function stopSignal(out: ScriptContext<typeof options>['out']): { signalled: Pro
       if (received === undefined) {
         received = signal;
         firstAt = Date.now();
+        controller.abort();
         return resolve(signal);
       }
       if (Date.now() - firstAt < 1000) return;
@@ -64,8 +68,9 @@ function stopSignal(out: ScriptContext<typeof options>['out']): { signalled: Pro
     };
     process.on('SIGINT', on('SIGINT'));
     process.on('SIGTERM', on('SIGTERM'));
+    process.on('SIGHUP', on('SIGHUP'));
   });
-  return { signalled, received: () => received };
+  return { signalled, received: () => received, abort: controller.signal };
 }
 
 async function run({ prod, values, out }: ScriptContext<typeof options>): Promise<number> {
@@ -79,7 +84,7 @@ async function run({ prod, values, out }: ScriptContext<typeof options>): Promis
   }
   const releaseDataDir = lockDataDir(dataDir);
   // From here on Ctrl-C stops what was started, whenever it comes.
-  const { signalled, received } = stopSignal(out);
+  const { signalled, received, abort } = stopSignal(out);
   const began = Date.now();
   let services: LocalServices;
   try {
@@ -89,11 +94,15 @@ async function run({ prod, values, out }: ScriptContext<typeof options>): Promis
       scratchDir: path.join(dataDir, 'cognito'),
       databaseUrl: process.env.DATABASE_URL || undefined,
       onProgress: (line) => out.log(line),
+      signal: abort,
     });
   } catch (error) {
     releaseDataDir();
-    // Ctrl-C reaches the services too (one process group): their exit is no error then.
-    if (received() !== undefined) return 130;
+    // Ctrl-C during their start-up cancels it: what had started is stopped already.
+    if (received() !== undefined) {
+      out.log(`\n${received()}: start-up cancelled.`);
+      return 130;
+    }
     throw error;
   }
 

@@ -22,7 +22,8 @@ export async function createMessagingFromEnv(env: NodeJS.ProcessEnv = process.en
   const pool = createPgPool(databaseUrl);
   // An idle connection dropped while the container was frozen must not crash the process;
   // the pool discards it and the next query connects afresh.
-  pool.on('error', (error) => logger.warn('Idle PostgreSQL connection failed', { error }));
+  // The message only: pg attaches the whole client to the error, which would flood the log.
+  pool.on('error', (error) => logger.warn('Idle PostgreSQL connection failed', { error: error.message }));
   return createMessaging({
     messages: createMessagesRepository(documentClient, { tableName }),
     users: createCachedUserDirectory(createUsersRepository(pool)),

@@ -11,12 +11,12 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ServiceUnavailableError } from '../../functions/commons/errors';
 import type { RunningService } from './dynamodb-local';
-import { LOCAL_HOST, assertPortFree, getFreePort, STARTUP_TIMEOUT_MS, waitUntil } from './ports';
+import { LOCAL_HOST, assertPortFree, failureOrAbort, getFreePort, SERVICE_SPAWN_OPTIONS, STARTUP_TIMEOUT_MS, waitUntil } from './ports';
 
 /** AWS's page size limit for ListUsers. */
 export const LIST_USERS_MAX_PAGE = 60;
 
-export async function startCognitoLocal(options: { port: number; dataDir: string }): Promise<RunningService> {
+export async function startCognitoLocal(options: { port: number; dataDir: string; signal?: AbortSignal }): Promise<RunningService> {
   await assertPortFree(options.port, 'cognito');
   const publicUrl = `http://${LOCAL_HOST}:${options.port}`;
   const innerPort = await getFreePort();
@@ -28,6 +28,7 @@ export async function startCognitoLocal(options: { port: number; dataDir: string
   const require = createRequire(__filename);
   const entry = path.join(path.dirname(require.resolve('cognito-local/package.json')), 'lib', 'bin', 'start.js');
   const child = spawn(process.execPath, [entry], {
+    ...SERVICE_SPAWN_OPTIONS,
     cwd: options.dataDir,
     env: { ...process.env, PORT: String(innerPort), HOST: LOCAL_HOST, DEBUG: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -64,7 +65,7 @@ export async function startCognitoLocal(options: { port: number; dataDir: string
   };
 
   try {
-    await waitUntil('cognito-local', () => fetchOk(`${publicUrl}/health`), STARTUP_TIMEOUT_MS, () => failure);
+    await waitUntil('cognito-local', () => fetchOk(`${publicUrl}/health`), STARTUP_TIMEOUT_MS, failureOrAbort('cognito-local', () => failure, options.signal));
   } catch (error) {
     await stop();
     throw error;

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ListTablesCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ServiceUnavailableError } from '../../functions/commons/errors';
-import { assertPortFree, STARTUP_TIMEOUT_MS, waitUntil } from './ports';
+import { assertPortFree, failureOrAbort, SERVICE_SPAWN_OPTIONS, STARTUP_TIMEOUT_MS, waitUntil } from './ports';
 
 export interface RunningService {
   /** URL clients connect to. */
@@ -16,7 +16,7 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export async function startDynamoDbLocal(options: { port: number; dataDir?: string }): Promise<RunningService> {
+export async function startDynamoDbLocal(options: { port: number; dataDir?: string; signal?: AbortSignal }): Promise<RunningService> {
   await assertPortFree(options.port, 'dynamodb');
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const jarDir = dynamoDbLocalJarDir();
@@ -25,7 +25,7 @@ export async function startDynamoDbLocal(options: { port: number; dataDir?: stri
   // (The package's own spawn() cannot pass -disableTelemetry, so the jar is run directly.)
   const args = [`-Djava.library.path=${path.join(jarDir, 'DynamoDBLocal_lib')}`, '-jar', path.join(jarDir, 'DynamoDBLocal.jar'), '-port', String(options.port), '-sharedDb', '-disableTelemetry'];
   args.push(...(options.dataDir ? ['-dbPath', path.resolve(options.dataDir)] : ['-inMemory']));
-  const child = spawn('java', args, { cwd: jarDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('java', args, { ...SERVICE_SPAWN_OPTIONS, cwd: jarDir, stdio: ['ignore', 'pipe', 'pipe'] });
   // If this process dies without stopping the service, take the JVM down with it.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
@@ -47,7 +47,7 @@ export async function startDynamoDbLocal(options: { port: number; dataDir?: stri
   const url = `http://127.0.0.1:${options.port}`;
   const probeClient = new DynamoDBClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
   try {
-    await waitUntil('DynamoDB Local', () => probeClient.send(new ListTablesCommand({ Limit: 1 })), STARTUP_TIMEOUT_MS, () => failure);
+    await waitUntil('DynamoDB Local', () => probeClient.send(new ListTablesCommand({ Limit: 1 })), STARTUP_TIMEOUT_MS, failureOrAbort('DynamoDB Local', () => failure, options.signal));
   } catch (error) {
     child.kill('SIGKILL');
     throw error;

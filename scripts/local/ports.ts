@@ -69,6 +69,26 @@ export function assertPortFree(port: number, service: LocalServiceName): Promise
   });
 }
 
+/** Thrown when a start-up is cancelled (Ctrl-C while the services start). */
+export class StartAbortedError extends Error {
+  constructor(what: string) {
+    super(`${what}: start-up cancelled`);
+    this.name = 'StartAbortedError';
+  }
+}
+
+/** For {@link waitUntil}: the child's failure, or a cancellation through `signal`. */
+export function failureOrAbort(what: string, failure: () => Error | undefined, signal?: AbortSignal): () => Error | undefined {
+  return () => failure() ?? (signal?.aborted ? new StartAbortedError(what) : undefined);
+}
+
+/**
+ * Spawn options every service child shares. `detached`: its own process group, so a Ctrl-C
+ * in the terminal reaches `npm start` alone, which stops the functions before the services
+ * they use (otherwise the services die first, under the functions' open connections).
+ */
+export const SERVICE_SPAWN_OPTIONS = { detached: true } as const;
+
 /** Polls `probe` until it resolves, or fails after `timeoutMs` with `what` in the message. */
 export async function waitUntil(what: string, probe: () => Promise<unknown>, timeoutMs: number, isAborted: () => Error | undefined = () => undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -10,12 +10,13 @@ import path from 'node:path';
 import pg from 'pg';
 import { ServiceUnavailableError } from '../../functions/commons/errors';
 import type { RunningService } from './dynamodb-local';
-import { LOCAL_HOST, assertPortFree, STARTUP_TIMEOUT_MS, waitUntil } from './ports';
+import { LOCAL_HOST, assertPortFree, failureOrAbort, SERVICE_SPAWN_OPTIONS, STARTUP_TIMEOUT_MS, waitUntil } from './ports';
 
-export async function startEmbeddedPostgres(options: { port: number; dataDir?: string }): Promise<RunningService> {
+export async function startEmbeddedPostgres(options: { port: number; dataDir?: string; signal?: AbortSignal }): Promise<RunningService> {
   await assertPortFree(options.port, 'postgres');
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'postgres-server.ts'), String(options.port), options.dataDir ?? ''], {
+    ...SERVICE_SPAWN_OPTIONS,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let output = '';
@@ -37,7 +38,7 @@ export async function startEmbeddedPostgres(options: { port: number; dataDir?: s
       child.kill('SIGTERM');
     });
   try {
-    await waitUntil('PostgreSQL (PGlite)', () => (output.includes('ready') ? query(url) : Promise.reject(new Error('starting'))), STARTUP_TIMEOUT_MS, () => failure);
+    await waitUntil('PostgreSQL (PGlite)', () => (output.includes('ready') ? query(url) : Promise.reject(new Error('starting'))), STARTUP_TIMEOUT_MS, failureOrAbort('PostgreSQL (PGlite)', () => failure, options.signal));
   } catch (error) {
     await stop();
     throw error;

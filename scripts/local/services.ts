@@ -16,6 +16,8 @@ export interface LocalServicesOptions {
   /** An existing PostgreSQL to use instead of the embedded one. */
   databaseUrl?: string;
   onProgress?: (line: string) => void;
+  /** Cancels the start-up: whatever started is stopped and the promise rejects. */
+  signal?: AbortSignal;
 }
 
 export interface LocalServices {
@@ -41,11 +43,11 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
   };
   // In parallel: the JVM and the WASM compile of Postgres each take seconds on their own.
   const results = await Promise.allSettled([
-    timed('DynamoDB Local', () => startDynamoDbLocal({ port: options.ports.dynamodb, dataDir: dataPath('dynamodb') })),
+    timed('DynamoDB Local', () => startDynamoDbLocal({ port: options.ports.dynamodb, dataDir: dataPath('dynamodb'), signal: options.signal })),
     options.databaseUrl
       ? Promise.resolve<RunningService>({ url: options.databaseUrl, stop: async () => {} })
-      : timed('PostgreSQL', () => startEmbeddedPostgres({ port: options.ports.postgres, dataDir: dataPath('postgres') })),
-    timed('Cognito', () => startCognitoLocal({ port: options.ports.cognito, dataDir: dataPath('cognito') ?? options.scratchDir })),
+      : timed('PostgreSQL', () => startEmbeddedPostgres({ port: options.ports.postgres, dataDir: dataPath('postgres'), signal: options.signal })),
+    timed('Cognito', () => startCognitoLocal({ port: options.ports.cognito, dataDir: dataPath('cognito') ?? options.scratchDir, signal: options.signal })),
   ]);
   const running = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   // Stop in reverse order; one failure must not leave the others running.

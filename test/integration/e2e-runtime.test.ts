@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../functions/commons/clients';
 import { DEFAULT_TABLE_NAME, keys } from '../../functions/commons/model';
-import { getFreePort } from '../../scripts/local/ports';
+import { assertPortFree, getFreePort, LOCAL_SERVICES } from '../../scripts/local/ports';
 
 jest.setTimeout(30 * 60_000);
 
@@ -52,7 +52,7 @@ class StartedRuntime {
     }
   }
 
-  /** Ctrl-C in a terminal: SIGINT to the whole process group, services included; the exit code. */
+  /** Ctrl-C in a terminal: SIGINT to the whole process group (npm start's); the exit code. */
   async interrupt(timeoutMs = 120_000): Promise<number | null> {
     process.kill(-this.child.pid!, 'SIGINT');
     const timer = setTimeout(() => this.kill(), timeoutMs);
@@ -63,15 +63,22 @@ class StartedRuntime {
     }
   }
 
-  /** Last resort: the whole process group (DynamoDB Local's JVM included). */
+  /**
+   * Last resort: SIGTERM, which npm start answers by stopping its services (they run in
+   * process groups of their own), then SIGKILL for the whole group.
+   */
   kill(): void {
-    if (this.child.exitCode === null && this.child.pid !== undefined) {
+    if (this.child.exitCode !== null || this.child.pid === undefined) return;
+    const pid = this.child.pid;
+    const signal = (name: NodeJS.Signals) => {
       try {
-        process.kill(-this.child.pid, 'SIGKILL');
+        process.kill(-pid, name);
       } catch {
         // Gone already.
       }
-    }
+    };
+    signal('SIGTERM');
+    setTimeout(() => this.child.exitCode === null && signal('SIGKILL'), 15_000).unref();
   }
 }
 
@@ -284,5 +291,15 @@ describe('npm start, end to end', () => {
     expect(Object.values(after.summaries).map((items) => items.length)).toEqual([2, 2, 2]);
 
     expect(await restarted.runtime.interrupt()).toBe(0);
+
+    // ---- Ctrl-C while the services start: cancelled, nothing left running ----
+    const cancelled = new StartedRuntime(env);
+    runtimes.push(cancelled);
+    await cancelled.waitFor(/^Starting DynamoDB Local/m, 60_000);
+    expect(await cancelled.interrupt()).toBe(130);
+    expect(cancelled.output).toMatch(/SIGINT: start-up cancelled\.\n$/);
+    expect(existsSync(path.join(dataDir, 'npm-start.pid'))).toBe(false);
+    // The services' ports are free again: no orphaned JVM, PGlite or cognito-local.
+    for (const service of ['dynamodb', 'postgres', 'cognito'] as const) await assertPortFree(Number(env[LOCAL_SERVICES[service].envVar]), service);
   });
 });
