@@ -5,11 +5,17 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import pg from 'pg';
+import { installFaultsFromEnv } from './faults';
 
 export interface DynamoDbTarget {
   /** Unset for AWS; DynamoDB Local's URL otherwise. */
   endpoint?: string;
   region?: string;
+  /**
+   * False keeps `CRUDDUR_FAULTS` away from this client (a soak's own checker must read the
+   * table as it is). Faults only ever apply to loopback endpoints: see faults.ts.
+   */
+  injectFaults?: boolean;
 }
 
 /**
@@ -23,6 +29,8 @@ export function createDocumentClient(target: DynamoDbTarget = {}, extra: DynamoD
     ...(local ? { endpoint: target.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
     ...extra,
   });
+  // Local functions get their endpoint from the SDK's own variable, not from `target`.
+  if (target.injectFaults !== false) installFaultsFromEnv(client, target.endpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB);
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
