@@ -17,10 +17,11 @@ export type LocalServiceName = keyof typeof LOCAL_SERVICES;
 export const LOCAL_HOST = '127.0.0.1';
 
 /**
- * How long a service may take to answer after its start. Generous: on a busy 2-core
- * machine the JVM of DynamoDB Local and the WASM compile of PGlite each take up to a minute.
+ * How long a service may take to answer after its start: a ceiling, not a wait. Generous:
+ * on a 2-core machine busy with other work, the JVM of DynamoDB Local and PGlite's start
+ * (WASM compile and initdb, about 18 s of CPU) have each been seen to take over 3 minutes.
  */
-export const STARTUP_TIMEOUT_MS = 180_000;
+export const STARTUP_TIMEOUT_MS = 300_000;
 
 /** The port a local service uses, from its environment variable or the default. */
 export function localPort(service: LocalServiceName, env: NodeJS.ProcessEnv = process.env): number {
