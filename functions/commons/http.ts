@@ -8,6 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { InvalidCursorError, NotFoundError, ServiceUnavailableError, ValidationError, WriteNotAppliedError } from './errors';
 import type { Page } from './messages-repository';
+import { isTransientDynamoDbError } from './retry';
 import { UnregisteredCallerError, type PageQuery } from './messaging';
 import { ValidationCode } from './validation';
 import { NEXT_CURSOR_HEADER } from '../catalog';
@@ -137,7 +138,9 @@ export function errorResponse(error: unknown, requestId?: string): ErrorMapping 
   if (error instanceof PayloadTooLargeError) return clientError(413, errorBody('payload_too_large', error.message));
 
   const reference: Record<string, string> = requestId === undefined ? {} : { request_id: requestId };
-  if (error instanceof WriteNotAppliedError || error instanceof ServiceUnavailableError) {
+  // DynamoDB still busy after the retries: the client may try again later. (A write that may
+  // have landed anyway was checked before it got here: see writeOnce in messages-repository.ts.)
+  if (error instanceof WriteNotAppliedError || error instanceof ServiceUnavailableError || isTransientDynamoDbError(error)) {
     return {
       response: jsonResponse(503, errorBody('service_unavailable', 'The service is busy and nothing was saved; try again in a moment', reference), { 'Retry-After': '1' }),
       fault: true,

@@ -145,8 +145,32 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
   async function createMessage(groupUuid: string, sender: Participant, text: string): Promise<CreatedMessage> {
     const item = buildMessageItem({ groupUuid, messageUuid: newUuid(), sender, text, createdAt: nowIso(clock) });
     // The key ends with a fresh uuid; the condition makes an overwrite impossible, not just unlikely.
-    await client.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+    await writeOnce(() => client.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })), item);
     return { messageGroupUuid: groupUuid, message: toMessageView(item), item };
+  }
+
+  /** Whether this very message (key and uuid) is in the table, read strongly consistent. */
+  async function isStored(message: MessageItem): Promise<boolean> {
+    const output = await client.send(new GetCommand({ TableName: tableName, Key: { pk: message.pk, sk: message.sk }, ConsistentRead: true }));
+    return (output.Item as MessageItem | undefined)?.message_uuid === message.message_uuid;
+  }
+
+  /**
+   * Runs a write that stores `message`, and when it fails, asks the table whether it landed
+   * anyway. A request whose answer was lost (a timeout) may have been applied; the SDK then
+   * retries it, and the retry fails its own `attribute_not_exists` condition, or is
+   * throttled. Reported as a failure, the message would be stored while the client was told
+   * otherwise (and a client that tried again would store it twice). The message's key holds
+   * a uuid drawn for this request, so if it is there, this request wrote it.
+   * @throws the write's error when the message is not stored (or that cannot be read).
+   */
+  async function writeOnce(write: () => Promise<unknown>, message: MessageItem): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      const stored = await isStored(message).catch(() => false);
+      if (!stored) throw error;
+    }
   }
 
   /**
@@ -166,23 +190,19 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
     const group = buildGroupItem({ groupUuid, members, lastMessageSk: message.sk, lastMessage: text, createdAt });
     const summaries = buildGroupSummaryItems({ groupUuid, members, lastMessageSk: message.sk, lastMessage: text });
     const notExists = 'attribute_not_exists(pk)';
+    // A command per attempt: commands of lib-dynamodb are not meant to be sent twice.
+    const transaction = () => new TransactWriteCommand({
+      TransactItems: [
+        // The pair item must stay first: its cancellation code is read below.
+        { Put: { TableName: tableName, Item: buildPairItem(sender.user_uuid, recipient.user_uuid, groupUuid, createdAt), ConditionExpression: notExists } },
+        { Put: { TableName: tableName, Item: group, ConditionExpression: notExists } },
+        ...summaries.map((summary) => ({ Put: { TableName: tableName, Item: summary } })),
+        { Put: { TableName: tableName, Item: message, ConditionExpression: notExists } },
+      ],
+    });
     try {
-      await withRetries(
-        () =>
-          client.send(
-            new TransactWriteCommand({
-              TransactItems: [
-                // The pair item must stay first: its cancellation code is read below.
-                { Put: { TableName: tableName, Item: buildPairItem(sender.user_uuid, recipient.user_uuid, groupUuid, createdAt), ConditionExpression: notExists } },
-                { Put: { TableName: tableName, Item: group, ConditionExpression: notExists } },
-                ...summaries.map((summary) => ({ Put: { TableName: tableName, Item: summary } })),
-                { Put: { TableName: tableName, Item: message, ConditionExpression: notExists } },
-              ],
-            }),
-          ),
-        isRetryableTransactionCancellation,
-        retry,
-      );
+      // A retry whose first attempt committed fails on the pair item: writeOnce finds the message.
+      await writeOnce(() => withRetries(() => client.send(transaction()), isRetryableTransactionCancellation, retry), message);
     } catch (error) {
       if (cancellationCodes(error)[0] !== 'ConditionalCheckFailed') throw error;
       // Another request created the pair's group first: join it.

@@ -30,6 +30,22 @@ export function cancellationCodes(error: unknown): string[] {
     : [];
 }
 
+const THROTTLING_ERRORS = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
+
+/** True for DynamoDB's throttling errors (by the time the code sees one, the SDK's retries are spent). */
+export function isThrottlingError(error: unknown): boolean {
+  return error instanceof Error && THROTTLING_ERRORS.has(error.name);
+}
+
+/**
+ * True for failures that say "busy, try again later" rather than "broken": throttling, a
+ * request that timed out (the SDK names socket timeouts TimeoutError), and a transaction
+ * cancelled only by conflicts or throttling.
+ */
+export function isTransientDynamoDbError(error: unknown): boolean {
+  return isThrottlingError(error) || (error instanceof Error && error.name === 'TimeoutError') || isRetryableTransactionCancellation(error);
+}
+
 export function backoffDelay(attempt: number, baseDelayMs: number, maxDelayMs: number): number {
   return Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** attempt);
 }

@@ -14,7 +14,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import type { NewestMessage, SummaryMoveResult } from '../commons/messages-repository';
 import { groupUuidOfMessageKey, isMessageItem } from '../commons/model';
-import { withRetries, type RetryOptions } from '../commons/retry';
+import { isThrottlingError, withRetries, type RetryOptions } from '../commons/retry';
 
 /** What this module needs of the messages repository (pattern E's one write). */
 export interface SummaryMover {
@@ -108,17 +108,6 @@ export interface MoveOptions {
 
 const DEFAULT_CONCURRENCY = 8;
 
-const THROTTLING_ERRORS = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
-
-/**
- * True for throttling errors that outlived the SDK's own retries. (Conflicts and throttling
- * inside a transaction come back as a TransactionCanceledException, which
- * `moveGroupSummary` retries itself.)
- */
-export function isThrottlingError(error: unknown): boolean {
-  return error instanceof Error && THROTTLING_ERRORS.has(error.name);
-}
-
 /**
  * Moves each group's summaries to its newest message, a few groups at a time; a failed
  * group does not stop the others. Groups not started before time ran out are reported too,
@@ -139,6 +128,8 @@ export async function moveGroupSummaries(groups: readonly GroupBatch[], mover: S
         continue;
       }
       try {
+        // Throttling that outlived the SDK's retries is retried here; conflicts and throttling
+        // inside a transaction (TransactionCanceledException) are moveGroupSummary's own.
         const status = await withRetries(() => mover.moveGroupSummary(groupUuid, newest), isThrottlingError, retry);
         outcomes[index] = { groupUuid, status };
       } catch (error) {
