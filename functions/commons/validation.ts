@@ -23,6 +23,16 @@ export const HANDLE_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // JSON can carry a lone surrogate (`"\ud800"`), which is not text and which DynamoDB rejects.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// Control characters other than tab and line breaks (NUL, ESC, BEL, C1 controls) are not
+// something a person types: NUL truncates C strings and PostgreSQL text refuses it, and
+// escape sequences rewrite terminals that show logs or `ddb:get-conversation` output.
+const CONTROL_CHARACTER = /(?![\t\n\r])\p{Cc}/u;
+// trim() removes whitespace only; a message of zero-width spaces, joiners, bidi marks or the
+// Hangul filler shows up as an empty bubble, so it is as blank as one of spaces.
+const VISIBLE_CHARACTER = /[^\p{White_Space}\p{Default_Ignorable_Code_Point}]/u;
+
+/** The fields of `POST /api/messages`' body. */
+const CREATE_MESSAGE_FIELDS: ReadonlySet<string> = new Set(['message', 'message_group_uuid', 'handle']);
 
 /** Error codes of the API; the misspelt `reciever` is the original's and stays for compatibility. */
 export const ValidationCode = {
@@ -37,6 +47,7 @@ export const ValidationCode = {
   handleInvalid: 'handle_invalid',
   limitInvalid: 'limit_invalid',
   cursorInvalid: 'cursor_invalid',
+  bodyFieldUnknown: 'body_field_unknown',
 } as const;
 
 export type ValidationCodeValue = (typeof ValidationCode)[keyof typeof ValidationCode];
@@ -54,9 +65,9 @@ export function characterCount(text: string): number {
 /** The trimmed message text, or the codes that make it unacceptable. */
 export function checkMessageText(value: unknown): Checked<string> {
   if (value === undefined || value === null) return { codes: [ValidationCode.messageBlank] };
-  if (typeof value !== 'string' || LONE_SURROGATE.test(value)) return { codes: [ValidationCode.messageInvalid] };
+  if (typeof value !== 'string' || LONE_SURROGATE.test(value) || CONTROL_CHARACTER.test(value)) return { codes: [ValidationCode.messageInvalid] };
   const text = value.trim();
-  if (text.length === 0) return { codes: [ValidationCode.messageBlank] };
+  if (!VISIBLE_CHARACTER.test(text)) return { codes: [ValidationCode.messageBlank] };
   if (characterCount(text) > MESSAGE_MAX_CHARS) return { codes: [ValidationCode.messageExceedMaxChars] };
   return { value: text };
 }
@@ -98,15 +109,22 @@ function checkRecipientHandle(value: unknown): Checked<string> {
 /**
  * Validates the body of `POST /api/messages`, collecting every failure. As in the original,
  * a `message_group_uuid` (anything but null) selects pattern C and its absence pattern D,
- * whose recipient is `handle`.
+ * whose recipient is `handle`; no other field is accepted.
  * @throws ValidationError with the codes of every failed rule.
  */
 export function parseCreateMessageRequest(body: Record<string, unknown>): CreateMessageRequest {
   const message = checkMessageText(body.message);
   const toGroup = body.message_group_uuid !== undefined && body.message_group_uuid !== null;
   const target = toGroup ? checkGroupUuid(body.message_group_uuid) : checkRecipientHandle(body.handle);
-  if ('codes' in message || 'codes' in target) {
-    throw new ValidationError([...('codes' in message ? message.codes : []), ...('codes' in target ? target.codes : [])]);
+  // A client sending `user_uuid`, `created_at` or `uuid` expects them honoured; ignoring them
+  // silently would hide the mistake (or the attempt to pose as someone else), so they are refused.
+  const unknownField = Object.keys(body).some((field) => !CREATE_MESSAGE_FIELDS.has(field));
+  if ('codes' in message || 'codes' in target || unknownField) {
+    throw new ValidationError([
+      ...('codes' in message ? message.codes : []),
+      ...('codes' in target ? target.codes : []),
+      ...(unknownField ? [ValidationCode.bodyFieldUnknown] : []),
+    ]);
   }
   return toGroup
     ? { kind: 'existing-group', messageGroupUuid: target.value, text: message.value }

@@ -42,6 +42,9 @@ describe('checkMessageText', () => {
     ['a number', 42, 'message_invalid'],
     ['an object', { text: 'hi' }, 'message_invalid'],
     ['a lone surrogate', 'hi \ud800 there', 'message_invalid'],
+    ['text with a NUL', 'hi\u0000there', 'message_invalid'],
+    ['text with an escape sequence', 'hi \u001b[2J', 'message_invalid'],
+    ['invisible characters only', '\u200b\u200d\u200f\u3164', 'message_blank'],
   ])('refuses a message that is %s', (_, value, code) => {
     // Act
     const checked = checkMessageText(value);
@@ -119,6 +122,8 @@ describe('parseCreateMessageRequest', () => {
     [{ handle: 'londo' }, ['message_blank']],
     [{ message: '', handle: '' }, ['message_blank', 'user_reciever_handle_blank']],
     [{ message: 'x'.repeat(1025), message_group_uuid: 'nope' }, ['message_exceed_max_chars', 'message_group_uuid_invalid']],
+    [{ message: 'hi', handle: 'londo', user_uuid: 'someone-else' }, ['body_field_unknown']],
+    [{ message: '', handle: 'londo', created_at: '2000-01-01' }, ['message_blank', 'body_field_unknown']],
   ])('refuses %j with %j', (body, codes) => {
     // Act
     const failed = codesOf(() => parseCreateMessageRequest(body));
