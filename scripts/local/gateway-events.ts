@@ -17,6 +17,8 @@ export const GATEWAY_MESSAGES = {
   unauthorized: 'Unauthorized',
   tooLarge: 'Request Entity Too Large',
   internalError: 'Internal Server Error',
+  badRequest: 'Bad Request',
+  headersTooLarge: 'Request Header Fields Too Large',
 } as const;
 
 /** A request as the gateway received it. */

@@ -150,6 +150,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     log(`${method} ${splitUrl(url).rawPath} ${statusCode} ${ms.toFixed(0)}ms${outcome.note && statusCode >= 400 ? ` (${outcome.note})` : ''}`);
   });
 
+  // A request Node's parser refuses (headers over 16 KiB, Content-Length with Transfer-Encoding,
+  // a malformed header line) never reaches the handler above, and Node answers it with an
+  // empty body; clients of the API get JSON errors, so this answers it the way `gatewayError` does.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || error.code === 'ECONNRESET') return void socket.destroy();
+    const statusCode = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const { body } = gatewayError(statusCode, statusCode === 431 ? GATEWAY_MESSAGES.headersTooLarge : GATEWAY_MESSAGES.badRequest);
+    socket.end(`HTTP/1.1 ${statusCode} ${http.STATUS_CODES[statusCode]}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+    log(`- - ${statusCode} 0ms (${error.code ?? error.message})`);
+  });
+
   const host = options.host ?? LOCAL_HOST;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
