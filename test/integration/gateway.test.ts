@@ -4,10 +4,7 @@
  * Gateway's own 404/413/500 answers and the request log. The route's handler is a
  * recorder, so the event the function would get can be checked.
  */
-import { createSign, generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
 import { CreateUserPoolClientCommand, type CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { HTTP_FUNCTIONS } from '../../functions/catalog';
 import { createCognitoClient, ensureLocalPool, ensurePoolUser, signIn, type LocalPool } from '../../scripts/lib/cognito';
@@ -16,30 +13,12 @@ import { createLocalCognitoAuthorizer } from '../../scripts/local/gateway-auth';
 import type { HttpApiEvent } from '../../scripts/local/gateway-events';
 import { localPort } from '../../scripts/local/ports';
 import { endpoints, unique } from '../support/services';
+import { cognitoLocalPrivateKey, payloadOf, signJwt } from '../support/tokens';
 
 jest.setTimeout(180_000);
 
 const PASSWORD = 'Gateway-test-1!';
 const FRONTEND = 'http://localhost:3000';
-
-type Claims = Record<string, unknown>;
-
-const decodePart = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Claims;
-const payloadOf = (token: string) => decodePart(token.split('.')[1]!);
-
-/** A JWT signed with `privateKeyPem` (RS256). */
-function signJwt(payload: Claims, privateKeyPem: string, kid = 'CognitoLocal'): string {
-  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const unsigned = `${encode({ alg: 'RS256', typ: 'JWT', kid })}.${encode(payload)}`;
-  const signature = createSign('RSA-SHA256').update(unsigned).sign(privateKeyPem).toString('base64url');
-  return `${unsigned}.${signature}`;
-}
-
-/** cognito-local signs every token with one key that ships in its package. */
-function cognitoLocalPrivateKey(): string {
-  const packageDir = path.dirname(createRequire(__filename).resolve('cognito-local/package.json'));
-  return (JSON.parse(readFileSync(path.join(packageDir, 'lib', 'keys', 'cognitoLocal.private.json'), 'utf8')) as { pem: string }).pem;
-}
 
 describe('local HTTP gateway', () => {
   let cognito: CognitoIdentityProviderClient;
