@@ -1,5 +1,5 @@
 /**
- * The CDKTF app (`cdktf.json`: `npx tsx infrastructure/main.ts`): bundles the functions,
+ * The CDKTF app (`cdktf.json`: `node --import tsx infrastructure/main.ts`): bundles the functions,
  * then synthesizes the stacks of the environment `CRUDDUR_ENV` names into cdktf.out.
  */
 import { App } from 'cdktf';
