@@ -3,9 +3,10 @@
  * access pattern answers. Handlers hand it raw request values; it validates them, resolves
  * identities, checks membership and calls the repository. It knows nothing of HTTP.
  */
+import { TtlCache } from './cache';
 import { NotFoundError, ValidationError } from './errors';
 import type { MessagesRepository, Page } from './messages-repository';
-import type { MessageGroupItem, MessageGroupView, MessageView } from './model';
+import type { MessageGroupView, MessageView } from './model';
 import type { UserDirectory } from './user-directory';
 import { toParticipant, type User } from './users-repository';
 import {
@@ -51,6 +52,13 @@ export type MessagesStore = Pick<MessagesRepository, 'listMessages' | 'listMessa
 export interface MessagingDependencies {
   messages: MessagesStore;
   users: UserDirectory;
+  /**
+   * The member uuids of groups already read, by group uuid. A group's two members are fixed
+   * when it is created, so a warm container need not read them again for every A and C
+   * request (a consistent GetItem each, as long as the query or write itself). Only found
+   * groups are cached. Default: a cache of this instance (10 minutes, 1000 groups).
+   */
+  groupMembers?: TtlCache<string, readonly string[]>;
 }
 
 export type Messaging = ReturnType<typeof createMessaging>;
@@ -58,7 +66,7 @@ export type Messaging = ReturnType<typeof createMessaging>;
 // One answer for "no such group" and "not your group", so a uuid's existence does not leak.
 const GROUP_NOT_FOUND = 'Message group not found';
 
-export function createMessaging({ messages, users }: MessagingDependencies) {
+export function createMessaging({ messages, users, groupMembers = new TtlCache({ ttlMs: 600_000, maxEntries: 1000 }) }: MessagingDependencies) {
   /** The caller's user row. @throws UnregisteredCallerError */
   async function resolveCaller(sub: string): Promise<User> {
     const caller = await users.findByCognitoUserId(sub);
@@ -66,11 +74,10 @@ export function createMessaging({ messages, users }: MessagingDependencies) {
     return caller;
   }
 
-  /** The group, when the caller is one of its members (strongly consistent read). @throws NotFoundError */
-  async function groupOfMember(groupUuid: string, caller: User): Promise<MessageGroupItem> {
-    const group = await messages.getGroup(groupUuid);
-    if (group === undefined || !group.member_uuids.includes(caller.uuid)) throw new NotFoundError(GROUP_NOT_FOUND);
-    return group;
+  /** Passes when the caller is a member of the group (members read strongly consistent, once per container). @throws NotFoundError */
+  async function assertMember(groupUuid: string, caller: User): Promise<void> {
+    const members = await groupMembers.getOrLoad(groupUuid, async (uuid) => (await messages.getGroup(uuid))?.member_uuids);
+    if (members === undefined || !members.includes(caller.uuid)) throw new NotFoundError(GROUP_NOT_FOUND);
   }
 
   async function userByHandle(handle: string): Promise<User> {
@@ -91,7 +98,7 @@ export function createMessaging({ messages, users }: MessagingDependencies) {
     const caller = await resolveCaller(sub);
     const groupUuid = parseMessageGroupUuid(groupUuidParameter);
     const page = parsePageRequest(query);
-    await groupOfMember(groupUuid, caller);
+    await assertMember(groupUuid, caller);
     return messages.listMessages(groupUuid, page);
   }
 
@@ -105,7 +112,7 @@ export function createMessaging({ messages, users }: MessagingDependencies) {
     const sender = toParticipant(caller);
     let created;
     if (request.kind === 'existing-group') {
-      await groupOfMember(request.messageGroupUuid, caller);
+      await assertMember(request.messageGroupUuid, caller);
       created = await messages.createMessage(request.messageGroupUuid, sender, request.text);
     } else {
       const recipient = await userByHandle(request.recipientHandle);
