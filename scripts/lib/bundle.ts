@@ -19,7 +19,7 @@ export interface BundleResult {
   bytes: number;
 }
 
-export async function bundleFunction(fn: FunctionDefinition, distDir = DEFAULT_DIST): Promise<BundleResult> {
+export async function bundleFunction(fn: Pick<FunctionDefinition, 'name' | 'entry'>, distDir = DEFAULT_DIST): Promise<BundleResult> {
   const dir = path.join(distDir, fn.name);
   const file = path.join(dir, 'index.mjs');
   await build({
