@@ -26,12 +26,36 @@ export interface RuntimeOptions {
   pool: { userPoolId: string; clientId: string };
   dataDir: string;
   log?: (line: string) => void;
+  /**
+   * False: the gateway alone. The soak runs the consumer in a child process instead, so it
+   * can kill it abruptly (scripts/local/stream-consumer-process.ts).
+   */
+  streamConsumer?: boolean;
 }
 
 export interface LocalRuntime {
   gateway: RunningGateway;
-  consumer: StreamConsumer;
+  /** Undefined when started with `streamConsumer: false`. */
+  consumer?: StreamConsumer;
   stop(): Promise<void>;
+}
+
+/**
+ * The catalog's `message-stream` function behind a local stream consumer of the table,
+ * with its checkpoint and dead letters in `dataDir`. Apply the local function environment
+ * first (the handler's module reads it).
+ */
+export async function createLocalStreamConsumer(options: { dynamodbUrl: string; tableName: string; dataDir: string; log: (line: string) => void }): Promise<StreamConsumer> {
+  const streamFunction = STREAM_FUNCTIONS.find((fn) => fn.name === 'message-stream')!;
+  const handler = await loadHandler<LambdaHandler<DynamoDBStreamEvent, DynamoDBBatchResponse>>(streamFunction);
+  return createStreamConsumer({
+    dynamodbUrl: options.dynamodbUrl,
+    tableName: options.tableName,
+    fn: streamFunction,
+    handler,
+    ...runtimeFiles(options.dataDir),
+    log: options.log,
+  });
 }
 
 export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalRuntime> {
@@ -50,26 +74,19 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
     log,
   });
 
-  const streamFunction = STREAM_FUNCTIONS.find((fn) => fn.name === 'message-stream')!;
-  const handler = await loadHandler<LambdaHandler<DynamoDBStreamEvent, DynamoDBBatchResponse>>(streamFunction);
-  const consumer = createStreamConsumer({
-    dynamodbUrl: options.dynamodbUrl,
-    tableName: options.tableName,
-    fn: streamFunction,
-    handler,
-    ...runtimeFiles(options.dataDir),
-    log,
-  });
+  const consumer = options.streamConsumer === false ? undefined : await createLocalStreamConsumer({ ...options, log });
   try {
-    await consumer.start();
-    if (consumer.status().streamArn === undefined) throw new Error(`the stream of table ${options.tableName} cannot be read`);
+    if (consumer !== undefined) {
+      await consumer.start();
+      if (consumer.status().streamArn === undefined) throw new Error(`the stream of table ${options.tableName} cannot be read`);
+    }
     // Ready means answering: an unauthenticated request must come back as API Gateway's 401.
     probing = true;
     const probe = await fetch(`${gateway.url}/api/message_groups`);
     probing = false;
     if (probe.status !== 401) throw new Error(`the HTTP API answered ${probe.status} to a request without a token, expected 401`);
   } catch (error) {
-    await consumer.stop();
+    await consumer?.stop();
     await gateway.stop();
     throw error;
   }
@@ -84,7 +101,7 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
       const { logger } = await import('../../functions/commons/http');
       logger.setLogLevel('SILENT');
       await gateway.stop();
-      await consumer.stop();
+      await consumer?.stop();
     },
   };
 }

@@ -1,0 +1,168 @@
+/**
+ * The soak's checker must fail loudly: a snapshot that is consistent passes, and each kind
+ * of damage the soak exists to catch (a lost message, a duplicate, a stale summary, two
+ * groups for one pair, a refused message that was stored anyway, a 500) is reported.
+ */
+import {
+  buildGroupItem,
+  buildGroupSummaryItems,
+  buildMessageItem,
+  buildPairItem,
+  type MessageItem,
+  type Participant,
+} from '../../functions/commons/model';
+import { checkSoak, classifyResponse, type CheckInput, type SentMessage, type TableSnapshot } from '../../scripts/lib/soak-check';
+
+const alice: Participant = { user_uuid: '00000000-0000-4000-8000-00000000000a', display_name: 'Alice', handle: 'alice' };
+const bob: Participant = { user_uuid: '00000000-0000-4000-8000-00000000000b', display_name: 'Bob', handle: 'bob' };
+const GROUP = '11111111-1111-4111-8111-111111111111';
+
+function message(uuid: string, text: string, createdAt: string, sender = alice, groupUuid = GROUP): MessageItem {
+  return buildMessageItem({ groupUuid, messageUuid: uuid, sender, text, createdAt });
+}
+
+/** A consistent table: one group of alice and bob with two messages, summaries at the newest. */
+function consistentTable(): { snapshot: TableSnapshot; sent: SentMessage[] } {
+  const first = message('aaaaaaaa-0000-4000-8000-000000000001', 'hello', '2026-11-24T07:00:00.000Z');
+  const second = message('aaaaaaaa-0000-4000-8000-000000000002', 'again', '2026-11-24T07:00:01.000Z', bob);
+  const members: [Participant, Participant] = [alice, bob];
+  const snapshot: TableSnapshot = {
+    messages: [first, second],
+    groups: [buildGroupItem({ groupUuid: GROUP, members, lastMessageSk: second.sk, lastMessage: second.message, createdAt: first.created_at })],
+    summaries: buildGroupSummaryItems({ groupUuid: GROUP, members, lastMessageSk: second.sk, lastMessage: second.message }),
+    pairs: [buildPairItem(alice.user_uuid, bob.user_uuid, GROUP, first.created_at)],
+  };
+  const sent: SentMessage[] = [
+    { text: 'hello', senderHandle: 'alice', pattern: 'D', status: 200, outcome: 'accepted', uuid: first.message_uuid, groupUuid: GROUP },
+    { text: 'again', senderHandle: 'bob', pattern: 'C', status: 200, outcome: 'accepted', uuid: second.message_uuid, groupUuid: GROUP },
+  ];
+  return { snapshot, sent };
+}
+
+const input = (table: { snapshot: TableSnapshot; sent: SentMessage[] }, extra: Partial<CheckInput> = {}): CheckInput => ({ unexpected: [], ...table, ...extra });
+const kinds = (table: { snapshot: TableSnapshot; sent: SentMessage[] }, extra?: Partial<CheckInput>) => checkSoak(input(table, extra)).map((violation) => violation.kind);
+
+describe('soak checker', () => {
+  it('passes a consistent table', () => {
+    // Prepare
+    const table = consistentTable();
+
+    // Act
+    const violations = checkSoak(input(table));
+
+    // Assess
+    expect(violations).toEqual([]);
+  });
+
+  it('reports an accepted message that is not stored as lost', () => {
+    // Prepare
+    const table = consistentTable();
+    table.sent.push({ text: 'vanished', senderHandle: 'alice', pattern: 'C', status: 200, outcome: 'accepted', uuid: 'aaaaaaaa-0000-4000-8000-000000000099', groupUuid: GROUP });
+
+    // Act
+    const violations = checkSoak(input(table));
+
+    // Assess
+    expect(violations).toEqual([expect.objectContaining({ kind: 'lost', detail: expect.stringContaining('aaaaaaaa-0000-4000-8000-000000000099') })]);
+  });
+
+  it('reports a message stored twice (same text, another uuid) as duplicated', () => {
+    // Prepare
+    const table = consistentTable();
+    // The copy is older than the newest message, so the summaries stay right: only the duplicate is wrong.
+    table.snapshot.messages.push(message('aaaaaaaa-0000-4000-8000-000000000003', 'hello', '2026-11-24T07:00:00.500Z'));
+
+    // Act & Assess
+    expect(kinds(table)).toEqual(['duplicated']);
+  });
+
+  it('reports summaries that do not show the newest message as stale', () => {
+    // Prepare
+    const table = consistentTable();
+    const newest = message('aaaaaaaa-0000-4000-8000-000000000004', 'newest', '2026-11-24T07:00:02.000Z');
+    table.snapshot.messages.push(newest);
+    table.sent.push({ text: 'newest', senderHandle: 'alice', pattern: 'C', status: 200, outcome: 'accepted', uuid: newest.message_uuid, groupUuid: GROUP });
+
+    // Act
+    const found = kinds(table);
+
+    // Assess: the group item and both participants' summaries lag behind.
+    expect(found).toEqual(['stale-summary', 'stale-summary', 'stale-summary']);
+  });
+
+  it('reports a missing summary and a third one', () => {
+    // Prepare
+    const missing = consistentTable();
+    missing.snapshot.summaries.pop();
+    const extra = consistentTable();
+    extra.snapshot.summaries.push({ ...extra.snapshot.summaries[0]!, sk: '2026-11-24T06:00:00.000Z#old' });
+
+    // Act & Assess
+    expect(kinds(missing)).toEqual(['summary-count']);
+    expect(kinds(extra)).toEqual(['summary-count']);
+  });
+
+  it('reports two groups for one pair', () => {
+    // Prepare
+    const table = consistentTable();
+    const otherGroup = '22222222-2222-4222-8222-222222222222';
+    const stray = message('aaaaaaaa-0000-4000-8000-000000000005', 'raced', '2026-11-24T07:00:00.100Z', bob, otherGroup);
+    const members: [Participant, Participant] = [bob, alice];
+    table.snapshot.messages.push(stray);
+    table.snapshot.groups.push(buildGroupItem({ groupUuid: otherGroup, members, lastMessageSk: stray.sk, lastMessage: stray.message, createdAt: stray.created_at }));
+    table.snapshot.summaries.push(...buildGroupSummaryItems({ groupUuid: otherGroup, members, lastMessageSk: stray.sk, lastMessage: stray.message }));
+
+    // Act
+    const violations = checkSoak(input(table));
+
+    // Assess
+    expect(violations).toEqual([expect.objectContaining({ kind: 'two-groups-for-pair', detail: expect.stringContaining(otherGroup) })]);
+  });
+
+  it('reports a refused message that was stored, and an unknown one stored twice', () => {
+    // Prepare
+    const table = consistentTable();
+    table.sent[1] = { ...table.sent[1]!, status: 503, outcome: 'rejected', uuid: undefined, groupUuid: undefined };
+    const unknown = consistentTable();
+    unknown.sent[0] = { ...unknown.sent[0]!, status: 500, outcome: 'unknown' };
+    unknown.snapshot.messages.push(message('aaaaaaaa-0000-4000-8000-000000000006', 'hello', '2026-11-24T07:00:00.200Z'));
+
+    // Act & Assess
+    expect(kinds(table)).toEqual(['rejected-but-stored']);
+    expect(kinds(unknown)).toEqual(['duplicated']);
+  });
+
+  it('reports unexpected answers, poison that was not dead-lettered and real messages that were', () => {
+    // Prepare
+    const table = consistentTable();
+    const poisonKey = { pk: 'MSG#33333333-3333-4333-8333-333333333333', sk: '2026-11-24T07:00:00.000Z#x' };
+    const realKey = table.snapshot.messages[0]!;
+    const deadLetter = { reason: 'retries-exhausted', record: { dynamodb: { Keys: { pk: { S: realKey.pk }, sk: { S: realKey.sk } } } } };
+
+    // Act
+    const found = kinds(table, {
+      unexpected: [{ request: 'POST /api/messages as @alice', status: 500, detail: 'internal_error' }],
+      poison: [{ kind: 'orphan', key: poisonKey }],
+      deadLetters: [deadLetter],
+    });
+
+    // Assess
+    expect(found).toEqual(['unexpected-status', 'poison-not-dead-lettered', 'message-dead-lettered']);
+  });
+});
+
+describe('soak response classification', () => {
+  it.each([
+    [200, false, false, 'accepted', false],
+    [503, true, true, 'rejected', false],
+    [503, true, false, 'rejected', true],
+    [503, false, true, 'unknown', true],
+    [429, false, true, 'rejected', false],
+    [422, false, true, 'rejected', true],
+    [500, false, true, 'unknown', true],
+    [undefined, false, true, 'unknown', true],
+  ] as const)('status %p (Retry-After %p, faults %p) is %p, violation %p', (status, retryAfter, faults, outcome, violation) => {
+    // Act & Assess
+    expect(classifyResponse(status, retryAfter, faults)).toEqual({ outcome, violation });
+  });
+});
