@@ -29,6 +29,14 @@ export { VpcEndpointRouteTableAssociation } from '@cdktf/provider-aws/lib/vpc-en
 export { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 export { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 
+/** Real-looking values of the account-specific settings, so a test synthesizes what a deploy would. */
+export const TEST_ACCOUNT_ENV = {
+  CRUDDUR_COGNITO_USER_POOL_ID: 'us-east-1_AbC123xyZ',
+  CRUDDUR_COGNITO_CLIENT_ID: '1example23456789abcdefghij',
+  CRUDDUR_DATABASE_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:cruddur/dev/database-Ab12Cd',
+  CRUDDUR_FRONTEND_ORIGIN: 'https://cruddur.test',
+} as const;
+
 /** A Terraform block body as synthesized (`//` metadata removed). */
 export type Block = Record<string, any>;
 
