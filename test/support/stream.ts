@@ -14,6 +14,8 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+// The runtime's conversion, so the tests feed the handler what the local consumer delivers.
+import { toLambdaRecord } from '../../scripts/local/stream-consumer';
 
 export interface StreamReader {
   streamArn: string;
@@ -92,30 +94,4 @@ export function streamEvent(records: readonly DynamoDBRecord[]): DynamoDBStreamE
 function bySequenceNumber(a: StreamsRecord, b: StreamsRecord): number {
   const [x, y] = [BigInt(a.dynamodb?.SequenceNumber ?? 0), BigInt(b.dynamodb?.SequenceNumber ?? 0)];
   return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/**
- * A Streams API record as Lambda delivers it: the same fields, plus `eventSourceARN`, with
- * the creation time in epoch seconds rather than a Date.
- */
-export function toLambdaRecord(record: StreamsRecord, streamArn: string): DynamoDBRecord {
-  const stream = record.dynamodb ?? {};
-  const created = stream.ApproximateCreationDateTime;
-  return {
-    eventID: record.eventID,
-    eventName: record.eventName,
-    eventVersion: record.eventVersion,
-    eventSource: record.eventSource,
-    awsRegion: record.awsRegion,
-    eventSourceARN: streamArn,
-    dynamodb: {
-      ApproximateCreationDateTime: created === undefined ? undefined : Math.floor(created.getTime() / 1000),
-      Keys: stream.Keys as NonNullable<DynamoDBRecord['dynamodb']>['Keys'],
-      NewImage: stream.NewImage as NonNullable<DynamoDBRecord['dynamodb']>['NewImage'],
-      OldImage: stream.OldImage as NonNullable<DynamoDBRecord['dynamodb']>['OldImage'],
-      SequenceNumber: stream.SequenceNumber,
-      SizeBytes: stream.SizeBytes,
-      StreamViewType: stream.StreamViewType,
-    },
-  };
 }
