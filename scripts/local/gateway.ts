@@ -150,6 +150,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     log(`${method} ${splitUrl(url).rawPath} ${statusCode} ${ms.toFixed(0)}ms${outcome.note && statusCode >= 400 ? ` (${outcome.note})` : ''}`);
   });
 
+  // Node closes idle keep-alive sockets after 5 s, close to undici's (fetch's) own 4 s, and on a
+  // busy machine a client reused a socket the server was closing: ECONNRESET for a request
+  // that never arrived. A longer server-side timeout leaves the closing to the client, as
+  // API Gateway does; headersTimeout must stay above it.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+
   // A request Node's parser refuses (headers over 16 KiB, Content-Length with Transfer-Encoding,
   // a malformed header line) never reaches the handler above, and Node answers it with an
   // empty body; clients of the API get JSON errors, so this answers it the way `gatewayError` does.
