@@ -1,0 +1,39 @@
+/**
+ * A short `npm run soak -- --faults` on the suite's services, so the soak stays honest in
+ * CI: a few users for about 18 s with DynamoDB faults, the stream consumer killed and
+ * restarted, poison records; zero violations. (The checker's own test, which shows it does
+ * report each kind of violation, is test/unit/soak-check.test.ts.)
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, '..', '..');
+
+jest.setTimeout(600_000);
+
+describe('npm run soak', () => {
+  it('holds every invariant under faults, a consumer crash and poison records', async () => {
+    // Act: as a child process, as npm runs it (the runtime loads the functions with import(),
+    // which Jest's module system does not offer); the suite's services through their ports.
+    const args = ['--reuse-services', '--duration', '18', '--users', '4', '--think', '1', '--fault-rates', 'throttle=0.1,conflict=0.1,timeout=0.05,delay=50'];
+    const env = { ...process.env };
+    delete env.TABLE_NAME;
+    const soak = await run(process.execPath, ['--import', 'tsx', 'scripts/soak.ts', ...args], { cwd: ROOT, env }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+    );
+
+    // Assess
+    const output = soak.stdout;
+    expect({ code: soak.code, stderr: soak.stderr, violations: output.match(/^Violations: .*$/m)?.[0] }).toEqual({ code: 0, stderr: '', violations: 'Violations: none' });
+    // The run did what it claims: messages accepted, faults injected on both sides, a crash, dead letters.
+    const accepted = Number(/accepted (\d+)/.exec(output.slice(output.indexOf('\nSoak:')))?.[1]);
+    expect(accepted).toBeGreaterThan(5);
+    expect(output).toMatch(/faults {5}API: [^;]*[1-9]/);
+    expect(output).toMatch(/consumer killed with SIGKILL halfway and restarted/);
+    expect(output).toMatch(/resuming .* from the checkpoint/);
+    expect(output).toMatch(/dead letters 2$/m);
+  });
+});
