@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ServiceUnavailableError } from '../../functions/commons/errors';
 import type { RunningService } from './dynamodb-local';
-import { LOCAL_HOST, assertPortFree, failureOrAbort, getFreePort, SERVICE_SPAWN_OPTIONS, STARTUP_TIMEOUT_MS, waitUntil } from './ports';
+import { LOCAL_HOST, assertPortFree, failureOrAbort, getFreePort, SERVICE_SPAWN_OPTIONS, STARTUP_TIMEOUT_MS, stopChild, waitUntil } from './ports';
 
 /** AWS's page size limit for ListUsers. */
 export const LIST_USERS_MAX_PAGE = 60;
@@ -52,16 +52,7 @@ export async function startCognitoLocal(options: { port: number; dataDir: string
   const stop = async () => {
     await new Promise<void>((resolve) => front.close(() => resolve()));
     front.closeAllConnections();
-    if (child.exitCode === null && child.signalCode === null) {
-      await new Promise<void>((resolve) => {
-        const forceKill = setTimeout(() => child.kill('SIGKILL'), 5000);
-        child.once('exit', () => {
-          clearTimeout(forceKill);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      });
-    }
+    await stopChild(child, 5000);
   };
 
   try {

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ListTablesCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ServiceUnavailableError } from '../../functions/commons/errors';
-import { assertPortFree, failureOrAbort, SERVICE_SPAWN_OPTIONS, STARTUP_TIMEOUT_MS, waitUntil } from './ports';
+import { assertPortFree, failureOrAbort, SERVICE_SPAWN_OPTIONS, STARTUP_TIMEOUT_MS, stopChild, waitUntil } from './ports';
 
 export interface RunningService {
   /** URL clients connect to. */
@@ -57,16 +57,7 @@ export async function startDynamoDbLocal(options: { port: number; dataDir?: stri
 
   return {
     url,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const forceKill = setTimeout(() => child.kill('SIGKILL'), 5000);
-        child.once('exit', () => {
-          clearTimeout(forceKill);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
+    stop: () => stopChild(child, 5000),
   };
 }
 

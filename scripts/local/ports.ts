@@ -2,6 +2,7 @@
  * The local services' ports: one definition read by `npm start`, the scripts and the tests.
  * Each default is overridable by its environment variable.
  */
+import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { ServiceUnavailableError } from '../../functions/commons/errors';
 import { getPortFromEnv } from '../../functions/commons/env';
@@ -89,6 +90,22 @@ export function failureOrAbort(what: string, failure: () => Error | undefined, s
  * they use (otherwise the services die first, under the functions' open connections).
  */
 export const SERVICE_SPAWN_OPTIONS = { detached: true } as const;
+
+/**
+ * Stops a service's child process: SIGTERM, so it can flush and close, then SIGKILL after
+ * `graceMs`. Resolves once it has exited (at once if it already has).
+ */
+export function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const forceKill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(forceKill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
 
 /** Polls `probe` until it resolves, or fails after `timeoutMs` with `what` in the message. */
 export async function waitUntil(what: string, probe: () => Promise<unknown>, timeoutMs: number, isAborted: () => Error | undefined = () => undefined): Promise<void> {

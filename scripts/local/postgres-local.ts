@@ -10,7 +10,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { ServiceUnavailableError } from '../../functions/commons/errors';
 import type { RunningService } from './dynamodb-local';
-import { LOCAL_HOST, assertPortFree, failureOrAbort, SERVICE_SPAWN_OPTIONS, STARTUP_TIMEOUT_MS, waitUntil } from './ports';
+import { LOCAL_HOST, assertPortFree, failureOrAbort, SERVICE_SPAWN_OPTIONS, STARTUP_TIMEOUT_MS, stopChild, waitUntil } from './ports';
 
 export async function startEmbeddedPostgres(options: { port: number; dataDir?: string; signal?: AbortSignal }): Promise<RunningService> {
   await assertPortFree(options.port, 'postgres');
@@ -27,16 +27,8 @@ export async function startEmbeddedPostgres(options: { port: number; dataDir?: s
   child.on('exit', (code) => (failure ??= new ServiceUnavailableError(`PostgreSQL (PGlite) exited with code ${code}: ${output.trim().slice(-800)}`)));
 
   const url = `postgresql://postgres:postgres@${LOCAL_HOST}:${options.port}/postgres`;
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const forceKill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      child.once('exit', () => {
-        clearTimeout(forceKill);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
+  // A longer grace than the others: PGlite flushes its data directory on the way out.
+  const stop = () => stopChild(child, 10_000);
   try {
     await waitUntil('PostgreSQL (PGlite)', () => (output.includes('ready') ? query(url) : Promise.reject(new Error('starting'))), STARTUP_TIMEOUT_MS, failureOrAbort('PostgreSQL (PGlite)', () => failure, options.signal));
   } catch (error) {
