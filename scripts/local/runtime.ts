@@ -95,9 +95,8 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
     gateway,
     consumer,
     async stop() {
-      // The services stop now or soon (Ctrl-C in a terminal reaches them at once) under the
-      // functions' idle PostgreSQL connections, which the API functions would each log as a
-      // failure, with the whole pg client: a container being torn down says nothing.
+      // The services stop next, under the functions' idle PostgreSQL connections, which the
+      // API functions would each log as a failure: a container being torn down says nothing.
       const { logger } = await import('../../functions/commons/http');
       logger.setLogLevel('SILENT');
       await gateway.stop();
