@@ -1,10 +1,17 @@
-/** Jest: one project for unit tests (no network) and one for integration tests (real local services). */
+/**
+ * Jest, in projects by cost: `unit` (no network, no bundling, no synth: `npm run test:unit`),
+ * `synth` (the CDKTF stacks over one shared bundling pass), `integration` (the real local
+ * services, started once on free ports) and `e2e` (`npm start`, the soak: processes of their own).
+ * `npm test` runs them all.
+ */
 
 // The lockfile pins SDK versions that support Node 20; silence the SDK's notice about later ones.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const common = {
-  transform: { '^.+\\.ts$': '<rootDir>/test/support/esbuild-transform.cjs' },
+  transform: { '^.+\\.(ts|js)$': '<rootDir>/test/support/esbuild-transform.cjs' },
+  // ESM-only dependencies are turned into CommonJS like our own sources.
+  transformIgnorePatterns: ['/node_modules/(?!(p-limit|yocto-queue)/)'],
   moduleFileExtensions: ['ts', 'js', 'cjs', 'json'],
   testEnvironment: 'node',
 };
@@ -16,10 +23,18 @@ module.exports = {
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
       ...common,
+      displayName: 'synth',
+      testMatch: ['<rootDir>/test/synth/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/synth-setup.ts',
+      globalTeardown: '<rootDir>/test/support/synth-teardown.ts',
+    },
+    {
+      ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
   ],
 };

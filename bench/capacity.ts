@@ -16,14 +16,14 @@ import { randomUUID } from 'node:crypto';
 import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { MESSAGE_STREAM_SOURCE } from '../functions/catalog';
-import { createMessagesRepository } from '../functions/commons/messages-repository';
-import { createMessaging } from '../functions/commons/messaging';
-import { buildGroupSummaryItem, buildMessageItem, type Participant } from '../functions/commons/model';
-import type { UserDirectory } from '../functions/commons/user-directory';
-import type { User } from '../functions/commons/users-repository';
-import { filterEvents } from '../functions/message-stream/filter';
-import { streamEvent } from '../test/support/stream';
-import { round, type Benchmark, type BenchContext, type Table } from './lib/harness';
+import { createMessagesRepository } from '../functions/data/messages-repository';
+import { createMessaging } from '../functions/domain/messaging';
+import { buildMessageItem, type Participant } from '../functions/data/model';
+import type { UserDirectory } from '../functions/domain/user-directory';
+import type { User } from '../functions/data/users-repository';
+import { filterEvents } from '../local/streams/filter';
+import { type Benchmark, type BenchContext, type Table } from './lib/harness';
+import { round } from './lib/stats';
 import { asItems, conversationItems, createBenchTable, createOurStreamHandler, meterRequests, participant, streamLambdaContext, type Usage } from './lib/messages-table';
 import { createOriginalMessages } from './lib/original';
 
@@ -85,7 +85,7 @@ export const benchmark: Benchmark = {
   async run(context: BenchContext) {
     const services = await context.services();
     const table = await createBenchTable(services.dynamodb.url, 'cruddur-bench-capacity');
-    const { reader, writer: setup } = table;
+    const { reader, admin: setup } = table;
     const oursClient = table.newClient();
     const originalClient = table.newClient();
     const calibrationClient = table.newClient();
@@ -228,16 +228,16 @@ export const benchmark: Benchmark = {
         const single = await streamBatches(1, 1);
         await measure(
           streamRow,
-          () => ourStreamHandler(streamEvent(single.ours), streamLambdaContext()),
-          () => original.messageStreamHandler(streamEvent(single.original)),
+          () => ourStreamHandler({ Records: [...single.ours] }, streamLambdaContext()),
+          () => original.messageStreamHandler({ Records: [...single.original] }),
         );
       }
       context.progress(`capacity: E over a batch of ${COALESCED_BATCH.records} messages to ${COALESCED_BATCH.groups} groups`);
       const batch = await streamBatches(COALESCED_BATCH.records, COALESCED_BATCH.groups);
       await measure(
         coalescedRow,
-        () => ourStreamHandler(streamEvent(batch.ours), streamLambdaContext()),
-        () => original.messageStreamHandler(streamEvent(batch.original)),
+        () => ourStreamHandler({ Records: [...batch.ours] }, streamLambdaContext()),
+        () => original.messageStreamHandler({ Records: [...batch.original] }),
       );
       return summarize(rows, calibration);
     } finally {

@@ -12,11 +12,13 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { FUNCTIONS, type FunctionDefinition } from '../functions/catalog';
-import { buildAll } from '../scripts/build';
-import { bundleFunction } from '../scripts/lib/bundle';
-import { eventForRoute } from '../scripts/local/gateway-events';
-import { lambdaContext, localFunctionEnvironment, REPOSITORY_ROOT } from '../scripts/local/runtime-lambda';
-import { percentile, round, type Benchmark, type Target } from './lib/harness';
+import { buildAll } from '../tools/build';
+import { bundleFunction } from '../infrastructure/bundling/bundle';
+import { eventForRoute } from '../local/gateway/events';
+import { lambdaContext, localFunctionEnvironment } from '../local/lambda';
+import { REPOSITORY_ROOT } from '../local/paths';
+import { type Benchmark, type Target } from './lib/harness';
+import { percentile, round } from './lib/stats';
 import { createMessagingFixture, type MessagingFixture } from './lib/messaging-fixture';
 
 const REPETITIONS = 5;
@@ -115,7 +117,7 @@ export const benchmark: Benchmark = {
     context.progress('cold-start: creating a table and users of its own...');
     const fixture = await createMessagingFixture({ dynamodbUrl: services.dynamodb.url, databaseUrl: services.postgres.url, label: 'cold', groups: 2, messagesInFirstGroup: 21 });
     try {
-      const functionEnv = localFunctionEnvironment({ dynamodbUrl: services.dynamodb.url, databaseUrl: services.postgres.url, tableName: fixture.tableName }, {});
+      const functionEnv = localFunctionEnvironment({ dynamodbUrl: services.dynamodb.url, databaseUrl: services.postgres.url, tableName: fixture.tableName });
       // As deployed (infrastructure/constructs/messaging-service.ts), source maps are on.
       const env = { ...(Object.fromEntries(Object.entries(functionEnv).filter(([, value]) => value !== undefined)) as Record<string, string>), NODE_OPTIONS: '--enable-source-maps' };
       const subjects = [

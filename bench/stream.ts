@@ -13,13 +13,14 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { MESSAGE_STREAM_SOURCE } from '../functions/catalog';
-import type { MessagesRepository } from '../functions/commons/messages-repository';
-import { buildMessageItem, type MessageItem, type Participant } from '../functions/commons/model';
-import { filterEvents } from '../functions/message-stream/filter';
-import { streamEvent, type StreamReader } from '../test/support/stream';
-import { elapsedMs, ratio, round, type Benchmark, type BenchContext, type Table, type Target } from './lib/harness';
+import type { TableAdmin } from '../tools/lib/table-admin';
+import { buildMessageItem, type MessageItem, type Participant } from '../functions/data/model';
+import { filterEvents } from '../local/streams/filter';
+import { type Benchmark, type BenchContext, type Table, type Target } from './lib/harness';
+import { elapsedMs, ratio, round } from './lib/stats';
 import { asItems, conversationItems, createBenchTable, createOurStreamHandler, meterRequests, participant, streamLambdaContext, type Usage } from './lib/messages-table';
 import { createOriginalMessages } from './lib/original';
+import { type StreamTail } from '../local/streams/shard-reader';
 
 /**
  * Batch size by number of groups. A batch of 1 record touches 1 group, and 10 records
@@ -79,7 +80,7 @@ const textOfRecord = (record: DynamoDBRecord) => record.dynamodb!.NewImage!.mess
  * The items are those patterns D and C write, put with the repository's BatchWriteItem
  * (see `conversationItems`); the stream records are the same INSERTs either way.
  */
-async function prepareBatch(writer: MessagesRepository, reader: StreamReader, records: number, groups: number): Promise<PreparedBatch> {
+async function prepareBatch(admin: TableAdmin, reader: StreamTail, records: number, groups: number): Promise<PreparedBatch> {
   const sides: Side[] = ['ours', 'baseline'];
   const start = Date.now();
   const groupsOf = new Map<Side, { groupUuid: string; sender: Participant }[]>();
@@ -95,7 +96,7 @@ async function prepareBatch(writer: MessagesRepository, reader: StreamReader, re
     });
     groupsOf.set(side, created);
   }
-  await writer.putItems(groupItems);
+  await admin.putItems(groupItems);
   // The groups' own records are not part of the batch.
   await reader.readNew();
 
@@ -109,7 +110,7 @@ async function prepareBatch(writer: MessagesRepository, reader: StreamReader, re
       messages.push(buildMessageItem({ groupUuid, messageUuid: randomUUID(), sender, text: `Message ${index} of the batch, about the weekend plans`, createdAt: new Date(start + index).toISOString() }));
     }
   }
-  await writer.putItems(asItems(messages));
+  await admin.putItems(asItems(messages));
 
   const delivered = filterEvents(MESSAGE_STREAM_SOURCE.filterPatterns, await reader.readNew());
   const batch: Record<Side, DynamoDBRecord[]> = { ours: [], baseline: [] };
@@ -135,9 +136,9 @@ function expectedTexts(records: readonly DynamoDBRecord[], side: Side): Map<stri
   return new Map([...expected].map(([groupUuid, { text }]) => [groupUuid, text]));
 }
 
-async function checkSummaries(writer: MessagesRepository, records: readonly DynamoDBRecord[], side: Side): Promise<void> {
+async function checkSummaries(admin: TableAdmin, records: readonly DynamoDBRecord[], side: Side): Promise<void> {
   for (const [groupUuid, text] of expectedTexts(records, side)) {
-    const summaries = await writer.listSummariesOfGroup(groupUuid);
+    const summaries = await admin.listSummariesOfGroup(groupUuid);
     if (summaries.length !== 2 || summaries.some((summary) => summary.message !== text)) {
       throw new Error(`${side}: group ${groupUuid} shows ${JSON.stringify(summaries.map((summary) => summary.message))}, expected twice ${JSON.stringify(text)}`);
     }
@@ -150,7 +151,7 @@ export const benchmark: Benchmark = {
   async run(context: BenchContext) {
     const services = await context.services();
     const table = await createBenchTable(services.dynamodb.url, 'cruddur-bench-stream');
-    const { reader, writer } = table;
+    const { reader, admin } = table;
     // Each side on a client of its own, so each meter counts one side's requests.
     const oursClient = table.newClient();
     const baselineClient = table.newClient();
@@ -159,7 +160,7 @@ export const benchmark: Benchmark = {
     const original = createOriginalMessages(baselineClient, table.tableName);
 
     async function runSide(side: Side, records: DynamoDBRecord[]): Promise<{ ms: number; usage: Usage }> {
-      const event = streamEvent(records);
+      const event = { Records: [...records] };
       const lambdaContext = streamLambdaContext();
       meters[side].take();
       const start = process.hrtime.bigint();
@@ -176,7 +177,7 @@ export const benchmark: Benchmark = {
     try {
       // Warm-up, not counted: connections, the JIT, DynamoDB Local's first requests.
       context.progress('stream: warming up (10 records over 10 groups, both sides)');
-      const warmUp = await prepareBatch(writer, reader, 10, 10);
+      const warmUp = await prepareBatch(admin, reader, 10, 10);
       await runSide('ours', warmUp.records.ours);
       await runSide('baseline', warmUp.records.baseline);
 
@@ -193,7 +194,7 @@ export const benchmark: Benchmark = {
         const spent = () => sum(figures.ours.milliseconds) + sum(figures.baseline.milliseconds);
         for (let repetition = 0; repetition < max && (repetition < min || spent() < BUDGET_MS); repetition += 1) {
           figures.repetitions += 1;
-          const batch = await prepareBatch(writer, reader, records, groups);
+          const batch = await prepareBatch(admin, reader, records, groups);
           // Alternate who goes first, so neither always meets a warmer or busier table.
           const order: Side[] = repetition % 2 === 0 ? ['ours', 'baseline'] : ['baseline', 'ours'];
           for (const side of order) {
@@ -203,8 +204,8 @@ export const benchmark: Benchmark = {
             for (const [operation, count] of Object.entries(usage.operations)) figures[side].operations[operation] = (figures[side].operations[operation] ?? 0) + count;
           }
           if (repetition === 0) {
-            await checkSummaries(writer, batch.records.ours, 'ours');
-            await checkSummaries(writer, batch.records.baseline, 'baseline');
+            await checkSummaries(admin, batch.records.ours, 'ours');
+            await checkSummaries(admin, batch.records.baseline, 'baseline');
           }
         }
         results.push(figures);

@@ -7,8 +7,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from '../scripts/lib/bundle';
-import { percentile, round, type Benchmark, type Table, type Target } from './lib/harness';
+import { REPO_ROOT } from '../infrastructure/bundling/bundle';
+import { type Benchmark, type Table, type Target } from './lib/harness';
+import { percentile, round } from './lib/stats';
 import { measureTree, type TreeRun } from './lib/process-tree';
 
 // One run each: a synth takes over a minute on a two-core machine, two runs made the whole

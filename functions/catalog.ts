@@ -126,6 +126,13 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
 export const HTTP_FUNCTIONS = FUNCTIONS.filter((fn): fn is HttpFunction => fn.kind === 'http');
 export const STREAM_FUNCTIONS = FUNCTIONS.filter((fn): fn is StreamFunction => fn.kind === 'stream');
 
+/** The stream function with this name. @throws Error when there is none. */
+export function streamFunctionNamed(name: string): StreamFunction {
+  const found = functionNamed(name);
+  if (found.kind !== 'stream') throw new Error(`"${name}" is not a stream function`);
+  return found;
+}
+
 /** The definition with this name. @throws Error naming the known functions. */
 export function functionNamed(name: string): FunctionDefinition {
   const found = FUNCTIONS.find((fn) => fn.name === name);

@@ -3,10 +3,8 @@
  * and the bundling that has to happen before them.
  */
 import type { Construct } from 'constructs';
-import { FUNCTIONS, type FunctionDefinition } from '../functions/catalog';
-import { bundleFunction, DEFAULT_DIST } from '../scripts/lib/bundle';
 import type { CruddurConfig } from './config';
-import type { FunctionBundles } from './constructs/messaging-service';
+import type { FunctionBundles } from './bundling/bundle';
 import { AppStack } from './stacks/app-stack';
 import { LambdasStack } from './stacks/lambdas-stack';
 import { NetworkStack } from './stacks/network-stack';
@@ -24,12 +22,6 @@ export function stackNames(config: CruddurConfig) {
     app: `${config.namePrefix}-app`,
     lambdas: `${config.namePrefix}-lambdas`,
   };
-}
-
-/** Builds every function with esbuild (`bundleFunction`), concurrently, into `distDir`. */
-export async function bundleFunctions(distDir: string = DEFAULT_DIST, functions: readonly FunctionDefinition[] = FUNCTIONS): Promise<FunctionBundles> {
-  const results = await Promise.all(functions.map((fn) => bundleFunction(fn, distDir)));
-  return Object.fromEntries(results.map((result) => [result.name, result]));
 }
 
 /** The environment's stacks in `scope` (an App). */

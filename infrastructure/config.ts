@@ -7,9 +7,9 @@
  *
  * This module has no CDKTF import: it is plain data, readable by anything.
  */
-import { ConfigurationError } from '../functions/commons/errors';
-import { getOptionalStringFromEnv } from '../functions/commons/env';
-import { DEFAULT_TABLE_NAME } from '../functions/commons/model';
+import { ConfigurationError } from '../functions/errors';
+import { getOptionalStringFromEnv } from '../functions/runtime/env';
+import { DEFAULT_TABLE_NAME } from '../functions/data/model';
 
 export const ENVIRONMENTS = ['dev', 'prod'] as const;
 export type EnvironmentName = (typeof ENVIRONMENTS)[number];

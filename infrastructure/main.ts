@@ -3,7 +3,8 @@
  * then synthesizes the stacks of the environment `CRUDDUR_ENV` names into cdktf.out.
  */
 import { App } from 'cdktf';
-import { buildStacks, bundleFunctions, stackNames } from './app';
+import { buildStacks, stackNames } from './app';
+import { bundleFunctions } from './bundling/bundle';
 import { loadConfig } from './config';
 
 async function main(): Promise<void> {

@@ -14,14 +14,15 @@
  * `READY {"cached": url, "uncached": url}` on stdout. Stops on SIGTERM or when stdin closes.
  */
 import { functionNamed, type HttpFunction } from '../../functions/catalog';
-import { createDocumentClient, createPgPool } from '../../functions/commons/clients';
-import { createMessagesRepository } from '../../functions/commons/messages-repository';
-import { createMessaging } from '../../functions/commons/messaging';
-import { createUsersRepository } from '../../functions/commons/users-repository';
+import { sharedDocumentClient } from '../../functions/runtime/clients';
+import { createPgPool } from '../../functions/runtime/postgres';
+import { createMessagesRepository } from '../../functions/data/messages-repository';
+import { createMessaging } from '../../functions/domain/messaging';
+import { createUsersRepository } from '../../functions/data/users-repository';
 import { createListMessageGroupsHandler } from '../../functions/list-message-groups';
-import { createLocalCognitoAuthorizer } from '../../scripts/local/gateway-auth';
-import { startGateway, type HttpHandler } from '../../scripts/local/gateway';
-import { applyLocalFunctionEnvironment } from '../../scripts/local/runtime-lambda';
+import { createLocalCognitoAuthorizer } from '../../local/gateway/auth';
+import { startGateway, type HttpHandler } from '../../local/gateway/server';
+import { prepareLocalFunctions } from '../../local/lambda';
 
 export interface ApiRuntimeConfig {
   dynamodbUrl: string;
@@ -35,7 +36,7 @@ export const READY_PREFIX = 'READY ';
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.BENCH_API_RUNTIME ?? '') as ApiRuntimeConfig;
-  applyLocalFunctionEnvironment(config);
+  prepareLocalFunctions({ targets: config });
   const authorizer = createLocalCognitoAuthorizer({ cognitoUrl: config.cognitoUrl, ...config.pool });
   // The gateway's per-request console line is the local developer's view, not part of the
   // deployed path (API Gateway's access log is asynchronous): not measured.
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
   const cached = await startGateway({ port: 0, authorizer, log: quiet });
 
   const uncachedMessaging = createMessaging({
-    messages: createMessagesRepository(createDocumentClient(), { tableName: config.tableName }),
+    messages: createMessagesRepository(sharedDocumentClient(), { tableName: config.tableName }),
     users: createUsersRepository(createPgPool(config.databaseUrl)),
   });
   const listMessageGroups = functionNamed('list-message-groups') as HttpFunction;

@@ -9,8 +9,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { getFreePort } from '../../scripts/local/ports';
-import { startLocalServices, type LocalServices } from '../../scripts/local/services';
+import { getFreePort } from '../../local/services/process';
+import { startLocalServices, type LocalServices } from '../../local/services';
 
 export type Cell = string | number;
 
@@ -77,32 +77,6 @@ export function sharedServices(scratchDir: string, progress: (line: string) => v
 export function createScratchDir(): { dir: string; remove(): void } {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cruddur-bench-'));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/** The value below which `p` percent of `values` fall (nearest rank). */
-export function percentile(values: number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank]!;
-}
-
-/** Milliseconds since `start` (from `process.hrtime.bigint()`). */
-export function elapsedMs(start: bigint): number {
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
-
-/** `value` rounded for a table: 3 significant digits, no exponent. */
-export function round(value: number, digits = 3): number {
-  if (!Number.isFinite(value) || value === 0) return value;
-  const magnitude = Math.floor(Math.log10(Math.abs(value)));
-  const factor = 10 ** Math.max(0, digits - 1 - magnitude);
-  return Math.round(value * factor) / factor;
-}
-
-/** `a / b` as `1.23x`. */
-export function ratio(a: number, b: number): string {
-  return `${round(a / b)}x`;
 }
 
 export function formatTable(table: Table): string {

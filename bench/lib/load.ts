@@ -4,7 +4,7 @@
  * SDK floor, so both sides pay the same client-side overhead per request.
  */
 import http from 'node:http';
-import { elapsedMs, percentile } from './harness';
+import { elapsedMs, percentile } from './stats';
 
 export interface LoadResult {
   /** Per-request latencies, milliseconds. */

@@ -9,23 +9,24 @@ import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamod
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { functionNamed } from '../../functions/catalog';
-import { reportConsumedCapacity, totalUnits } from '../../functions/commons/capacity';
-import { createDocumentClient } from '../../functions/commons/clients';
-import { createMessagesRepository, type MessagesRepository } from '../../functions/commons/messages-repository';
-import { buildGroupItem, buildGroupSummaryItems, buildMessageItem, buildPairItem, KeyPrefix, type MessageItem, type Participant } from '../../functions/commons/model';
+import { reportConsumedCapacity, totalUnits } from '../../tools/lib/capacity';
+import { localDocumentClient } from '../../local/aws';
+import { createMessagesRepository } from '../../functions/data/messages-repository';
+import { createTableAdmin, type TableAdmin } from '../../tools/lib/table-admin';
+import { buildGroupItem, buildGroupSummaryItems, buildMessageItem, buildPairItem, KeyPrefix, type MessageItem, type Participant } from '../../functions/data/model';
 import { createMessageStreamHandler } from '../../functions/message-stream/index';
-import { ensureTable } from '../../scripts/lib/table';
-import { lambdaContext } from '../../scripts/local/runtime-lambda';
-import { openStreamReader, type StreamReader } from '../../test/support/stream';
+import { ensureTable } from '../../tools/lib/table';
+import { lambdaContext } from '../../local/lambda';
+import { openStreamTail, type StreamTail } from '../../local/streams/shard-reader';
 
 export interface BenchTable {
   tableName: string;
   /** For setting up and checking; not metered. */
   client: DynamoDBDocumentClient;
-  /** The repository over `client`. */
-  writer: MessagesRepository;
+  /** Set-up writes (BatchWriteItem) and summary reads over `client`. */
+  admin: TableAdmin;
   /** The table's stream, as Lambda would deliver its records. */
-  reader: StreamReader;
+  reader: StreamTail;
   /** A client of its own, so a meter on it sees one side's requests only. */
   newClient(): DynamoDBDocumentClient;
   drop(): Promise<void>;
@@ -36,17 +37,17 @@ export async function createBenchTable(endpoint: string, prefix: string): Promis
   const tableName = `${prefix}-${randomUUID().slice(0, 8)}`;
   const clients: DynamoDBDocumentClient[] = [];
   const newClient = () => {
-    const client = createDocumentClient({ endpoint });
+    const client = localDocumentClient(endpoint);
     clients.push(client);
     return client;
   };
   const client = newClient();
   await ensureTable(client as unknown as DynamoDBClient, tableName);
-  const reader = await openStreamReader(client, tableName);
+  const reader = await openStreamTail(client, tableName);
   return {
     tableName,
     client,
-    writer: createMessagesRepository(client, { tableName }),
+    admin: createTableAdmin(client, tableName),
     reader,
     newClient,
     async drop() {
@@ -66,7 +67,7 @@ export function participant(name: string): Participant {
 /**
  * A conversation as patterns D and C leave it: the pair and group items, both summaries at
  * its newest message, and its messages, the first at `startMs` and one a millisecond after
- * another. For the repository's `putItems` (BatchWriteItem), which sets a benchmark up in a
+ * another. For the table admin's `putItems` (BatchWriteItem), which sets a benchmark up in a
  * few requests where one transaction per group takes long on a busy DynamoDB Local; the
  * items, and so the stream records, are the same.
  */

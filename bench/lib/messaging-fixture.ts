@@ -9,11 +9,12 @@ import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Pool } from 'pg';
-import { createDocumentClient, createPgPool } from '../../functions/commons/clients';
-import { createMessagesRepository, type MessagesRepository } from '../../functions/commons/messages-repository';
-import type { MessageItem, Participant } from '../../functions/commons/model';
-import { ensureTable } from '../../scripts/lib/table';
-import { applyUsersSchema } from '../../scripts/lib/users-schema';
+import { createPgPool } from '../../functions/runtime/postgres';
+import { localDocumentClient } from '../../local/aws';
+import { createMessagesRepository, type MessagesRepository } from '../../functions/data/messages-repository';
+import type { MessageItem, Participant } from '../../functions/data/model';
+import { ensureTable } from '../../tools/lib/table';
+import { applyUsersSchema } from '../../tools/lib/users-schema';
 
 export interface FixtureUser extends Participant {
   /** The `cognito_user_id` the API resolves the caller by. */
@@ -46,7 +47,7 @@ export interface FixtureOptions {
 export async function createMessagingFixture(options: FixtureOptions): Promise<MessagingFixture> {
   const id = randomUUID().replace(/-/g, '').slice(0, 8);
   const tableName = `cruddur-messages-bench-${options.label}-${id}`;
-  const documentClient = createDocumentClient({ endpoint: options.dynamodbUrl });
+  const documentClient = localDocumentClient(options.dynamodbUrl);
   const pool = createPgPool(options.databaseUrl, 1);
   await ensureTable(documentClient as unknown as DynamoDBClient, tableName);
   await applyUsersSchema(pool);

@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { GROUP_SK_INDEX, KeyPrefix, type MessageGroupSummaryItem, type Participant } from '../../functions/commons/model';
+import { GROUP_SK_INDEX, KeyPrefix, type MessageGroupSummaryItem, type Participant } from '../../functions/data/model';
 
 /** The original's page size for both lists. */
 const ORIGINAL_PAGE_SIZE = 20;

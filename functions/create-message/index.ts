@@ -2,9 +2,10 @@
  * `POST /api/messages`: `{message, message_group_uuid}` appends to a conversation the caller
  * is in (pattern C); `{message, handle}` writes to a person, in the pair's one conversation (pattern D).
  */
-import { callerSub, httpHandler, jsonObjectBody, jsonResponse, type HttpHandlerOptions } from '../commons/http';
-import type { Messaging } from '../commons/messaging';
-import { defaultMessaging } from '../commons/messaging-runtime';
+import { httpHandler, jsonResponse, type HttpHandlerOptions } from '../http/handler';
+import { callerSub, jsonObjectBody } from '../http/request';
+import type { Messaging } from '../domain/messaging';
+import { defaultMessaging } from '../runtime/messaging';
 
 export interface CreateMessageDependencies extends HttpHandlerOptions {
   messaging: () => Messaging | Promise<Messaging>;

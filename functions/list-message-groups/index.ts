@@ -1,7 +1,8 @@
 /** `GET /api/message_groups` (pattern B): the caller's conversations, newest first, paged. */
-import { callerSub, httpHandler, pageQuery, pageResponse, type HttpHandlerOptions } from '../commons/http';
-import type { Messaging } from '../commons/messaging';
-import { defaultMessaging } from '../commons/messaging-runtime';
+import { httpHandler, pageResponse, type HttpHandlerOptions } from '../http/handler';
+import { callerSub, pageQuery } from '../http/request';
+import type { Messaging } from '../domain/messaging';
+import { defaultMessaging } from '../runtime/messaging';
 
 export interface ListMessageGroupsDependencies extends HttpHandlerOptions {
   messaging: () => Messaging | Promise<Messaging>;

@@ -1,7 +1,8 @@
 /** `GET /api/messages/{message_group_uuid}` (pattern A): a conversation the caller is in, oldest first, paged back in time. */
-import { callerSub, httpHandler, pageQuery, pageResponse, pathParameter, type HttpHandlerOptions } from '../commons/http';
-import type { Messaging } from '../commons/messaging';
-import { defaultMessaging } from '../commons/messaging-runtime';
+import { httpHandler, pageResponse, type HttpHandlerOptions } from '../http/handler';
+import { callerSub, pageQuery, pathParameter } from '../http/request';
+import type { Messaging } from '../domain/messaging';
+import { defaultMessaging } from '../runtime/messaging';
 
 export interface ListMessagesDependencies extends HttpHandlerOptions {
   messaging: () => Messaging | Promise<Messaging>;

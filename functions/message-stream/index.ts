@@ -4,13 +4,13 @@
  * move as partial batch failures (the event source mapping in functions/catalog.ts sets
  * `ReportBatchItemFailures`).
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { createDocumentClient } from '../commons/clients';
-import { getStringFromEnv } from '../commons/env';
-import { createMessagesRepository } from '../commons/messages-repository';
-import type { RetryOptions } from '../commons/retry';
+import { createMessagesRepository } from '../data/messages-repository';
+import type { RetryOptions } from '../data/retry';
+import { sharedDocumentClient } from '../runtime/clients';
+import { functionConfig } from '../runtime/config';
+import { logger } from '../runtime/logger';
 import { processStreamRecords, type SummaryMover } from './summaries';
 
 export interface MessageStreamDeps {
@@ -35,19 +35,11 @@ export function createMessageStreamHandler(deps: MessageStreamDeps) {
   };
 }
 
-// Created on first use, then kept for the container's life: importing this module (as the
-// unit tests do, for the factory) must not need TABLE_NAME or AWS credentials. The endpoint
-// of local runs comes from the SDK's own AWS_ENDPOINT_URL_DYNAMODB.
-let documentClient: DynamoDBDocumentClient | undefined;
-let tableName: string | undefined;
-
+// The configuration and the client are read on first use, so importing this module (as the
+// unit tests do, for the factory) needs neither TABLE_NAME nor AWS credentials.
 const defaultDeps: MessageStreamDeps = {
-  summaryMover: (retry) => {
-    tableName ??= getStringFromEnv('TABLE_NAME');
-    documentClient ??= createDocumentClient();
-    return createMessagesRepository(documentClient, { tableName, retry });
-  },
-  logger: new Logger({ serviceName: 'message-stream' }),
+  summaryMover: (retry) => createMessagesRepository(sharedDocumentClient(), { tableName: functionConfig().tableName, retry }),
+  logger,
 };
 
 export const handler = createMessageStreamHandler(defaultDeps);

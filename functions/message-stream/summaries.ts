@@ -9,12 +9,13 @@
  * its semantics: `{ batchItemFailures: [{ itemIdentifier: SequenceNumber }] }`.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
+import pLimit from 'p-limit';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
-import type { NewestMessage, SummaryMoveResult } from '../commons/messages-repository';
-import { groupUuidOfMessageKey, isMessageItem } from '../commons/model';
-import { isThrottlingError, withRetries, type RetryOptions } from '../commons/retry';
+import type { NewestMessage, SummaryMoveResult } from '../data/messages-repository';
+import { groupUuidOfMessageKey, isMessageItem } from '../data/model';
+import { isThrottlingError, withRetries, type RetryOptions } from '../data/retry';
 
 /** What this module needs of the messages repository (pattern E's one write). */
 export interface SummaryMover {
@@ -116,30 +117,21 @@ const DEFAULT_CONCURRENCY = 8;
 export async function moveGroupSummaries(groups: readonly GroupBatch[], mover: SummaryMover, options: MoveOptions = {}): Promise<GroupOutcome[]> {
   const hasTime = options.hasTime ?? (() => true);
   const retry: RetryOptions = { canRetry: hasTime, ...options.retry };
-  const outcomes: GroupOutcome[] = new Array(groups.length);
-  let next = 0;
-  async function worker(): Promise<void> {
-    while (next < groups.length) {
-      const index = next;
-      next += 1;
-      const { groupUuid, newest } = groups[index]!;
-      if (!hasTime()) {
-        outcomes[index] = { groupUuid, status: 'not-started' };
-        continue;
-      }
-      try {
-        // Throttling that outlived the SDK's retries is retried here; conflicts and throttling
-        // inside a transaction (TransactionCanceledException) are moveGroupSummary's own.
-        const status = await withRetries(() => mover.moveGroupSummary(groupUuid, newest), isThrottlingError, retry);
-        outcomes[index] = { groupUuid, status };
-      } catch (error) {
-        outcomes[index] = { groupUuid, status: 'failed', error };
-      }
-    }
-  }
-  const workers = Math.max(1, Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, groups.length));
-  await Promise.all(Array.from({ length: workers }, worker));
-  return outcomes;
+  const limit = pLimit(Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY));
+  return Promise.all(
+    groups.map(({ groupUuid, newest }) =>
+      limit(async (): Promise<GroupOutcome> => {
+        if (!hasTime()) return { groupUuid, status: 'not-started' };
+        try {
+          // Throttling that outlived the SDK's retries is retried here; conflicts and throttling
+          // inside a transaction (TransactionCanceledException) are moveGroupSummary's own.
+          return { groupUuid, status: await withRetries(() => mover.moveGroupSummary(groupUuid, newest), isThrottlingError, retry) };
+        } catch (error) {
+          return { groupUuid, status: 'failed', error };
+        }
+      }),
+    ),
+  );
 }
 
 /** Thrown when a failed group has a record Lambda could not be told about. */

@@ -1,7 +1,8 @@
 /** `GET /api/users/@{handle}/short`: a person's short profile for the new-conversation page. */
-import { callerSub, httpHandler, jsonResponse, pathParameter, type HttpHandlerOptions } from '../commons/http';
-import type { Messaging } from '../commons/messaging';
-import { defaultMessaging } from '../commons/messaging-runtime';
+import { httpHandler, jsonResponse, type HttpHandlerOptions } from '../http/handler';
+import { callerSub, pathParameter } from '../http/request';
+import type { Messaging } from '../domain/messaging';
+import { defaultMessaging } from '../runtime/messaging';
 
 export interface UserShortDependencies extends HttpHandlerOptions {
   messaging: () => Messaging | Promise<Messaging>;

@@ -5,7 +5,7 @@
  */
 import { Construct } from 'constructs';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
-import { messagesTableSchema } from '../../functions/commons/model';
+import { messagesTableSchema } from '../../functions/data/model';
 import type { BillingMode } from '../config';
 
 export interface MessagesTableOptions {

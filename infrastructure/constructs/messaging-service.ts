@@ -11,8 +11,9 @@ import type { DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import type { FunctionDefinition, StreamFunction } from '../../functions/catalog';
-import { GROUP_SK_INDEX } from '../../functions/commons/model';
-import type { BundleResult } from '../../scripts/lib/bundle';
+import { GROUP_SK_INDEX } from '../../functions/data/model';
+import { functionEnvironment } from '../../functions/runtime/config';
+import type { FunctionBundles } from '../bundling/bundle';
 import { HttpApi } from './http-api';
 import { NodejsFunction } from './nodejs-function';
 
@@ -20,10 +21,7 @@ import { NodejsFunction } from './nodejs-function';
 export const STREAM_READ_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
 /** SQS keeps failed-batch records this long (the maximum, 14 days). */
 const FAILURE_RETENTION_SECONDS = 14 * 24 * 60 * 60;
-const POWERTOOLS_SERVICE_NAME = 'cruddur-messaging';
 
-/** Bundles by function name (the result of `bundleFunctions`). */
-export type FunctionBundles = Readonly<Record<string, Pick<BundleResult, 'dir'>>>;
 
 export interface MessagingServiceOptions {
   /** e.g. `cruddur-dev`; functions are named `{namePrefix}-{catalog name}`. */
@@ -100,20 +98,12 @@ export class MessagingService extends Construct {
     this.apiUrl = this.api.url;
   }
 
+  /** What the function reads (`functionEnvironment`, shared with the local emulator), plus source maps. */
   private environment(definition: FunctionDefinition): Record<string, string> {
     return {
-      TABLE_NAME: this.options.table.name,
+      ...functionEnvironment(definition, { tableName: this.options.table.name, usersDatabase: { secretArn: this.options.databaseSecretArn } }),
+      // The bundles ship their source maps: stack traces in the logs point at the TypeScript.
       NODE_OPTIONS: '--enable-source-maps',
-      POWERTOOLS_SERVICE_NAME,
-      // The ARN only: the function reads the value at cold start through the VPC endpoint.
-      ...(definition.usersDatabase
-        ? {
-            DATABASE_SECRET_ARN: this.options.databaseSecretArn,
-            // RDS requires TLS; from Node.js 20 on, Lambda loads the Amazon CA bundle only when asked.
-            NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
-            DATABASE_SSLMODE: 'verify-full',
-          }
-        : {}),
     };
   }
 

@@ -15,7 +15,7 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { LAMBDA_RUNTIME } from '../../functions/catalog';
-import type { BundleResult } from '../../scripts/lib/bundle';
+import type { BundleResult } from '../bundling/bundle';
 
 /** The bundle is `index.mjs` exporting `handler`. */
 const HANDLER = 'index.handler';

@@ -4,7 +4,8 @@ import { TerraformOutput, TerraformStack } from 'cdktf';
 import { FUNCTIONS } from '../../functions/catalog';
 import { cognitoIssuerUrl, type CruddurConfig } from '../config';
 import type { MessagesTable } from '../constructs/messages-table';
-import { MessagingService, type FunctionBundles } from '../constructs/messaging-service';
+import type { FunctionBundles } from '../bundling/bundle';
+import { MessagingService } from '../constructs/messaging-service';
 import type { Network } from '../constructs/network';
 import { awsProvider } from './aws-provider';
 

@@ -4,18 +4,19 @@
  * own write. The message must be reported as written, and stored once.
  */
 import { randomUUID } from 'node:crypto';
+import { localClientConfig } from '../../local/aws';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { installFaults, injectedFaults, type FaultRates } from '../../functions/commons/faults';
-import { createMessagesRepository } from '../../functions/commons/messages-repository';
-import { keys, type Participant } from '../../functions/commons/model';
+import { installFaults, injectedFaults, type FaultRates } from '../../local/faults';
+import { createMessagesRepository } from '../../functions/data/messages-repository';
+import { keys, type Participant } from '../../functions/data/model';
 import { createTestTable, endpoints, type TestTable } from '../support/services';
 
 const person = (handle: string): Participant => ({ user_uuid: randomUUID(), display_name: `Person ${handle}`, handle });
 
 /** A repository whose client rolls the given dice (then never faults again). */
 function repositoryWithFaults(table: TestTable, rates: FaultRates, rolls: number[]) {
-  const client = new DynamoDBClient({ endpoint: endpoints().dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = new DynamoDBClient(localClientConfig(endpoints().dynamodb));
   // 0.99 is past every rate below: no fault.
   installFaults(client, rates, () => rolls.shift() ?? 0.99);
   return { repository: createMessagesRepository(DynamoDBDocumentClient.from(client), { tableName: table.tableName }), client };

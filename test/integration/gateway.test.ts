@@ -7,12 +7,11 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { CreateUserPoolClientCommand, type CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { HTTP_FUNCTIONS } from '../../functions/catalog';
-import { createCognitoClient, ensureLocalPool, ensurePoolUser, signIn, type LocalPool } from '../../scripts/lib/cognito';
-import { startGateway, type HttpHandler, type RunningGateway } from '../../scripts/local/gateway';
-import { createLocalCognitoAuthorizer } from '../../scripts/local/gateway-auth';
-import type { HttpApiEvent } from '../../scripts/local/gateway-events';
-import { localPort } from '../../scripts/local/ports';
-import { endpoints, unique } from '../support/services';
+import { createCognitoClient, ensureLocalPool, ensurePoolUser, signIn, type LocalPool } from '../../tools/lib/cognito';
+import { startGateway, type HttpHandler, type RunningGateway } from '../../local/gateway/server';
+import { createLocalCognitoAuthorizer } from '../../local/gateway/auth';
+import type { HttpApiEvent } from '../../local/gateway/events';
+import { endpoints, unique, servicePorts } from '../support/services';
 import { cognitoLocalPrivateKey, payloadOf, signJwt } from '../support/tokens';
 
 jest.setTimeout(180_000);
@@ -31,7 +30,7 @@ describe('local HTTP gateway', () => {
   const events: HttpApiEvent[] = [];
   const logLines: string[] = [];
   let handlerBehaviour: 'ok' | 'throw' = 'ok';
-  const cognitoUrl = () => `http://127.0.0.1:${localPort('cognito')}`;
+  const cognitoUrl = () => `http://127.0.0.1:${servicePorts().cognito}`;
 
   beforeAll(async () => {
     cognito = createCognitoClient(endpoints().cognito);

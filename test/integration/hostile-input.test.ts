@@ -14,21 +14,20 @@ import { CreateUserPoolClientCommand, type CognitoIdentityProviderClient } from 
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Pool } from 'pg';
 import type { HttpFunction } from '../../functions/catalog';
-import { encodeCursor } from '../../functions/commons/cursor';
-import { createMessagesRepository } from '../../functions/commons/messages-repository';
-import { createMessaging, type Messaging } from '../../functions/commons/messaging';
-import { keys } from '../../functions/commons/model';
-import { createCachedUserDirectory } from '../../functions/commons/user-directory';
-import { createUsersRepository } from '../../functions/commons/users-repository';
+import { encodeCursor } from '../../functions/data/cursor';
+import { createMessagesRepository } from '../../functions/data/messages-repository';
+import { createMessaging, type Messaging } from '../../functions/domain/messaging';
+import { keys } from '../../functions/data/model';
+import { createCachedUserDirectory } from '../../functions/domain/user-directory';
+import { createUsersRepository } from '../../functions/data/users-repository';
 import { createCreateMessageHandler } from '../../functions/create-message/index';
 import { createListMessageGroupsHandler } from '../../functions/list-message-groups/index';
 import { createListMessagesHandler } from '../../functions/list-messages/index';
 import { createUserShortHandler } from '../../functions/user-short/index';
-import { createCognitoClient, ensureLocalPool, ensurePoolUser, signIn, type LocalPool } from '../../scripts/lib/cognito';
-import { startGateway, type HttpHandler, type RunningGateway } from '../../scripts/local/gateway';
-import { createLocalCognitoAuthorizer } from '../../scripts/local/gateway-auth';
-import { localPort } from '../../scripts/local/ports';
-import { createTestPool, createTestTable, endpoints, insertUsers, unique, type TestTable } from '../support/services';
+import { createCognitoClient, ensureLocalPool, ensurePoolUser, signIn, type LocalPool } from '../../tools/lib/cognito';
+import { startGateway, type HttpHandler, type RunningGateway } from '../../local/gateway/server';
+import { createLocalCognitoAuthorizer } from '../../local/gateway/auth';
+import { createTestPool, createTestTable, endpoints, insertUsers, unique, type TestTable, servicePorts } from '../support/services';
 import { cognitoLocalPrivateKey, cognitoLocalPublicKey, headerOf, hmacSignedJwt, payloadOf, signJwt, unsignedJwt } from '../support/tokens';
 
 jest.setTimeout(300_000);
@@ -204,7 +203,7 @@ beforeAll(async () => {
   gateway = await startGateway({
     port: 0,
     // cognito-local writes `iss` with 127.0.0.1, as npm start's authorizer expects it.
-    authorizer: createLocalCognitoAuthorizer({ cognitoUrl: `http://127.0.0.1:${localPort('cognito')}`, ...pool }),
+    authorizer: createLocalCognitoAuthorizer({ cognitoUrl: `http://127.0.0.1:${servicePorts().cognito}`, ...pool }),
     handlerFor: async (fn: HttpFunction) => handlers[fn.name]!,
     log: (line) => gatewayLog.push(line),
   });

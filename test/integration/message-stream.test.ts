@@ -10,14 +10,15 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { MESSAGE_STREAM_SOURCE } from '../../functions/catalog';
-import { createDocumentClient } from '../../functions/commons/clients';
-import { createMessagesRepository, type MessagesRepository } from '../../functions/commons/messages-repository';
-import { keys, type MessageGroupItem, type MessageGroupSummaryItem, type MessageItem, type Participant } from '../../functions/commons/model';
-import { timestampOfKey } from '../../functions/commons/time';
-import { filterEvents } from '../../functions/message-stream/filter';
+import { localDocumentClient } from '../../local/aws';
+import { createMessagesRepository, type MessagesRepository } from '../../functions/data/messages-repository';
+import { createTableAdmin, type TableAdmin } from '../../tools/lib/table-admin';
+import { keys, type MessageGroupItem, type MessageGroupSummaryItem, type MessageItem, type Participant } from '../../functions/data/model';
+import { timestampOfKey } from '../../functions/data/model';
+import { filterEvents } from '../../local/streams/filter';
 import { createMessageStreamHandler } from '../../functions/message-stream/index';
 import { createTestTable, endpoints, type TestTable } from '../support/services';
-import { openStreamReader, streamEvent, type StreamReader } from '../support/stream';
+import { openStreamTail, type StreamTail } from '../../local/streams/shard-reader';
 
 jest.setTimeout(180_000);
 
@@ -95,9 +96,10 @@ const lambdaContext = {
 
 interface Fixture {
   table: TestTable;
-  reader: StreamReader;
+  reader: StreamTail;
   /** Writes messages as the API does (patterns C and D), on an uncounted client. */
   writer: MessagesRepository;
+  admin: TableAdmin;
   /** The members of each group the test created. */
   members: Map<string, [Participant, Participant]>;
   /** Messages written per group, to check that nothing is lost. */
@@ -113,10 +115,10 @@ interface Fixture {
 
 async function openFixture(): Promise<Fixture> {
   const table = await createTestTable();
-  const reader = await openStreamReader(table.client, table.tableName);
+  const reader = await openStreamTail(table.client, table.tableName);
   const writer = createMessagesRepository(table.client, { tableName: table.tableName });
   // The consumer gets its own client, so only its requests are counted.
-  const consumerClient = createDocumentClient({ endpoint: endpoints().dynamodb });
+  const consumerClient = localDocumentClient(endpoints().dynamodb);
   const requests = countRequests(consumerClient);
   const faults = injectTransactionFaults(consumerClient);
   const logger = new Logger({ serviceName: 'message-stream-test', logLevel: 'SILENT' });
@@ -130,6 +132,7 @@ async function openFixture(): Promise<Fixture> {
     table,
     reader,
     writer,
+    admin: createTableAdmin(table.client, table.tableName),
     members,
     written,
     requests,
@@ -137,7 +140,7 @@ async function openFixture(): Promise<Fixture> {
     logger,
     async deliver(records) {
       requests.take();
-      const response = await handler(streamEvent(records), lambdaContext);
+      const response = await handler({ Records: [...records] }, lambdaContext);
       return { response, requests: requests.take() };
     },
     async createGroup(sender, recipient, text) {
@@ -214,7 +217,7 @@ async function expectSummariesAt(fixture: Fixture, groupUuid: string, expected?:
     ]);
   }
   // And through the index, as the original's consumer looked them up: two, no more.
-  expect(await fixture.writer.listSummariesOfGroup(groupUuid)).toHaveLength(2);
+  expect(await fixture.admin.listSummariesOfGroup(groupUuid)).toHaveLength(2);
 }
 
 async function expectAllSummariesAtNewest(fixture: Fixture): Promise<void> {
@@ -288,7 +291,7 @@ describe('message-stream consumer on DynamoDB Local stream records', () => {
     await sendRoundRobin(fixture, groups, 10);
     const records = await fixture.reader.readNew();
     const first = await fixture.deliver(records);
-    const before = await Promise.all(groups.map((groupUuid) => fixture.writer.listSummariesOfGroup(groupUuid)));
+    const before = await Promise.all(groups.map((groupUuid) => fixture.admin.listSummariesOfGroup(groupUuid)));
 
     // Act
     const replay = await fixture.deliver(records);
@@ -296,7 +299,7 @@ describe('message-stream consumer on DynamoDB Local stream records', () => {
     // Assess
     expect(first.requests).toEqual({ GetItem: 10, TransactWriteItems: 10 });
     expect(replay).toEqual({ response: { batchItemFailures: [] }, requests: { GetItem: 10 } });
-    const after = await Promise.all(groups.map((groupUuid) => fixture.writer.listSummariesOfGroup(groupUuid)));
+    const after = await Promise.all(groups.map((groupUuid) => fixture.admin.listSummariesOfGroup(groupUuid)));
     expect(after).toEqual(before);
     await expectAllSummariesAtNewest(fixture);
   });
@@ -412,7 +415,7 @@ describe('the deployed handler export', () => {
 
   it('runs on environment configuration alone (TABLE_NAME and the SDK\'s AWS_ENDPOINT_URL_DYNAMODB)', async () => {
     // Prepare
-    const reader = await openStreamReader(table.client, table.tableName);
+    const reader = await openStreamTail(table.client, table.tableName);
     const writer = createMessagesRepository(table.client, { tableName: table.tableName });
     const [alice, bob] = [participant('alice'), participant('bob')];
     const created = await writer.createMessageInNewGroup(alice, bob, 'first');
@@ -433,7 +436,7 @@ describe('the deployed handler export', () => {
     reader.close();
 
     // Act
-    const response = await handler(streamEvent(records), lambdaContext);
+    const response = await handler({ Records: [...records] }, lambdaContext);
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });

@@ -1,8 +1,9 @@
 /** The DynamoDB adapter against DynamoDB Local: every access pattern, paging, races and collisions. */
 import { randomUUID } from 'node:crypto';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { createMessagesRepository, type MessagesRepository } from '../../functions/commons/messages-repository';
-import { keys, type Participant } from '../../functions/commons/model';
+import { createMessagesRepository, type MessagesRepository } from '../../functions/data/messages-repository';
+import { createTableAdmin } from '../../tools/lib/table-admin';
+import { keys, type Participant } from '../../functions/data/model';
 import { createTestTable, type TestTable } from '../support/services';
 
 const person = (handle: string): Participant => ({ user_uuid: randomUUID(), display_name: `Person ${handle}`, handle });
@@ -177,19 +178,19 @@ describe('messages repository', () => {
       }
       const group = await table.client.send(new GetCommand({ TableName: table.tableName, Key: keys.group(messageGroupUuid) }));
       expect(group.Item?.last_message_sk).toBe(later.item.sk);
-      expect(await repository.listSummariesOfGroup(messageGroupUuid)).toHaveLength(2);
+      expect(await createTableAdmin(table.client, table.tableName).listSummariesOfGroup(messageGroupUuid)).toHaveLength(2);
     });
   });
 
-  describe('importConversation and putItems', () => {
+  describe('the table admin: importConversation and putItems', () => {
     it('imports a conversation once; a second import of the pair is refused', async () => {
       // Prepare
       const [alice, bob] = [person('alice'), person('bob')];
       const messages = Array.from({ length: 60 }, (_, index) => ({ sender: index % 2 ? bob : alice, text: `line ${index}`, createdAt: new Date(Date.UTC(2023, 0, 1) + index * 60_000).toISOString() }));
 
       // Act
-      const groupUuid = await repository.importConversation([alice, bob], messages);
-      const again = await repository.importConversation([bob, alice], messages);
+      const groupUuid = await createTableAdmin(table.client, table.tableName).importConversation([alice, bob], messages);
+      const again = await createTableAdmin(table.client, table.tableName).importConversation([bob, alice], messages);
 
       // Assess
       expect(groupUuid).toBeDefined();
@@ -205,7 +206,7 @@ describe('messages repository', () => {
       const items = Array.from({ length: 60 }, (_, index) => ({ pk, sk: String(index).padStart(3, '0') }));
 
       // Act
-      await repository.putItems(items);
+      await createTableAdmin(table.client, table.tableName).putItems(items);
 
       // Assess
       const stored = await table.client.send(new QueryCommand({ TableName: table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } }));

@@ -20,7 +20,7 @@ describe('npm run soak', () => {
     const args = ['--reuse-services', '--duration', '18', '--users', '4', '--think', '1', '--fault-rates', 'throttle=0.1,conflict=0.1,timeout=0.05,delay=50'];
     const env = { ...process.env };
     delete env.TABLE_NAME;
-    const soak = await run(process.execPath, ['--import', 'tsx', 'scripts/soak.ts', ...args], { cwd: ROOT, env }).then(
+    const soak = await run(process.execPath, ['--import', 'tsx', 'bench/soak/cli.ts', ...args], { cwd: ROOT, env }).then(
       ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
       (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
     );

@@ -12,14 +12,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DeleteTableCommand, waitUntilTableNotExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { MESSAGE_STREAM_SOURCE, type StreamSource } from '../../functions/catalog';
-import { createMessagesRepository } from '../../functions/commons/messages-repository';
-import { keys, type MessageGroupSummaryItem, type Participant } from '../../functions/commons/model';
+import { streamFunctionNamed, MESSAGE_STREAM_SOURCE, type StreamSource } from '../../functions/catalog';
+import { createMessagesRepository } from '../../functions/data/messages-repository';
+import { keys, type MessageGroupSummaryItem, type Participant } from '../../functions/data/model';
 import { createMessageStreamHandler } from '../../functions/message-stream/index';
-import { ensureTable } from '../../scripts/lib/table';
-import { createStreamConsumer, type StreamConsumer, type StreamConsumerOptions, type StreamHandler } from '../../scripts/local/stream-consumer';
+import { ensureTable } from '../../tools/lib/table';
+import { createStreamConsumer, type StreamConsumer, type StreamConsumerOptions, type StreamHandler } from '../../local/streams/consumer';
 import { createTestTable, endpoints, type TestTable } from '../support/services';
-import { openStreamReader } from '../support/stream';
+import { openStreamTail } from '../../local/streams/shard-reader';
 
 jest.setTimeout(300_000);
 
@@ -74,6 +74,7 @@ describe('local stream consumer', () => {
       dynamodbUrl: endpoints().dynamodb,
       tableName: table.tableName,
       handler,
+      fn: streamFunctionNamed('message-stream'),
       source: SOURCE,
       checkpointFile: files.checkpointFile,
       deadLetterFile: files.deadLetterFile,
@@ -111,7 +112,7 @@ describe('local stream consumer', () => {
 
   /** The sequence number of the stream's newest record, read independently of the consumer. */
   async function lastSequenceNumber(): Promise<string> {
-    const reader = await openStreamReader(table.client, table.tableName);
+    const reader = await openStreamTail(table.client, table.tableName);
     try {
       const records = await reader.readNew();
       return records[records.length - 1]!.dynamodb!.SequenceNumber!;

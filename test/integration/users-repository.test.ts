@@ -1,6 +1,6 @@
 /** The PostgreSQL adapter against the embedded PostgreSQL, through the ordinary pg driver. */
 import type { Pool } from 'pg';
-import { createUsersRepository, toParticipant } from '../../functions/commons/users-repository';
+import { createUsersRepository, toParticipant } from '../../functions/data/users-repository';
 import { createTestPool, insertUsers, unique } from '../support/services';
 
 describe('users repository', () => {

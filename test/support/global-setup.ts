@@ -6,8 +6,8 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { getFreePort } from '../../scripts/local/ports';
-import { startLocalServices, type LocalServices } from '../../scripts/local/services';
+import { getFreePort } from '../../local/services/process';
+import { startLocalServices, type LocalServices } from '../../local/services';
 
 declare global {
   // eslint-disable-next-line no-var

@@ -3,14 +3,20 @@ import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Pool } from 'pg';
-import { createDocumentClient, createPgPool } from '../../functions/commons/clients';
-import { localEndpoints } from '../../scripts/local/ports';
-import { ensureTable } from '../../scripts/lib/table';
-import { applyUsersSchema } from '../../scripts/lib/users-schema';
+import { createPgPool } from '../../functions/runtime/postgres';
+import { localDocumentClient } from '../../local/aws';
+import { localEndpoints, localPorts } from '../../local/services/registry';
+import { ensureTable } from '../../tools/lib/table';
+import { applyUsersSchema } from '../../tools/lib/users-schema';
+
+/** The ports of the services global-setup started (it hands them to the workers in the environment). */
+export function servicePorts() {
+  if (!process.env.DYNAMODB_PORT) throw new Error('Integration tests need the services of test/support/global-setup.ts');
+  return localPorts(process.env);
+}
 
 export function endpoints() {
-  if (!process.env.DYNAMODB_PORT) throw new Error('Integration tests need the services of test/support/global-setup.ts');
-  return localEndpoints();
+  return localEndpoints(servicePorts());
 }
 
 /** A short unique suffix for names a suite creates (tables, handles, pools). */
@@ -27,7 +33,7 @@ export interface TestTable {
 /** A fresh messages table of the real schema, in DynamoDB Local. */
 export async function createTestTable(): Promise<TestTable> {
   const tableName = unique('cruddur-messages-test-');
-  const client = createDocumentClient({ endpoint: endpoints().dynamodb });
+  const client = localDocumentClient(endpoints().dynamodb);
   await ensureTable(client as unknown as DynamoDBClient, tableName);
   return {
     tableName,

@@ -1,18 +1,17 @@
-import { InvalidCursorError, NotFoundError, ValidationError, WriteNotAppliedError, ConfigurationError } from '../../functions/commons/errors';
 import {
   BadRequestError,
-  MAX_BODY_BYTES,
+  ConfigurationError,
+  InvalidCursorError,
+  NotFoundError,
   PayloadTooLargeError,
   UnauthenticatedError,
-  callerSub,
-  errorResponse,
-  httpHandler,
-  jsonObjectBody,
-  jsonResponse,
-  pageResponse,
-  pathParameter,
-} from '../../functions/commons/http';
-import { UnregisteredCallerError, type Messaging } from '../../functions/commons/messaging';
+  UnregisteredCallerError,
+  ValidationError,
+  WriteNotAppliedError,
+} from '../../functions/errors';
+import { errorResponse, httpHandler, jsonResponse, pageResponse } from '../../functions/http/handler';
+import { MAX_BODY_BYTES, callerSub, jsonObjectBody, pathParameter } from '../../functions/http/request';
+import type { Messaging } from '../../functions/domain/messaging';
 import { createListMessageGroupsHandler } from '../../functions/list-message-groups/index';
 import { apiEvent, lambdaContext, parseBody } from '../support/api-events';
 

@@ -1,6 +1,6 @@
-import { TtlCache } from '../../functions/commons/cache';
-import { createCachedUserDirectory } from '../../functions/commons/user-directory';
-import type { User } from '../../functions/commons/users-repository';
+import { TtlCache } from '../../functions/domain/cache';
+import { createCachedUserDirectory } from '../../functions/domain/user-directory';
+import type { User } from '../../functions/data/users-repository';
 
 function manualClock(start = 1_000_000) {
   let now = start;

@@ -1,5 +1,5 @@
-import { decodeCursor, encodeCursor } from '../../functions/commons/cursor';
-import { InvalidCursorError } from '../../functions/commons/errors';
+import { decodeCursor, encodeCursor } from '../../functions/data/cursor';
+import { InvalidCursorError } from '../../functions/errors';
 
 describe('pagination cursors', () => {
   it('round-trip a sort key for the list they were issued for', () => {

@@ -1,17 +1,18 @@
 /**
- * Fault injection (functions/commons/faults.ts): the rates' syntax, the guarantee that it
- * never acts outside a loopback endpoint or inside Lambda, and the errors it injects, which
+ * Fault injection (local/faults.ts): the rates' syntax, the guarantee that it
+ * never acts outside a loopback endpoint, and the errors it injects, which
  * must look to the SDK and to the code like DynamoDB's own. No request leaves the process:
  * every fault here is injected before sending.
  */
+import { localClientConfig } from '../../local/aws';
 import { DynamoDBClient, ListTablesCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConfigurationError } from '../../functions/commons/errors';
-import { installFaults, installFaultsFromEnv, isLoopbackEndpoint, parseFaultRates } from '../../functions/commons/faults';
-import { isRetryableTransactionCancellation } from '../../functions/commons/retry';
+import { ConfigurationError } from '../../functions/errors';
+import { FaultsRefusedError, installFaults, installLocalFaults, isLoopbackEndpoint, parseFaultRates } from '../../local/faults';
+import { isRetryableTransactionCancellation } from '../../functions/data/retry';
 
 const localClient = () =>
-  new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+  new DynamoDBClient({ ...localClientConfig('http://127.0.0.1:9'), maxAttempts: 1 });
 
 describe('fault rates', () => {
   it('parses rates and the delay', () => {
@@ -40,18 +41,15 @@ describe('where faults may be injected', () => {
     expect(isLoopbackEndpoint(endpoint)).toBe(expected);
   });
 
-  it('ignores CRUDDUR_FAULTS for AWS, inside Lambda, and when unset', () => {
+  it('refuses to install faults on a client of AWS or of another machine', () => {
     // Prepare
-    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const faults = { CRUDDUR_FAULTS: 'throttle=1' };
+    const rates = parseFaultRates('throttle=1');
 
     // Act & Assess
-    expect(installFaultsFromEnv(localClient(), undefined, faults)).toBe(false);
-    expect(installFaultsFromEnv(localClient(), 'https://dynamodb.eu-west-1.amazonaws.com', faults)).toBe(false);
-    expect(installFaultsFromEnv(localClient(), 'http://127.0.0.1:8000', { ...faults, AWS_LAMBDA_FUNCTION_NAME: 'cruddur-prod-create-message' })).toBe(false);
-    expect(installFaultsFromEnv(localClient(), 'http://127.0.0.1:8000', {})).toBe(false);
-    expect(installFaultsFromEnv(localClient(), 'http://127.0.0.1:8000', faults)).toBe(true);
-    warn.mockRestore();
+    expect(() => installLocalFaults(localClient(), undefined, rates)).toThrow(FaultsRefusedError);
+    expect(() => installLocalFaults(localClient(), 'https://dynamodb.eu-west-1.amazonaws.com', rates)).toThrow(FaultsRefusedError);
+    expect(() => installLocalFaults(localClient(), 'http://10.0.0.5:8000', rates)).toThrow(FaultsRefusedError);
+    expect(() => installLocalFaults(localClient(), 'http://127.0.0.1:8000', rates)).not.toThrow();
   });
 });
 

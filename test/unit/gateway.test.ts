@@ -7,8 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { FUNCTIONS, HTTP_FUNCTIONS, MESSAGE_STREAM_SOURCE, functionNamed, type HttpFunction } from '../../functions/catalog';
-import { matchesAnyFilterPattern } from '../../functions/message-stream/filter';
-import { bearerToken } from '../../scripts/local/gateway-auth';
+import { matchesAnyFilterPattern } from '../../local/streams/filter';
+import { bearerToken } from '../../local/gateway/auth';
 import {
   LOCAL_CORS,
   buildHttpEvent,
@@ -21,8 +21,8 @@ import {
   toGatewayResponse,
   type HttpApiEvent,
   type RawRequest,
-} from '../../scripts/local/gateway-events';
-import { lambdaContext } from '../../scripts/local/runtime-lambda';
+} from '../../local/gateway/events';
+import { lambdaContext } from '../../local/lambda';
 
 const http = (name: string) => functionNamed(name) as HttpFunction;
 

@@ -2,10 +2,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBRecord } from 'aws-lambda';
-import { NotFoundError } from '../../functions/commons/errors';
-import type { NewestMessage, SummaryMoveResult } from '../../functions/commons/messages-repository';
-import { buildGroupItem, buildMessageItem, type Participant } from '../../functions/commons/model';
-import type { RetryOptions } from '../../functions/commons/retry';
+import { NotFoundError } from '../../functions/errors';
+import type { NewestMessage, SummaryMoveResult } from '../../functions/data/messages-repository';
+import { buildGroupItem, buildMessageItem, type Participant } from '../../functions/data/model';
+import type { RetryOptions } from '../../functions/data/retry';
 import { createMessageStreamHandler, TIME_RESERVE_MS } from '../../functions/message-stream/index';
 import { collectNewestMessages, UnreportableFailureError, type SummaryMover } from '../../functions/message-stream/summaries';
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { NotFoundError } from '../../functions/commons/errors';
-import type { MessagesStore } from '../../functions/commons/messaging';
-import { createMessaging } from '../../functions/commons/messaging';
-import type { MessageGroupItem } from '../../functions/commons/model';
-import type { User } from '../../functions/commons/users-repository';
+import { NotFoundError } from '../../functions/errors';
+import type { MessagesStore } from '../../functions/domain/messaging';
+import { createMessaging } from '../../functions/domain/messaging';
+import type { MessageGroupItem } from '../../functions/data/model';
+import type { User } from '../../functions/data/users-repository';
 
 const user = (handle: string): User => ({ uuid: randomUUID(), display_name: handle, handle, email: null, cognito_user_id: `sub-${handle}` });
 

@@ -1,12 +1,13 @@
-import { describeError, runScript } from '../../scripts/lib/cli';
-import { describeConnectionFailure } from '../../scripts/lib/targets';
-import { conversationTimeline } from '../../scripts/ddb/seed';
-import { SEED_CONVERSATIONS } from '../../scripts/lib/seed-conversations';
+import { describeError, runScript } from '../../tools/lib/cli';
+import { describeConnectionFailure } from '../../tools/lib/targets';
+import { localPorts } from '../../local/services/registry';
+import { conversationTimeline } from '../../tools/ddb/seed';
+import { SEED_CONVERSATIONS } from '../../tools/lib/seed-conversations';
 
 const refused = (port: number) => Object.assign(new Error(`connect ECONNREFUSED 127.0.0.1:${port}`), { code: 'ECONNREFUSED', port });
 
 describe('describeConnectionFailure', () => {
-  const env = { DYNAMODB_PORT: '8000', POSTGRES_PORT: '5433', COGNITO_PORT: '9229' };
+  const env = localPorts({ DYNAMODB_PORT: '8000', POSTGRES_PORT: '5433', COGNITO_PORT: '9229' });
 
   it('names the local service and what to do', () => {
     expect(describeConnectionFailure(refused(8000), env)).toBe('DynamoDB Local is not running at http://localhost:8000: start it with npm start');

@@ -10,8 +10,8 @@ import {
   buildPairItem,
   type MessageItem,
   type Participant,
-} from '../../functions/commons/model';
-import { checkSoak, classifyResponse, type CheckInput, type SentMessage, type TableSnapshot } from '../../scripts/lib/soak-check';
+} from '../../functions/data/model';
+import { checkSoak, classifyResponse, type CheckInput, type SentMessage, type TableSnapshot } from '../../bench/soak/check';
 
 const alice: Participant = { user_uuid: '00000000-0000-4000-8000-00000000000a', display_name: 'Alice', handle: 'alice' };
 const bob: Participant = { user_uuid: '00000000-0000-4000-8000-00000000000b', display_name: 'Bob', handle: 'bob' };

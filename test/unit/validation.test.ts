@@ -1,4 +1,4 @@
-import { ValidationError } from '../../functions/commons/errors';
+import { ValidationError } from '../../functions/errors';
 import {
   MESSAGE_MAX_CHARS,
   characterCount,
@@ -7,7 +7,7 @@ import {
   parseHandleParameter,
   parseMessageGroupUuid,
   parsePageRequest,
-} from '../../functions/commons/validation';
+} from '../../functions/domain/validation';
 
 const GROUP = '5ae290ed-55d1-47a0-bc6d-fe2bc2700399';
 

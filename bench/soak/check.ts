@@ -1,0 +1,262 @@
+/**
+ * The soak's checker: what must hold in the table once the stream has drained, given what
+ * the API answered. Pure over a snapshot of the table (so a unit test can show it reports
+ * each kind of violation), plus the one function that reads the snapshot.
+ *
+ * Which answers are violations (see {@link classifyResponse}):
+ * - 2xx: accepted. The message must be stored exactly once, under the uuid the API
+ *   returned, with the text sent, in the group it named.
+ * - 503 with Retry-After, or 429, while faults are injected: a refusal the client may
+ *   retry. The API says "nothing was saved", so the text must not be stored at all.
+ * - Any other status (4xx: the soak only sends valid requests; 500/502/504: a bug, or a
+ *   timeout whose outcome nobody knows), any 503/429 without injected faults, and no
+ *   answer at all: violations. The message's outcome is unknown, so it may be stored
+ *   once, never twice.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import {
+  KeyPrefix,
+  buildGroupSummaryItems,
+  groupUuidOf,
+  groupUuidOfMessageKey,
+  keys,
+  type MessageGroupItem,
+  type MessageGroupSummaryItem,
+  type PairItem,
+  type TableKey,
+} from '../../functions/data/model';
+
+/** A stored message as the checker sees it (any `MSG#` item, well-formed or not). */
+export interface StoredMessage {
+  pk: string;
+  sk: string;
+  message_uuid?: unknown;
+  message?: unknown;
+  user_uuid?: unknown;
+}
+
+export interface TableSnapshot {
+  messages: StoredMessage[];
+  summaries: MessageGroupSummaryItem[];
+  groups: MessageGroupItem[];
+  pairs: PairItem[];
+}
+
+export type Outcome = 'accepted' | 'rejected' | 'unknown';
+
+/** A message the soak sent, and what the API answered. */
+export interface SentMessage {
+  text: string;
+  senderHandle: string;
+  pattern: 'C' | 'D';
+  /** Undefined: no answer (connection error, client timeout). */
+  status?: number;
+  outcome: Outcome;
+  /** From a 2xx answer. */
+  uuid?: string;
+  groupUuid?: string;
+}
+
+/** An answer the soak did not expect (a violation in itself). */
+export interface UnexpectedResponse {
+  request: string;
+  status?: number;
+  detail: string;
+}
+
+/** A record written straight into the table that the stream function cannot apply. */
+export interface PoisonRecord {
+  /** `orphan`: a well-formed message of a group that does not exist (fails, then dead-lettered); `malformed`: lacks a message's fields (skipped). */
+  kind: 'orphan' | 'malformed';
+  key: TableKey;
+}
+
+/** One line of the stream consumer's dead-letter file, as far as the checker reads it. */
+export interface DeadLetter {
+  reason: string;
+  record: DynamoDBRecord;
+}
+
+export type ViolationKind =
+  | 'lost'
+  | 'duplicated'
+  | 'altered'
+  | 'rejected-but-stored'
+  | 'unexpected-status'
+  | 'empty-group'
+  | 'stale-summary'
+  | 'summary-count'
+  | 'two-groups-for-pair'
+  | 'pair-item'
+  | 'orphan-message'
+  | 'poison-not-dead-lettered'
+  | 'message-dead-lettered'
+  | 'consumer-not-resumed';
+
+export interface Violation {
+  kind: ViolationKind;
+  detail: string;
+}
+
+export interface CheckInput {
+  sent: readonly SentMessage[];
+  unexpected: readonly UnexpectedResponse[];
+  snapshot: TableSnapshot;
+  deadLetters?: readonly DeadLetter[];
+  poison?: readonly PoisonRecord[];
+  /** Only groups between these users (and messages they sent) are checked; every group when absent. */
+  userUuids?: ReadonlySet<string>;
+}
+
+/** Whether an answer was an acceptance, an allowed refusal, or a violation. */
+export function classifyResponse(status: number | undefined, retryAfter: boolean, faultsInjected: boolean): { outcome: Outcome; violation: boolean } {
+  if (status === undefined) return { outcome: 'unknown', violation: true };
+  if (status >= 200 && status < 300) return { outcome: 'accepted', violation: false };
+  if ((status === 503 && retryAfter) || status === 429) return { outcome: 'rejected', violation: !faultsInjected };
+  if (status >= 400 && status < 500) return { outcome: 'rejected', violation: true };
+  return { outcome: 'unknown', violation: true };
+}
+
+const keyText = (key: TableKey) => `${key.pk} / ${key.sk}`;
+const quote = (text: string) => JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
+
+function countBy<T>(items: readonly T[], keyOf: (item: T) => unknown): Map<unknown, T[]> {
+  const map = new Map<unknown, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    map.set(key, [...(map.get(key) ?? []), item]);
+  }
+  return map;
+}
+
+/** Every violation of the soak's invariants, in a stable order. */
+export function checkSoak(input: CheckInput): Violation[] {
+  const violations: Violation[] = [];
+  const add = (kind: ViolationKind, detail: string) => violations.push({ kind, detail });
+  const { snapshot } = input;
+  const inScope = (...uuids: unknown[]) => input.userUuids === undefined || uuids.every((uuid) => typeof uuid === 'string' && input.userUuids!.has(uuid));
+
+  for (const response of input.unexpected) add('unexpected-status', `${response.request} answered ${response.status ?? 'nothing'}: ${response.detail}`);
+
+  // Messages: each accepted one stored once, as sent; refused ones not at all; unknown ones at most once.
+  const byUuid = countBy(snapshot.messages, (item) => item.message_uuid);
+  const byText = countBy(snapshot.messages, (item) => item.message);
+  for (const sent of input.sent) {
+    const copies = byText.get(sent.text) ?? [];
+    if (sent.outcome === 'accepted') {
+      const stored = byUuid.get(sent.uuid) ?? [];
+      if (stored.length === 0 && copies.length === 0) {
+        add('lost', `${sent.pattern} message ${sent.uuid} from @${sent.senderHandle} (answered ${sent.status}) is not in the table: ${quote(sent.text)}`);
+        continue;
+      }
+      if (copies.length > 1 || stored.length > 1) {
+        add('duplicated', `${sent.pattern} message ${quote(sent.text)} from @${sent.senderHandle} is stored ${Math.max(copies.length, stored.length)} times: ${copies.map((item) => keyText(item)).join(', ')}`);
+        continue;
+      }
+      const item = stored[0];
+      if (item === undefined || item.message !== sent.text || item.pk !== keys.messagePartition(sent.groupUuid ?? '')) {
+        add('altered', `message ${sent.uuid} was answered as ${quote(sent.text)} in group ${sent.groupUuid} but is stored as ${item ? `${quote(String(item.message))} at ${keyText(item)}` : `another uuid at ${keyText(copies[0]!)}`}`);
+      }
+    } else if (sent.outcome === 'rejected' && copies.length > 0) {
+      add('rejected-but-stored', `${sent.pattern} message ${quote(sent.text)} from @${sent.senderHandle} was refused with ${sent.status} but is stored at ${keyText(copies[0]!)}`);
+    } else if (sent.outcome === 'unknown' && copies.length > 1) {
+      add('duplicated', `${sent.pattern} message ${quote(sent.text)} (answered ${sent.status ?? 'nothing'}) is stored ${copies.length} times`);
+    }
+  }
+
+  // Groups: a newest message, both summaries at it, one group per pair.
+  const poisonKeys = new Set((input.poison ?? []).map((poison) => keyText(poison.key)));
+  const groups = snapshot.groups.filter((group) => inScope(...group.member_uuids));
+  const groupUuids = new Set(snapshot.groups.map(groupUuidOf));
+  const messagesOf = countBy(snapshot.messages, (item) => groupUuidOfMessageKey(item.pk));
+  const summariesOf = countBy(snapshot.summaries, (item) => item.message_group_uuid);
+  for (const group of groups) {
+    const groupUuid = groupUuidOf(group);
+    const messages = (messagesOf.get(groupUuid) ?? []).filter((item) => typeof item.message === 'string');
+    if (messages.length === 0) {
+      add('empty-group', `group ${groupUuid} has no message`);
+      continue;
+    }
+    const newest = messages.reduce((a, b) => (b.sk > a.sk ? b : a));
+    const newestText = newest.message as string;
+    if (group.last_message_sk !== newest.sk || group.last_message !== newestText) {
+      add('stale-summary', `group ${groupUuid}'s item is at ${group.last_message_sk}, its newest message at ${newest.sk}`);
+    }
+    const summaries = summariesOf.get(groupUuid) ?? [];
+    const owners = new Set(summaries.map((summary) => summary.pk));
+    const expected = buildGroupSummaryItems({ groupUuid, members: group.members, lastMessageSk: newest.sk, lastMessage: newestText });
+    if (summaries.length !== 2 || expected.some((summary) => !owners.has(summary.pk))) {
+      add('summary-count', `group ${groupUuid} has ${summaries.length} summary item(s) (${[...owners].join(', ') || 'none'}), expected one for each of ${group.member_uuids.join(' and ')}`);
+      continue;
+    }
+    for (const want of expected) {
+      const have = summaries.find((summary) => summary.pk === want.pk)!;
+      if (have.sk !== want.sk || have.message !== want.message || have.user_uuid !== want.user_uuid) {
+        add('stale-summary', `${want.pk}'s summary of group ${groupUuid} shows ${quote(String(have.message))} (${have.sk}), its newest message is ${quote(newestText)} (${want.sk})`);
+      }
+    }
+  }
+  for (const summary of snapshot.summaries) {
+    if (!groupUuids.has(summary.message_group_uuid) && inScope(summary.user_uuid)) add('summary-count', `summary ${keyText(summary)} belongs to group ${summary.message_group_uuid}, which has no group item`);
+  }
+  const pairKey = (group: MessageGroupItem) => keys.pair(group.member_uuids[0], group.member_uuids[1]).pk;
+  const pairs = new Map(snapshot.pairs.map((pair) => [pair.pk, pair]));
+  for (const [pk, same] of countBy(groups, pairKey)) {
+    if (same.length > 1) add('two-groups-for-pair', `${same.length} groups for one pair (${same[0]!.member_uuids.join(' and ')}): ${same.map(groupUuidOf).join(', ')}`);
+    const pair = pairs.get(pk as string);
+    if (pair === undefined || !same.some((group) => groupUuidOf(group) === pair.group_uuid)) {
+      add('pair-item', `pair ${pk as string} ${pair ? `names group ${pair.group_uuid}, not` : 'is missing for'} ${same.map(groupUuidOf).join(', ')}`);
+    }
+  }
+  for (const item of snapshot.messages) {
+    const groupUuid = groupUuidOfMessageKey(item.pk)!;
+    if (!groupUuids.has(groupUuid) && !poisonKeys.has(keyText(item)) && inScope(item.user_uuid)) add('orphan-message', `message ${keyText(item)} has no group`);
+  }
+
+  // Dead letters: every orphan poison record, and no real message.
+  const deadKeys = new Set((input.deadLetters ?? []).map((letter) => keyText({ pk: letter.record.dynamodb?.Keys?.pk?.S ?? '', sk: letter.record.dynamodb?.Keys?.sk?.S ?? '' })));
+  for (const poison of input.poison ?? []) {
+    if (poison.kind === 'orphan' && !deadKeys.has(keyText(poison.key))) add('poison-not-dead-lettered', `poison record ${keyText(poison.key)} is not in the dead-letter file`);
+  }
+  for (const letter of input.deadLetters ?? []) {
+    const key = { pk: letter.record.dynamodb?.Keys?.pk?.S ?? '', sk: letter.record.dynamodb?.Keys?.sk?.S ?? '' };
+    if (!poisonKeys.has(keyText(key))) add('message-dead-lettered', `record ${keyText(key)} was dead-lettered (${letter.reason})`);
+  }
+  return violations;
+}
+
+/** The counts of violations by kind, most frequent first. */
+export function violationCounts(violations: readonly Violation[]): [ViolationKind, number][] {
+  const counts = new Map<ViolationKind, number>();
+  for (const violation of violations) counts.set(violation.kind, (counts.get(violation.kind) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1]);
+}
+
+/** The whole table, read consistently, sorted into item types. */
+export async function readTableSnapshot(client: DynamoDBDocumentClient, tableName: string): Promise<TableSnapshot> {
+  const snapshot: TableSnapshot = { messages: [], summaries: [], groups: [], pairs: [] };
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: startKey }));
+    for (const item of page.Items ?? []) {
+      const pk = String(item.pk);
+      if (pk.startsWith(KeyPrefix.message)) snapshot.messages.push(item as StoredMessage);
+      else if (pk.startsWith(KeyPrefix.groupSummary)) snapshot.summaries.push(item as MessageGroupSummaryItem);
+      else if (pk.startsWith(KeyPrefix.group)) snapshot.groups.push(item as MessageGroupItem);
+      else if (pk.startsWith(KeyPrefix.pair)) snapshot.pairs.push(item as PairItem);
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+  return snapshot;
+}
+
+/** The stream consumer's dead letters (none when the file does not exist). */
+export function readDeadLetters(file: string): DeadLetter[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as DeadLetter);
+}

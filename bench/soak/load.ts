@@ -1,0 +1,229 @@
+/**
+ * The soak's load: simulated people using the HTTP API at once, as the Cruddur frontend
+ * would, for a fixed time. Each one loops: append to one of their conversations (C), write
+ * to someone new or by handle to someone they already know (D), race someone to a first
+ * message (D from both sides of a new pair at the same moment), or read (A, B).
+ *
+ * Clients never retry a POST. The API has no idempotency key, so a retried POST whose first
+ * attempt was written would be a second message; a real client must show the failure
+ * instead. The checker therefore demands: answered 2xx, stored once; refused with 503/429,
+ * stored nowhere; no answer, stored at most once.
+ */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { classifyResponse, type SentMessage, type UnexpectedResponse } from './check';
+import type { SoakUser } from './users';
+
+export type RequestKind = 'A' | 'B' | 'C' | 'D';
+
+export interface RequestRecord {
+  kind: RequestKind;
+  status?: number;
+  ms: number;
+}
+
+export interface LoadOptions {
+  apiUrl: string;
+  users: readonly SoakUser[];
+  durationMs: number;
+  /** Faults are injected: 503 with Retry-After and 429 are then allowed refusals. */
+  faultsInjected: boolean;
+  progress: (line: string) => void;
+  progressEveryMs?: number;
+  /**
+   * Mean pause between one person's actions (each pause is 0.5-1.5 times it; the first
+   * action comes after 0-1 times it, so the people do not all start at once). People, not
+   * a benchmark: the point is many concurrent conversations, below the capacity of the
+   * local runtime, whose one process, DynamoDB Local and PGlite share the machine.
+   */
+  thinkMs?: number;
+  /** A request without an answer by then counts as "no answer". */
+  requestTimeoutMs?: number;
+}
+
+export interface LoadResult {
+  sent: SentMessage[];
+  requests: RequestRecord[];
+  unexpected: UnexpectedResponse[];
+  /** D races started (each is two or three messages at once). */
+  races: number;
+  elapsedMs: number;
+}
+
+/** The default mean pause between one person's actions: 50 people make about 5 requests a second. */
+export const DEFAULT_THINK_MS = 10_000;
+
+/** Action weights per iteration of one person (percent). */
+const MIX: [Action, number][] = [
+  ['C', 40],
+  ['D', 17],
+  ['race', 8],
+  ['A', 20],
+  ['B', 15],
+];
+type Action = 'C' | 'D' | 'race' | 'A' | 'B';
+
+const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(Math.random() * items.length)];
+
+function chooseAction(): Action {
+  let roll = Math.random() * 100;
+  for (const [action, weight] of MIX) if ((roll -= weight) < 0) return action;
+  return 'B';
+}
+
+interface Answer {
+  status?: number;
+  retryAfter: boolean;
+  body?: unknown;
+  error?: string;
+}
+
+/** Runs the load until `durationMs` has passed and every request in flight has been answered. */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const thinkMs = options.thinkMs ?? DEFAULT_THINK_MS;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+  const tag = randomBytes(3).toString('hex');
+  const result: LoadResult = { sent: [], requests: [], unexpected: [], races: 0, elapsedMs: 0 };
+  const byHandle = new Map(options.users.map((user) => [user.handle, user]));
+
+  // What the people know: each pair's group, learned from answers (D) and lists (B).
+  const pairKey = (a: string, b: string) => [a, b].sort().join(' ');
+  const groupOfPair = new Map<string, string>();
+  /** Pairs someone has written to (or is writing to) by handle: not "new" any more. */
+  const contacted = new Set<string>();
+  const learn = (a: string, b: string, groupUuid: unknown) => {
+    if (typeof groupUuid === 'string') groupOfPair.set(pairKey(a, b), groupUuid);
+  };
+  const partnersOf = (user: SoakUser) =>
+    options.users.filter((other) => other !== user && groupOfPair.has(pairKey(user.handle, other.handle)));
+
+  async function request(user: SoakUser, kind: RequestKind, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
+    const began = performance.now();
+    let answer: Answer;
+    try {
+      const response = await fetch(`${options.apiUrl}${path}`, {
+        method,
+        headers: { Authorization: `Bearer ${user.accessToken}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(requestTimeoutMs),
+      });
+      const text = await response.text();
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+      answer = { status: response.status, retryAfter: response.headers.has('retry-after'), body: parsed };
+    } catch (error) {
+      answer = { retryAfter: false, error: (error as Error).name === 'TimeoutError' ? `no answer within ${requestTimeoutMs} ms` : (error as Error).message };
+    }
+    result.requests.push({ kind, status: answer.status, ms: performance.now() - began });
+    const { violation } = classifyResponse(answer.status, answer.retryAfter, options.faultsInjected);
+    if (violation) {
+      result.unexpected.push({ request: `${method} ${path.replace(/[0-9a-f-]{36}/, '{group}')} as @${user.handle}`, status: answer.status, detail: answer.error ?? JSON.stringify(answer.body).slice(0, 200) });
+    }
+    return answer;
+  }
+
+  let sequence = 0;
+  const newText = (user: SoakUser, pattern: 'C' | 'D') => {
+    sequence += 1;
+    // Now and then beyond ASCII: the text must come back byte for byte.
+    return `soak ${tag} #${sequence} ${pattern} from ${user.handle}${sequence % 7 === 0 ? ' — ✓ 🚀' : ''}`;
+  };
+
+  async function send(user: SoakUser, pattern: 'C' | 'D', target: { groupUuid: string } | { handle: string }): Promise<void> {
+    const text = newText(user, pattern);
+    const body = 'groupUuid' in target ? { message: text, message_group_uuid: target.groupUuid } : { message: text, handle: target.handle };
+    const answer = await request(user, pattern, 'POST', '/api/messages', body);
+    const { outcome } = classifyResponse(answer.status, answer.retryAfter, options.faultsInjected);
+    const created = (outcome === 'accepted' ? answer.body : undefined) as { uuid?: unknown; message_group_uuid?: unknown; message?: unknown } | undefined;
+    result.sent.push({
+      text,
+      senderHandle: user.handle,
+      pattern,
+      status: answer.status,
+      outcome,
+      uuid: typeof created?.uuid === 'string' ? created.uuid : undefined,
+      groupUuid: typeof created?.message_group_uuid === 'string' ? created.message_group_uuid : undefined,
+    });
+    if (created !== undefined && created.message !== text) {
+      result.unexpected.push({ request: `POST /api/messages as @${user.handle}`, status: answer.status, detail: `answered with text ${JSON.stringify(created.message)} for ${JSON.stringify(text)}` });
+    }
+    if (created !== undefined) {
+      const other = 'handle' in target ? target.handle : undefined;
+      if (other !== undefined) learn(user.handle, other, created.message_group_uuid);
+    }
+  }
+
+  /** D to someone this person has no conversation with; undefined when everyone is taken. */
+  function newPartner(user: SoakUser): SoakUser | undefined {
+    const candidates = options.users.filter((other) => other !== user && !contacted.has(pairKey(user.handle, other.handle)));
+    const other = pick(candidates);
+    if (other !== undefined) contacted.add(pairKey(user.handle, other.handle));
+    return other;
+  }
+
+  async function act(user: SoakUser): Promise<void> {
+    const action = chooseAction();
+    const partner = pick(partnersOf(user));
+    const groupUuid = partner && groupOfPair.get(pairKey(user.handle, partner.handle));
+    if (action === 'C' && groupUuid !== undefined) return send(user, 'C', { groupUuid });
+    if (action === 'A' && groupUuid !== undefined) return void (await request(user, 'A', 'GET', `/api/messages/${groupUuid}`));
+    if (action === 'race') {
+      const other = newPartner(user);
+      if (other !== undefined) {
+        result.races += 1;
+        // Both sides at the same moment, and sometimes one side twice: one group must come of it.
+        const writes = [send(user, 'D', { handle: other.handle }), send(other, 'D', { handle: user.handle })];
+        if (Math.random() < 0.5) writes.push(send(user, 'D', { handle: other.handle }));
+        await Promise.all(writes);
+        return;
+      }
+    }
+    if (action === 'D' || action === 'race' || action === 'C') {
+      // Someone new when there is anyone left, else by handle to someone known (the same group).
+      const other = newPartner(user) ?? partner;
+      if (other !== undefined) return send(user, 'D', { handle: other.handle });
+    }
+    const answer = await request(user, 'B', 'GET', '/api/message_groups');
+    if (answer.status === 200 && Array.isArray(answer.body)) {
+      for (const group of answer.body as { uuid?: unknown; handle?: unknown }[]) {
+        if (typeof group.handle === 'string' && byHandle.has(group.handle)) learn(user.handle, group.handle, group.uuid);
+      }
+    }
+  }
+
+  const began = Date.now();
+  const deadline = began + options.durationMs;
+  let lastReport = { at: began, requests: 0 };
+  const report = () => {
+    const now = Date.now();
+    const sent = result.sent.length;
+    const accepted = result.sent.filter((message) => message.outcome === 'accepted').length;
+    const rps = (result.requests.length - lastReport.requests) / Math.max(0.001, (now - lastReport.at) / 1000);
+    options.progress(
+      `  ${String(Math.round((now - began) / 1000)).padStart(4)} s: sent ${sent}, accepted ${accepted}, rejected ${sent - accepted}, ` +
+        `${result.requests.length} requests (${rps.toFixed(0)} rps), ${result.unexpected.length} unexpected answers`,
+    );
+    lastReport = { at: now, requests: result.requests.length };
+  };
+  const ticker = setInterval(report, options.progressEveryMs ?? 10_000);
+  try {
+    await Promise.all(
+      options.users.map(async (user) => {
+        await sleep(Math.max(0, Math.min(Math.random() * thinkMs, deadline - Date.now())));
+        while (Date.now() < deadline) {
+          await act(user);
+          await sleep(Math.max(0, Math.min((0.5 + Math.random()) * thinkMs, deadline - Date.now())));
+        }
+      }),
+    );
+  } finally {
+    clearInterval(ticker);
+  }
+  result.elapsedMs = Date.now() - began;
+  report();
+  return result;
+}

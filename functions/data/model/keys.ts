@@ -1,0 +1,30 @@
+/** Key formats of every item type: the one place that spells a `pk` or an `sk`. */
+import { KeyPrefix, type TableKey } from './table';
+import { timeOrderedKey, type IsoTimestamp } from './time';
+
+export const GROUP_SK = 'META';
+export const PAIR_SK = 'PAIR';
+
+export const keys = {
+  message: (groupUuid: string, createdAt: IsoTimestamp, messageUuid: string): TableKey => ({
+    pk: `${KeyPrefix.message}${groupUuid}`,
+    sk: timeOrderedKey(createdAt, messageUuid),
+  }),
+  messagePartition: (groupUuid: string): string => `${KeyPrefix.message}${groupUuid}`,
+  groupSummary: (ownerUuid: string, lastMessageAt: IsoTimestamp, groupUuid: string): TableKey => ({
+    pk: `${KeyPrefix.groupSummary}${ownerUuid}`,
+    sk: timeOrderedKey(lastMessageAt, groupUuid),
+  }),
+  groupSummaryPartition: (ownerUuid: string): string => `${KeyPrefix.groupSummary}${ownerUuid}`,
+  group: (groupUuid: string): TableKey => ({ pk: `${KeyPrefix.group}${groupUuid}`, sk: GROUP_SK }),
+  pair: (userA: string, userB: string): TableKey => {
+    const [low, high] = [userA, userB].sort();
+    return { pk: `${KeyPrefix.pair}${low}#${high}`, sk: PAIR_SK };
+  },
+};
+
+/** The group uuid of a message item's partition key, or undefined for other items. */
+export function groupUuidOfMessageKey(pk: string): string | undefined {
+  return pk.startsWith(KeyPrefix.message) ? pk.slice(KeyPrefix.message.length) : undefined;
+}
+

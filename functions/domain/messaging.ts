@@ -1,0 +1,123 @@
+/**
+ * The messaging API's domain: who the caller is, what they may see and write, and which
+ * access pattern answers. Handlers hand it raw request values; it validates them, resolves
+ * identities, checks membership and calls the repository. It knows nothing of HTTP.
+ */
+import { TtlCache } from './cache';
+import { NotFoundError, UnregisteredCallerError, ValidationError } from '../errors';
+import type { MessagesRepository, Page } from '../data/messages-repository';
+import type { MessageGroupView, MessageView } from '../data/model';
+import type { UserDirectory } from './user-directory';
+import { toParticipant, type User } from '../data/users-repository';
+import {
+  ValidationCode,
+  parseCreateMessageRequest,
+  parseHandleParameter,
+  parseMessageGroupUuid,
+  parsePageRequest,
+} from './validation';
+
+/** Raw paging values of a list request, as the query string carried them. */
+export interface PageQuery {
+  limit?: string;
+  cursor?: string;
+}
+
+/** `POST /api/messages`'s answer: the message plus the group it went to. */
+export interface CreatedMessageView extends MessageView {
+  message_group_uuid: string;
+}
+
+/** `GET /api/users/@{handle}/short`'s answer. */
+export interface UserShortView {
+  uuid: string;
+  handle: string;
+  display_name: string;
+}
+
+/** The repository operations the API uses. */
+export type MessagesStore = Pick<MessagesRepository, 'listMessages' | 'listMessageGroups' | 'getGroup' | 'createMessage' | 'createMessageInNewGroup'>;
+
+export interface MessagingDependencies {
+  messages: MessagesStore;
+  users: UserDirectory;
+  /**
+   * The member uuids of groups already read, by group uuid. A group's two members are fixed
+   * when it is created, so a warm container need not read them again for every A and C
+   * request (a consistent GetItem each, as long as the query or write itself). Only found
+   * groups are cached. Default: a cache of this instance (10 minutes, 1000 groups).
+   */
+  groupMembers?: TtlCache<string, readonly string[]>;
+}
+
+export type Messaging = ReturnType<typeof createMessaging>;
+
+// One answer for "no such group" and "not your group", so a uuid's existence does not leak.
+const GROUP_NOT_FOUND = 'Message group not found';
+
+export function createMessaging({ messages, users, groupMembers = new TtlCache({ ttlMs: 600_000, maxEntries: 1000 }) }: MessagingDependencies) {
+  /** The caller's user row. @throws UnregisteredCallerError */
+  async function resolveCaller(sub: string): Promise<User> {
+    const caller = await users.findByCognitoUserId(sub);
+    if (caller === undefined) throw new UnregisteredCallerError();
+    return caller;
+  }
+
+  /** Passes when the caller is a member of the group (members read strongly consistent, once per container). @throws NotFoundError */
+  async function assertMember(groupUuid: string, caller: User): Promise<void> {
+    const members = await groupMembers.getOrLoad(groupUuid, async (uuid) => (await messages.getGroup(uuid))?.member_uuids);
+    if (members === undefined || !members.includes(caller.uuid)) throw new NotFoundError(GROUP_NOT_FOUND);
+  }
+
+  async function userByHandle(handle: string): Promise<User> {
+    const user = await users.findByHandle(handle);
+    if (user === undefined) throw new NotFoundError(`No user has the handle @${handle}`);
+    return user;
+  }
+
+  /** Pattern B: the caller's conversations, newest first. */
+  async function listMessageGroups(sub: string, query: PageQuery): Promise<Page<MessageGroupView>> {
+    const caller = await resolveCaller(sub);
+    const page = parsePageRequest(query);
+    return messages.listMessageGroups(caller.uuid, page);
+  }
+
+  /** Pattern A: a page of a conversation the caller is in, oldest first; the cursor goes back in time. */
+  async function listMessages(sub: string, groupUuidParameter: string | undefined, query: PageQuery): Promise<Page<MessageView>> {
+    const caller = await resolveCaller(sub);
+    const groupUuid = parseMessageGroupUuid(groupUuidParameter);
+    const page = parsePageRequest(query);
+    await assertMember(groupUuid, caller);
+    return messages.listMessages(groupUuid, page);
+  }
+
+  /**
+   * Pattern C (`message_group_uuid`: a group the caller is in) or D (`handle`: a person;
+   * the pair's one group is created, race-free and all-or-nothing, or appended to).
+   */
+  async function createMessage(sub: string, body: Record<string, unknown>): Promise<CreatedMessageView> {
+    const caller = await resolveCaller(sub);
+    const request = parseCreateMessageRequest(body);
+    const sender = toParticipant(caller);
+    let created;
+    if (request.kind === 'existing-group') {
+      await assertMember(request.messageGroupUuid, caller);
+      created = await messages.createMessage(request.messageGroupUuid, sender, request.text);
+    } else {
+      const recipient = await userByHandle(request.recipientHandle);
+      // A group of one would be a pair item keyed on one uuid twice; the original never meant it.
+      if (recipient.uuid === caller.uuid) throw new ValidationError([ValidationCode.messageToSelf]);
+      created = await messages.createMessageInNewGroup(sender, toParticipant(recipient), request.text);
+    }
+    return { message_group_uuid: created.messageGroupUuid, ...created.message };
+  }
+
+  /** A person's short profile, for the new-conversation page. */
+  async function getUserShort(sub: string, handleParameter: string | undefined): Promise<UserShortView> {
+    await resolveCaller(sub);
+    const user = await userByHandle(parseHandleParameter(handleParameter));
+    return { uuid: user.uuid, handle: user.handle, display_name: user.display_name };
+  }
+
+  return { listMessageGroups, listMessages, createMessage, getUserShort };
+}

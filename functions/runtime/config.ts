@@ -1,0 +1,62 @@
+/**
+ * The functions' configuration: the environment variables every function gets, written by
+ * one function here (`functionEnvironment`, read by the infrastructure and the local
+ * emulator alike) and read by one function here (`readFunctionConfig`), once, at cold start.
+ */
+import type { FunctionDefinition } from '../catalog';
+import { getOptionalStringFromEnv, getStringFromEnv } from './env';
+
+/** The service name in every function's structured logs. */
+export const SERVICE_NAME = 'cruddur-messaging';
+
+/** Settings every function has, whatever its kind. */
+export interface FunctionConfig {
+  tableName: string;
+  serviceName: string;
+}
+
+/**
+ * The settings of this container. The same rules for every function: the table is required
+ * (the deployment and the emulator always set it), the service name has a default.
+ * @throws ConfigurationError naming a missing variable.
+ */
+export function readFunctionConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig {
+  return {
+    tableName: getStringFromEnv('TABLE_NAME', env),
+    serviceName: getOptionalStringFromEnv('POWERTOOLS_SERVICE_NAME', SERVICE_NAME, env),
+  };
+}
+
+let config: FunctionConfig | undefined;
+
+/** {@link readFunctionConfig} of this container, read on first use (not at import). */
+export function functionConfig(): FunctionConfig {
+  return (config ??= readFunctionConfig());
+}
+
+/** Where a function's users database is: a secret's ARN (deployed) or a URL (local). */
+export type UsersDatabaseLocation = { secretArn: string } | { url: string };
+
+/**
+ * The environment of one function: what {@link readFunctionConfig} and `getDatabaseUrl`
+ * read, for its catalog entry. The deployment and the emulator add only what is theirs
+ * (the emulator: DynamoDB Local's endpoint and dummy credentials).
+ */
+export function functionEnvironment(fn: Pick<FunctionDefinition, 'usersDatabase'>, input: { tableName: string; usersDatabase: UsersDatabaseLocation }): Record<string, string> {
+  const database = input.usersDatabase;
+  return {
+    TABLE_NAME: input.tableName,
+    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+    ...(!fn.usersDatabase
+      ? {}
+      : 'url' in database
+        ? { DATABASE_URL: database.url }
+        : {
+            // The ARN only: the function reads the value at cold start through the VPC endpoint.
+            DATABASE_SECRET_ARN: database.secretArn,
+            // RDS requires TLS; from Node.js 20 on, Lambda loads the Amazon CA bundle only when asked.
+            NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+            DATABASE_SSLMODE: 'verify-full',
+          }),
+  };
+}

@@ -1,0 +1,320 @@
+/**
+ * What API Gateway (HTTP API, payload format 2.0) does around a Lambda integration, as
+ * pure functions: matching a request to a catalog route, building the event the function
+ * receives, turning its result into an HTTP response, and answering CORS. The local
+ * gateway (gateway.ts) and `npm run invoke` use them; they touch no network.
+ */
+import { randomBytes } from 'node:crypto';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
+import { API_CORS, type HttpFunction } from '../../functions/catalog';
+import { LOCAL_ACCOUNT_ID } from '../aws';
+
+export type HttpApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+
+/** API Gateway's own answers, word for word. */
+export const GATEWAY_MESSAGES = {
+  notFound: 'Not Found',
+  unauthorized: 'Unauthorized',
+  tooLarge: 'Request Entity Too Large',
+  internalError: 'Internal Server Error',
+  badRequest: 'Bad Request',
+  headersTooLarge: 'Request Header Fields Too Large',
+} as const;
+
+/** A request as the gateway received it. */
+export interface RawRequest {
+  method: string;
+  /** Path and query as sent, e.g. `/api/messages/abc?limit=5`. */
+  url: string;
+  /** Node's header lists: names lower-cased, repeated headers as arrays. */
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  sourceIp: string;
+}
+
+export interface RouteMatch {
+  fn: HttpFunction;
+  /** Raw (still percent-encoded) segments, as API Gateway passes them. */
+  pathParameters: Record<string, string>;
+}
+
+/** Splits `url` into API Gateway's rawPath and rawQueryString. */
+export function splitUrl(url: string): { rawPath: string; rawQueryString: string } {
+  const question = url.indexOf('?');
+  return question === -1 ? { rawPath: url, rawQueryString: '' } : { rawPath: url.slice(0, question), rawQueryString: url.slice(question + 1) };
+}
+
+/**
+ * The route for a method and path. As in HTTP APIs, `{name}` spans exactly one non-empty
+ * segment and the method must match (no route is a 404, whatever the method).
+ */
+export function matchRoute(routes: readonly HttpFunction[], method: string, rawPath: string): RouteMatch | undefined {
+  const segments = rawPath.split('/');
+  for (const fn of routes) {
+    if (fn.route.method !== method) continue;
+    const template = fn.route.path.split('/');
+    if (template.length !== segments.length) continue;
+    const pathParameters: Record<string, string> = {};
+    const matches = template.every((part, index) => {
+      const segment = segments[index]!;
+      const parameter = /^\{([^}]+)\}$/.exec(part);
+      if (parameter) {
+        pathParameters[parameter[1]!] = segment;
+        return segment !== '';
+      }
+      return part === segment;
+    });
+    if (matches) return { fn, pathParameters };
+  }
+  return undefined;
+}
+
+/** `routeKey` as API Gateway writes it: `GET /api/messages/{message_group_uuid}`. */
+export const routeKeyOf = (fn: HttpFunction) => `${fn.route.method} ${fn.route.path}`;
+
+/** An API Gateway request id, e.g. `dGVzdGlkMTIzNDU=`-like (14 characters). */
+export function gatewayRequestId(): string {
+  return randomBytes(10).toString('base64').slice(0, 14).replace(/\+/g, 'A').replace(/\//g, 'B');
+}
+
+/** `12/Mar/2020:19:03:58 +0000`, API Gateway's `requestContext.time`. */
+export function gatewayTime(epochMs: number): string {
+  const date = new Date(epochMs);
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const pad = (value: number) => String(value).padStart(2, '0');
+  return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
+}
+
+/** Verified token claims as the JWT authorizer passes them: every value a string. */
+export function claimsAsStrings(payload: Record<string, unknown>): Record<string, string> {
+  const claims: Record<string, string> = {};
+  for (const [name, value] of Object.entries(payload)) {
+    if (value === undefined || value === null) continue;
+    // API Gateway flattens arrays to `[a b]` and numbers to their digits.
+    if (Array.isArray(value)) claims[name] = `[${value.join(' ')}]`;
+    else if (typeof value === 'object') claims[name] = JSON.stringify(value);
+    else claims[name] = String(value);
+  }
+  return claims;
+}
+
+/** The scopes of an access token (its space-separated `scope` claim). */
+export function scopesOf(payload: Record<string, unknown>): string[] | null {
+  return typeof payload.scope === 'string' && payload.scope.trim() !== '' ? payload.scope.trim().split(/\s+/) : null;
+}
+
+const TEXT_CONTENT_TYPE = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
+
+/**
+ * The event's body: text for textual content types (and bodies without one) when they are
+ * valid UTF-8, base64 otherwise, with `isBase64Encoded` saying which.
+ */
+export function eventBody(body: Buffer, contentType: string | undefined): { body?: string; isBase64Encoded: boolean } {
+  if (body.length === 0) return { isBase64Encoded: false };
+  if (contentType === undefined || TEXT_CONTENT_TYPE.test(contentType)) {
+    try {
+      return { body: new TextDecoder('utf-8', { fatal: true }).decode(body), isBase64Encoded: false };
+    } catch {
+      // Not UTF-8 after all: pass the bytes.
+    }
+  }
+  return { body: body.toString('base64'), isBase64Encoded: true };
+}
+
+/** Query parameters as payload 2.0 has them: a repeated name's values joined with commas. */
+export function queryParameters(rawQueryString: string): Record<string, string> | undefined {
+  if (rawQueryString === '') return undefined;
+  const parameters: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(rawQueryString)) {
+    parameters[name] = name in parameters ? `${parameters[name]},${value}` : value;
+  }
+  return Object.keys(parameters).length === 0 ? undefined : parameters;
+}
+
+export interface EventInput {
+  match: RouteMatch;
+  request: RawRequest;
+  /** The verified token's claims (already strings) and scopes. */
+  authorizer: { claims: Record<string, string>; scopes: string[] | null };
+  requestId?: string;
+  now?: number;
+  /** Host:port the API answers on, for `domainName`. */
+  domainName?: string;
+}
+
+/** The payload 2.0 event API Gateway sends the route's function. */
+export function buildHttpEvent(input: EventInput): HttpApiEvent {
+  const { match, request } = input;
+  const now = input.now ?? Date.now();
+  const requestId = input.requestId ?? gatewayRequestId();
+  const { rawPath, rawQueryString } = splitUrl(request.url);
+
+  // Header names lower-cased, repeated values joined with commas; cookies travel apart.
+  const headers: Record<string, string> = {};
+  let cookies: string[] | undefined;
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined) continue;
+    const lower = name.toLowerCase();
+    const joined = Array.isArray(value) ? value.join(',') : value;
+    if (lower === 'cookie') {
+      cookies = joined.split(/;\s*/).filter((cookie) => cookie !== '');
+      continue;
+    }
+    headers[lower] = lower in headers ? `${headers[lower]},${joined}` : joined;
+  }
+  headers['x-forwarded-for'] ??= request.sourceIp;
+  headers['x-forwarded-proto'] ??= 'http';
+  headers['x-amzn-trace-id'] ??= `Root=1-${Math.floor(now / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
+  const domainName = input.domainName ?? headers.host ?? 'localhost';
+  const routeKey = routeKeyOf(match.fn);
+  const query = queryParameters(rawQueryString);
+  const { body, isBase64Encoded } = eventBody(request.body, headers['content-type']);
+
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath,
+    rawQueryString,
+    ...(cookies && cookies.length > 0 ? { cookies } : {}),
+    headers,
+    ...(query ? { queryStringParameters: query } : {}),
+    ...(Object.keys(match.pathParameters).length > 0 ? { pathParameters: { ...match.pathParameters } } : {}),
+    requestContext: {
+      accountId: LOCAL_ACCOUNT_ID,
+      apiId: 'local',
+      authorizer: { principalId: '', integrationLatency: 0, jwt: { claims: input.authorizer.claims, scopes: input.authorizer.scopes as string[] } },
+      domainName,
+      domainPrefix: domainName.split('.')[0]!.split(':')[0]!,
+      http: { method: request.method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: request.sourceIp, userAgent: headers['user-agent'] ?? '' },
+      requestId,
+      routeKey,
+      stage: '$default',
+      time: gatewayTime(now),
+      timeEpoch: now,
+    },
+    ...(body === undefined ? {} : { body }),
+    isBase64Encoded,
+  };
+}
+
+/** An HTTP response about to be written. */
+export interface GatewayResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  cookies: string[];
+  body: Buffer;
+}
+
+export function gatewayError(statusCode: number, message: string, headers: Record<string, string> = {}): GatewayResponse {
+  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, cookies: [], body: Buffer.from(JSON.stringify({ message })) };
+}
+
+/**
+ * A function's result as API Gateway returns it (payload 2.0): a structured result
+ * (`statusCode`, `headers`, `cookies`, `body`, `isBase64Encoded`) is passed on; any other
+ * value is taken as a JSON body with status 200. A malformed result is a 500, as there.
+ */
+export function toGatewayResponse(result: unknown): GatewayResponse {
+  const isStructured = typeof result === 'object' && result !== null && 'statusCode' in result;
+  if (!isStructured) {
+    const body = typeof result === 'string' ? result : JSON.stringify(result ?? null);
+    return { statusCode: 200, headers: { 'content-type': 'application/json' }, cookies: [], body: Buffer.from(body) };
+  }
+  const structured = result as { statusCode: unknown; headers?: unknown; cookies?: unknown; body?: unknown; isBase64Encoded?: unknown };
+  const statusCode = Number(structured.statusCode);
+  if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) return gatewayError(500, GATEWAY_MESSAGES.internalError);
+  const headers: Record<string, string> = {};
+  if (typeof structured.headers === 'object' && structured.headers !== null) {
+    for (const [name, value] of Object.entries(structured.headers)) {
+      if (value !== undefined && value !== null) headers[name.toLowerCase()] = String(value);
+    }
+  }
+  const cookies = Array.isArray(structured.cookies) ? structured.cookies.map(String) : [];
+  const rawBody = structured.body === undefined || structured.body === null ? '' : String(structured.body);
+  const body = structured.isBase64Encoded === true ? Buffer.from(rawBody, 'base64') : Buffer.from(rawBody, 'utf8');
+  return { statusCode, headers, cookies, body };
+}
+
+/** The HTTP API's CORS configuration: the catalog's API_CORS, as infrastructure/constructs/http-api.ts deploys it. */
+export interface CorsConfiguration {
+  allowOrigins: readonly string[];
+  allowMethods: readonly string[];
+  allowHeaders: readonly string[];
+  exposeHeaders: readonly string[];
+  maxAgeSeconds: number;
+}
+
+/** What the deployed API allows, with the local frontend's origin. */
+export const LOCAL_CORS: CorsConfiguration = { ...API_CORS, allowOrigins: ['http://localhost:3000'] };
+
+export const isPreflight = (request: Pick<RawRequest, 'method' | 'headers'>) =>
+  request.method === 'OPTIONS' && request.headers.origin !== undefined && request.headers['access-control-request-method'] !== undefined;
+
+const headerValue = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(',') : value);
+
+/**
+ * API Gateway answers preflights itself, before routes and authorizers: 204, with the
+ * allow headers only when the origin (and the requested method) is allowed.
+ */
+export function preflightResponse(cors: CorsConfiguration, request: Pick<RawRequest, 'headers'>): GatewayResponse {
+  const origin = headerValue(request.headers.origin);
+  const method = headerValue(request.headers['access-control-request-method'])?.toUpperCase();
+  const allowed = origin !== undefined && cors.allowOrigins.includes(origin) && method !== undefined && cors.allowMethods.includes(method);
+  const headers: Record<string, string> = allowed
+    ? {
+        'access-control-allow-origin': origin,
+        'access-control-allow-methods': cors.allowMethods.join(','),
+        'access-control-allow-headers': cors.allowHeaders.join(','),
+        'access-control-max-age': String(cors.maxAgeSeconds),
+        vary: 'Origin',
+      }
+    : {};
+  return { statusCode: 204, headers, cookies: [], body: Buffer.alloc(0) };
+}
+
+/** The CORS headers added to any other response from an allowed origin. */
+export function corsHeaders(cors: CorsConfiguration, origin: string | undefined): Record<string, string> {
+  if (origin === undefined || !cors.allowOrigins.includes(origin)) return {};
+  return {
+    'access-control-allow-origin': origin,
+    vary: 'Origin',
+    ...(cors.exposeHeaders.length > 0 ? { 'access-control-expose-headers': cors.exposeHeaders.join(',') } : {}),
+  };
+}
+
+/**
+ * The event a request to `fn`'s route would produce, for callers without an HTTP request
+ * (`npm run invoke`): path parameters are percent-encoded into the path as a client would.
+ */
+export function eventForRoute(
+  fn: HttpFunction,
+  input: { pathParameters?: Record<string, string>; query?: Record<string, string>; body?: string; claims?: Record<string, string>; headers?: Record<string, string> },
+): HttpApiEvent {
+  const pathParameters: Record<string, string> = {};
+  const rawPath = fn.route.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const value = input.pathParameters?.[name];
+    if (value === undefined) throw new Error(`The route ${fn.route.path} needs the path parameter ${name} (--path ${name}=...)`);
+    pathParameters[name] = encodeURIComponent(value);
+    return pathParameters[name]!;
+  });
+  const query = new URLSearchParams(input.query ?? {}).toString();
+  const body = input.body === undefined ? Buffer.alloc(0) : Buffer.from(input.body);
+  const request: RawRequest = {
+    method: fn.route.method,
+    url: query === '' ? rawPath : `${rawPath}?${query}`,
+    headers: {
+      accept: 'application/json',
+      host: 'localhost',
+      'user-agent': 'cruddur-invoke',
+      ...(body.length > 0 ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}),
+      ...input.headers,
+    },
+    body,
+    sourceIp: '127.0.0.1',
+  };
+  const claims = input.claims;
+  const event = buildHttpEvent({ match: { fn, pathParameters }, request, authorizer: { claims: claims ?? {}, scopes: claims ? scopesOf(claims) : null } });
+  // Without claims, the event is one a route without an authorizer would produce.
+  if (claims === undefined) delete (event.requestContext as Partial<HttpApiEvent['requestContext']>).authorizer;
+  return event;
+}

@@ -1,0 +1,428 @@
+/**
+ * The lambdas stack, synthesized from real esbuild bundles of every catalog entry (bundled
+ * once for the synth tests, test/support/synth-setup.ts): functions in the VPC, least-privilege roles, the stream mapping, the
+ * HTTP API, and no secret in the output.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { FUNCTIONS, HTTP_FUNCTIONS, LAMBDA_RUNTIME, MESSAGE_STREAM_SOURCE, STREAM_FUNCTIONS, type FunctionDefinition } from '../../functions/catalog';
+import { GROUP_SK_INDEX } from '../../functions/data/model';
+import { buildStacks, type CruddurStacks } from '../../infrastructure/app';
+import { loadConfig, type CruddurConfig } from '../../infrastructure/config';
+import type { FunctionBundles } from '../../infrastructure/bundling/bundle';
+import { MessagingService } from '../../infrastructure/constructs/messaging-service';
+import { sharedBundles } from '../support/bundles';
+import {
+  Apigatewayv2Api,
+  Apigatewayv2Authorizer,
+  Apigatewayv2Stage,
+  LambdaEventSourceMapping,
+  SqsQueue,
+  reference,
+  setupJestMatchers,
+  SynthesizedStack,
+  TEST_ACCOUNT_ENV,
+  Testing,
+  type Block,
+} from '../../infrastructure/testing';
+
+setupJestMatchers();
+
+const SECRET_ARN = TEST_ACCOUNT_ENV.CRUDDUR_DATABASE_SECRET_ARN;
+const CONFIG_ENV = {
+  ...TEST_ACCOUNT_ENV,
+  CRUDDUR_API_THROTTLING_BURST_LIMIT: '40',
+  CRUDDUR_API_THROTTLING_RATE_LIMIT: '12.5',
+  CRUDDUR_LOG_RETENTION_DAYS: '30',
+};
+const READ_ACTIONS = new Set(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:Scan', 'dynamodb:ConditionCheckItem']);
+const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+
+let bundles: FunctionBundles;
+let config: CruddurConfig;
+let outdir: string;
+let stacks: CruddurStacks;
+let lambdas: SynthesizedStack;
+let upstreamOutputs: Record<'app' | 'network', Record<string, Block>>;
+/** All three stacks' synthesized JSON. */
+let everything: string;
+
+beforeAll(async () => {
+  ({ bundles } = sharedBundles());
+  config = loadConfig(CONFIG_ENV);
+  const app = Testing.app();
+  outdir = app.outdir;
+  stacks = buildStacks(app, config, bundles);
+  // The full synth, as `cdktf synth` runs it: prepares the stacks (cross-stack outputs and
+  // remote state), writes them and zips the bundles.
+  app.synth();
+  lambdas = new SynthesizedStack(stacks.lambdas);
+  const network = new SynthesizedStack(stacks.network);
+  const appStack = new SynthesizedStack(stacks.app);
+  upstreamOutputs = { app: appStack.outputs(), network: network.outputs() };
+  everything = [network.json, appStack.json, lambdas.json].join('\n');
+}, 300_000);
+
+afterAll(() => {
+  rmSync(outdir, { recursive: true, force: true });
+});
+
+/** The Terraform name of the function deployed for a catalog entry. */
+function lambdaNamed(definition: FunctionDefinition): [string, Block] {
+  const entry = Object.entries(lambdas.resources('aws_lambda_function')).find(([, body]) => body.function_name === `cruddur-dev-${definition.name}`);
+  if (!entry) throw new Error(`No function for ${definition.name}`);
+  return entry;
+}
+
+/** The statements of the only policy of a function's role. */
+function statementsOf(definition: FunctionDefinition): Block[] {
+  const [, fn] = lambdaNamed(definition);
+  const roleName = /aws_iam_role\.([^.]+)\.arn/.exec(fn.role)![1]!;
+  const policies = Object.values(lambdas.resources('aws_iam_role_policy')).filter((policy) => policy.role === reference('aws_iam_role', roleName, 'id'));
+  expect(policies).toHaveLength(1);
+  expect(Object.values(lambdas.resources('aws_iam_role_policy_attachment'))).toHaveLength(0);
+  const documentName = /aws_iam_policy_document\.([^.]+)\.json/.exec(policies[0]!.policy)![1]!;
+  return lambdas.dataSources('aws_iam_policy_document')[documentName]!.statement as Block[];
+}
+
+/** How the lambdas stack reads an output CDKTF added to an upstream stack for a passed field. */
+function remoteOutput(stack: 'app' | 'network', pattern: RegExp): string {
+  const outputs = upstreamOutputs[stack];
+  const name = Object.keys(outputs).find((key) => key.startsWith('cross-stack-output-') && pattern.test(key));
+  if (!name) throw new Error(`No cross-stack output matching ${pattern}`);
+  return `\${data.terraform_remote_state.cross-stack-reference-input-cruddur-dev-${stack}.outputs.${name}}`;
+}
+
+const tableArn = () => remoteOutput('app', /dynamodb_table.*arn$/);
+const streamArn = () => remoteOutput('app', /dynamodb_table.*stream_arn$/);
+
+describe('functions', () => {
+  it('deploys exactly one function per catalog entry, from its bundle, on the catalog runtime and architecture', () => {
+    // Assess
+    expect(Object.keys(lambdas.resources('aws_lambda_function'))).toHaveLength(FUNCTIONS.length);
+    for (const definition of FUNCTIONS) {
+      const [, fn] = lambdaNamed(definition);
+      expect(fn).toMatchObject({
+        runtime: LAMBDA_RUNTIME.name,
+        architectures: [LAMBDA_RUNTIME.architecture],
+        handler: 'index.handler',
+        memory_size: definition.memoryMb,
+        timeout: definition.timeoutSeconds,
+        description: definition.description,
+      });
+      expect(fn.filename).toMatch(/^assets\/.+\/archive\.zip$/);
+      expect(existsSync(path.join(bundles[definition.name]!.dir, 'index.mjs'))).toBe(true);
+      // The full synth zipped the bundle where the function's filename points.
+      expect(existsSync(path.join(outdir, 'stacks', 'cruddur-dev-lambdas', fn.filename))).toBe(true);
+    }
+  });
+
+  it('runs every function in the private subnets with the functions security group', () => {
+    const subnets = [remoteOutput('network', /aws_subnet.*private-subnet-0.*id$/), remoteOutput('network', /aws_subnet.*private-subnet-1.*id$/)];
+    const group = remoteOutput('network', /aws_security_group.*function-security-group.*id$/);
+    for (const definition of FUNCTIONS) {
+      expect(lambdaNamed(definition)[1].vpc_config).toEqual({ subnet_ids: subnets, security_group_ids: [group] });
+    }
+  });
+
+  it('passes the table name, source maps, the Powertools service and, to users-database functions only, the secret ARN and TLS settings', () => {
+    for (const definition of FUNCTIONS) {
+      const variables = lambdaNamed(definition)[1].environment.variables;
+      expect(variables).toEqual({
+        TABLE_NAME: remoteOutput('app', /dynamodb_table.*name$/),
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'cruddur-messaging',
+        ...(definition.usersDatabase ? { DATABASE_SECRET_ARN: SECRET_ARN, NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem', DATABASE_SSLMODE: 'verify-full' } : {}),
+      });
+    }
+  });
+
+  it('gives each function its own log group with the configured retention', () => {
+    const groups = lambdas.resources('aws_cloudwatch_log_group');
+    for (const definition of FUNCTIONS) {
+      const [, fn] = lambdaNamed(definition);
+      const groupName = /aws_cloudwatch_log_group\.([^.]+)\.name/.exec(fn.logging_config.log_group)![1]!;
+      expect(groups[groupName]).toMatchObject({ name: `/aws/lambda/cruddur-dev-${definition.name}`, retention_in_days: 30 });
+    }
+  });
+});
+
+describe('least privilege', () => {
+  it('gives every function its own role that only Lambda can assume', () => {
+    const roles = Object.values(lambdas.resources('aws_iam_role'));
+    expect(roles).toHaveLength(FUNCTIONS.length);
+    expect(new Set(Object.values(lambdas.resources('aws_lambda_function')).map((fn) => fn.role)).size).toBe(FUNCTIONS.length);
+    for (const role of roles) {
+      expect(JSON.parse(role.assume_role_policy)).toEqual({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      });
+    }
+  });
+
+  it.each(FUNCTIONS.map((definition) => [definition.name, definition] as const))('%s may do on the table exactly what the catalog says', (_name, definition) => {
+    // Prepare
+    const statements = statementsOf(definition);
+    const dynamodb = statements.filter((statement) => statement.actions.some((action: string) => action.startsWith('dynamodb:')));
+    const onTable = dynamodb.filter((statement) => statement.sid === 'MessagesTable');
+
+    // Assess
+    if (definition.table.actions.length === 0) {
+      expect(onTable).toEqual([]);
+    } else {
+      expect(onTable).toEqual([
+        expect.objectContaining({
+          actions: [...definition.table.actions],
+          resources: [tableArn(), ...(definition.table.index ? [`${tableArn()}/index/${GROUP_SK_INDEX}`] : [])],
+        }),
+      ]);
+    }
+    // The only other DynamoDB grant is the stream consumer's read of the stream, on the stream.
+    const others = dynamodb.filter((statement) => statement.sid !== 'MessagesTable');
+    if (definition.kind === 'stream') {
+      expect(others).toEqual([
+        expect.objectContaining({
+          actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+          resources: [streamArn()],
+        }),
+      ]);
+    } else {
+      expect(others).toEqual([]);
+    }
+  });
+
+  it('grants the GSI, and only the GSI of the data model, to entries with index: true', () => {
+    // Prepare: no catalog entry queries the GSI today, so exercise the flag on a copy of one.
+    const listMessages = FUNCTIONS.find((fn) => fn.name === 'list-messages')!;
+    const withIndex = { ...listMessages, table: { actions: ['dynamodb:Query'] as const, index: true } };
+
+    // Act
+    const synthesized = JSON.parse(Testing.synthScope((scope) => {
+      new MessagingService(scope, 'messaging', {
+        namePrefix: 'cruddur-test',
+        region: 'us-east-1',
+        functions: [withIndex],
+        bundles,
+        table: { name: 'cruddur-messages', arn: 'arn:aws:dynamodb:us-east-1:123456789012:table/cruddur-messages', streamArn: 'unused' },
+        network: { subnetIds: ['subnet-0123456789abcdef0'], securityGroupId: 'sg-0123456789abcdef0' },
+        databaseSecretArn: SECRET_ARN,
+        jwt: { issuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123xyZ', audience: ['client'] },
+        frontendOrigin: 'https://cruddur.test',
+        throttling: { burstLimit: 1, rateLimit: 1 },
+        logRetentionDays: 1,
+      });
+    })) as Block;
+
+    // Assess
+    const [document] = Object.values(synthesized.data.aws_iam_policy_document) as Block[];
+    expect(document!.statement).toContainEqual(expect.objectContaining({
+      sid: 'MessagesTable',
+      actions: ['dynamodb:Query'],
+      resources: [
+        'arn:aws:dynamodb:us-east-1:123456789012:table/cruddur-messages',
+        `arn:aws:dynamodb:us-east-1:123456789012:table/cruddur-messages/index/${GROUP_SK_INDEX}`,
+      ],
+    }));
+  });
+
+  it('lets read-only functions read and nothing more', () => {
+    const readOnly = FUNCTIONS.filter((definition) => definition.table.actions.every((action) => READ_ACTIONS.has(action)));
+    expect(readOnly.map((definition) => definition.name)).toEqual(expect.arrayContaining(['list-message-groups', 'list-messages', 'user-short']));
+    for (const definition of readOnly) {
+      const actions = statementsOf(definition).flatMap((statement) => statement.actions as string[]);
+      for (const write of WRITE_ACTIONS) expect(actions).not.toContain(write);
+    }
+  });
+
+  it('has no wildcard action anywhere, and "*" resources only for the EC2 Describe calls that require them', () => {
+    for (const definition of FUNCTIONS) {
+      for (const statement of statementsOf(definition)) {
+        expect(statement.effect ?? 'Allow').toBe('Allow');
+        for (const action of statement.actions as string[]) expect(action).toMatch(/^[a-z0-9-]+:[A-Za-z]+$/);
+        if ((statement.resources as string[]).includes('*')) {
+          expect(statement.actions).toEqual(['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets']);
+        }
+        expect(statement.not_actions).toBeUndefined();
+        expect(statement.not_resources).toBeUndefined();
+      }
+    }
+    // Nor anywhere else in the stack (e.g. "dynamodb:*", "dynamodb:Get*").
+    expect(lambdas.json).not.toMatch(/"[a-z0-9-]+:[A-Za-z]*\*"/);
+  });
+
+  it('writes logs to its own log group only, and manages network interfaces in this account and region only', () => {
+    for (const definition of FUNCTIONS) {
+      const [, fn] = lambdaNamed(definition);
+      const groupName = /aws_cloudwatch_log_group\.([^.]+)\.name/.exec(fn.logging_config.log_group)![1]!;
+      const statements = statementsOf(definition);
+      expect(statements).toContainEqual(expect.objectContaining({
+        sid: 'OwnLogGroup',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [`${reference('aws_cloudwatch_log_group', groupName, 'arn')}:*`],
+      }));
+      expect(statements).toContainEqual(expect.objectContaining({
+        sid: 'VpcNetworkInterfacesManage',
+        resources: [expect.stringMatching(/^arn:aws:ec2:us-east-1:\$\{data\.aws_caller_identity\.[^}]+\.account_id\}:\*\/\*$/)],
+      }));
+    }
+  });
+
+  it('lets users-database functions read that one secret, and no other function any secret', () => {
+    for (const definition of FUNCTIONS) {
+      const secretStatements = statementsOf(definition).filter((statement) => statement.actions.some((action: string) => action.startsWith('secretsmanager:')));
+      expect(secretStatements).toEqual(
+        definition.usersDatabase ? [expect.objectContaining({ actions: ['secretsmanager:GetSecretValue'], resources: [SECRET_ARN] })] : [],
+      );
+    }
+  });
+
+  it('lets only the stream function send to its failure queue', () => {
+    const [queueName] = lambdas.single('aws_sqs_queue');
+    for (const definition of FUNCTIONS) {
+      const sqs = statementsOf(definition).filter((statement) => statement.actions.some((action: string) => action.startsWith('sqs:')));
+      expect(sqs).toEqual(
+        definition.kind === 'stream' ? [expect.objectContaining({ actions: ['sqs:SendMessage'], resources: [reference('aws_sqs_queue', queueName, 'arn')] })] : [],
+      );
+    }
+  });
+});
+
+describe('stream event source mapping', () => {
+  it('has one mapping per stream function with exactly the catalog settings', () => {
+    // Prepare
+    const [streamFunction] = STREAM_FUNCTIONS;
+    const [fnName] = lambdaNamed(streamFunction!);
+    const [, mapping] = lambdas.single('aws_lambda_event_source_mapping');
+    const [queueName] = lambdas.single('aws_sqs_queue');
+
+    // Assess
+    expect(streamFunction!.source).toBe(MESSAGE_STREAM_SOURCE);
+    expect(mapping).toMatchObject({
+      event_source_arn: streamArn(),
+      function_name: reference('aws_lambda_function', fnName, 'arn'),
+      batch_size: MESSAGE_STREAM_SOURCE.batchSize,
+      maximum_batching_window_in_seconds: MESSAGE_STREAM_SOURCE.maximumBatchingWindowInSeconds,
+      starting_position: MESSAGE_STREAM_SOURCE.startingPosition,
+      maximum_retry_attempts: MESSAGE_STREAM_SOURCE.maximumRetryAttempts,
+      maximum_record_age_in_seconds: MESSAGE_STREAM_SOURCE.maximumRecordAgeInSeconds,
+      bisect_batch_on_function_error: MESSAGE_STREAM_SOURCE.bisectBatchOnFunctionError,
+      function_response_types: ['ReportBatchItemFailures'],
+      destination_config: { on_failure: { destination_arn: reference('aws_sqs_queue', queueName, 'arn') } },
+    });
+    expect(mapping.filter_criteria.filter.map((filter: Block) => JSON.parse(filter.pattern))).toEqual(MESSAGE_STREAM_SOURCE.filterPatterns);
+    expect(mapping.depends_on).toEqual([expect.stringMatching(/^aws_iam_role_policy\./)]);
+    expect(lambdas.json).toHaveResourceWithProperties(LambdaEventSourceMapping, { bisect_batch_on_function_error: true });
+  });
+
+  it('sends failed batches to an SSE-encrypted queue', () => {
+    expect(lambdas.json).toHaveResourceWithProperties(SqsQueue, {
+      name: 'cruddur-dev-message-stream-failures',
+      sqs_managed_sse_enabled: true,
+    });
+  });
+});
+
+describe('HTTP API', () => {
+  it('authorizes with Cognito JWTs from the configured pool and app client', () => {
+    expect(lambdas.json).toHaveResourceWithProperties(Apigatewayv2Authorizer, {
+      authorizer_type: 'JWT',
+      identity_sources: ['$request.header.Authorization'],
+      jwt_configuration: {
+        issuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123xyZ',
+        audience: ['1example23456789abcdefghij'],
+      },
+    });
+  });
+
+  it('routes each HTTP catalog entry, every route behind the JWT authorizer, to a payload 2.0 proxy integration', () => {
+    // Prepare
+    const [authorizerName] = lambdas.single('aws_apigatewayv2_authorizer');
+    const routes = Object.values(lambdas.resources('aws_apigatewayv2_route'));
+    const integrations = lambdas.resources('aws_apigatewayv2_integration');
+
+    // Assess
+    expect(routes.map((route) => route.route_key).sort()).toEqual(HTTP_FUNCTIONS.map((fn) => `${fn.route.method} ${fn.route.path}`).sort());
+    for (const route of routes) {
+      expect(route).toMatchObject({ authorization_type: 'JWT', authorizer_id: reference('aws_apigatewayv2_authorizer', authorizerName, 'id') });
+    }
+    for (const definition of HTTP_FUNCTIONS) {
+      const route = routes.find((candidate) => candidate.route_key === `${definition.route.method} ${definition.route.path}`)!;
+      const integrationName = /aws_apigatewayv2_integration\.([^.]+)\.id/.exec(route.target)![1]!;
+      expect(integrations[integrationName]).toMatchObject({
+        integration_type: 'AWS_PROXY',
+        payload_format_version: '2.0',
+        integration_uri: reference('aws_lambda_function', lambdaNamed(definition)[0], 'arn'),
+      });
+    }
+  });
+
+  it('lets the API invoke each HTTP function only through its own route', () => {
+    const [apiName] = lambdas.single('aws_apigatewayv2_api');
+    const permissions = Object.values(lambdas.resources('aws_lambda_permission'));
+    expect(permissions).toHaveLength(HTTP_FUNCTIONS.length);
+    for (const definition of HTTP_FUNCTIONS) {
+      expect(permissions).toContainEqual(expect.objectContaining({
+        action: 'lambda:InvokeFunction',
+        principal: 'apigateway.amazonaws.com',
+        function_name: reference('aws_lambda_function', lambdaNamed(definition)[0], 'function_name'),
+        source_arn: `${reference('aws_apigatewayv2_api', apiName, 'execution_arn')}/*/${definition.route.method}${definition.route.path}`,
+      }));
+    }
+  });
+
+  it('allows CORS from the frontend origin only', () => {
+    expect(lambdas.json).toHaveResourceWithProperties(Apigatewayv2Api, {
+      protocol_type: 'HTTP',
+      cors_configuration: expect.objectContaining({ allow_origins: ['https://cruddur.test'], allow_headers: ['authorization', 'content-type'], expose_headers: ['X-Next-Cursor'] }),
+    });
+  });
+
+  it('serves a $default auto-deployed stage with JSON access logs and the configured throttling', () => {
+    // Prepare
+    const [, stage] = lambdas.single('aws_apigatewayv2_stage');
+    const accessLogs = Object.entries(lambdas.resources('aws_cloudwatch_log_group')).find(([, group]) => group.name.startsWith('/aws/apigateway/'))!;
+
+    // Assess
+    expect(lambdas.json).toHaveResourceWithProperties(Apigatewayv2Stage, { name: '$default', auto_deploy: true });
+    expect(stage.default_route_settings).toMatchObject({ throttling_burst_limit: 40, throttling_rate_limit: 12.5 });
+    expect(stage.access_log_settings.destination_arn).toBe(reference('aws_cloudwatch_log_group', accessLogs[0], 'arn'));
+    expect(JSON.parse(stage.access_log_settings.format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+    expect(accessLogs[1].retention_in_days).toBe(30);
+  });
+
+  it('outputs the API URL', () => {
+    const [stageName] = lambdas.single('aws_apigatewayv2_stage');
+    expect(lambdas.outputs().api_url?.value).toBe(reference('aws_apigatewayv2_stage', stageName, 'invoke_url'));
+  });
+});
+
+describe('secrets', () => {
+  it('passes the database secret by ARN only: its env var and its IAM grant, per users-database function', () => {
+    // Only the ARN travels; nothing reads the secret's value at deploy time. The scan of every
+    // synthesized file and bundle for secret values is in infrastructure-security.test.ts.
+    expect(everything.split(SECRET_ARN).length - 1).toBe(
+      FUNCTIONS.filter((fn) => fn.usersDatabase).length * 2, // env var + IAM resource per function
+    );
+  });
+});
+
+describe('prod', () => {
+  it('names everything after the environment and applies its settings', () => {
+    // Prepare
+    const prodConfig = loadConfig({ ...CONFIG_ENV, CRUDDUR_ENV: 'prod', CRUDDUR_API_THROTTLING_BURST_LIMIT: '300' });
+
+    // Act
+    const prod = buildStacks(Testing.app(), prodConfig, bundles);
+    // What app.synth() does before writing (cross-stack wiring), without zipping the bundles again.
+    for (const stack of [prod.lambdas, prod.network, prod.app]) stack.prepareStack();
+    const synthesized = new SynthesizedStack(prod.lambdas);
+
+    // Assess
+    expect(prod.lambdas.node.id).toBe('cruddur-prod-lambdas');
+    expect(Object.values(synthesized.resources('aws_lambda_function')).map((fn) => fn.function_name).sort()).toEqual(
+      FUNCTIONS.map((fn) => `cruddur-prod-${fn.name}`).sort(),
+    );
+    expect(synthesized.json).toHaveResourceWithProperties(Apigatewayv2Stage, { default_route_settings: expect.objectContaining({ throttling_burst_limit: 300 }) });
+    expect(synthesized.json).toMatch(/cross-stack-reference-input-cruddur-prod-app/);
+  });
+});

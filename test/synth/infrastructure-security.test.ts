@@ -1,0 +1,287 @@
+/**
+ * Security properties of everything `cdktf synth` produces, in two configurations (dev with a
+ * new VPC; prod in an existing VPC with PROVISIONED billing): every data store encrypted at
+ * rest, every IAM grant one of a closed list on its own resources, nothing reachable from the
+ * internet but the JWT-protected HTTP API, and no secret in any synthesized file or bundle.
+ * These are rules over the whole output, so a resource added later is checked too; the
+ * per-resource details live in infrastructure.test.ts and infrastructure-lambdas.test.ts.
+ */
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { FUNCTIONS, type FunctionDefinition } from '../../functions/catalog';
+import { GROUP_SK_INDEX } from '../../functions/data/model';
+import { buildStacks } from '../../infrastructure/app';
+import { loadConfig } from '../../infrastructure/config';
+import type { FunctionBundles } from '../../infrastructure/bundling/bundle';
+import { sharedBundles } from '../support/bundles';
+import { reference, SynthesizedStack, TEST_ACCOUNT_ENV, Testing, type Block } from '../../infrastructure/testing';
+
+const SECRET_ARN = TEST_ACCOUNT_ENV.CRUDDUR_DATABASE_SECRET_ARN;
+const EXISTING_VPC_ENV = {
+  ...TEST_ACCOUNT_ENV,
+  CRUDDUR_ENV: 'prod',
+  CRUDDUR_BILLING_MODE: 'PROVISIONED',
+  CRUDDUR_VPC_ID: 'vpc-0123456789abcdef0',
+  CRUDDUR_SUBNET_IDS: 'subnet-0123456789abcdef0,subnet-0123456789abcdef1',
+  CRUDDUR_ROUTE_TABLE_IDS: 'rtb-0123456789abcdef0',
+  CRUDDUR_DATABASE_SECURITY_GROUP_ID: 'sg-0123456789abcdef9',
+};
+
+/**
+ * Secrets a developer's shell may well hold while running `cdktf synth`: none may reach the
+ * output (e.g. through an environment copied into a function's variables).
+ */
+const CANARIES = {
+  DATABASE_URL: 'postgresql://cruddur:canary-db-password-7f3a@db.internal:5432/cruddur',
+  PROD_CONNECTION_URL: 'postgresql://root:canary-prod-password-91c2@prod.internal:5432/cruddur',
+  AWS_SECRET_ACCESS_KEY: 'canarySecretAccessKey0000000000000000000A',
+  AWS_SESSION_TOKEN: 'canary-session-token-5be1',
+  PGPASSWORD: 'canary-pgpassword-0d4e',
+};
+
+/** What a secret looks like in text, whatever its value. */
+const SECRET_PATTERNS: [name: string, pattern: RegExp][] = [
+  ['private key', /-----BEGIN [A-Z ]*PRIVATE KEY-----/],
+  ['AWS access key id', /\b(AKIA|ASIA)[0-9A-Z]{16}\b/],
+  // A literal password; database-url.ts builds `postgresql://${user}:${password}@` from the secret at run time.
+  ['connection URL with a password', /\bpostgres(ql)?:\/\/[^\s/:@"'$]+:[^\s@"'$]+@/i],
+  ['DATABASE_URL setting', /DATABASE_URL"?\s*[:=]/],
+  ['password field', /"password"\s*:/i],
+  ['secret value resource or attribute', /secretsmanager_secret_version|secret_string/],
+  ['local seed password', /Cruddur-local-1!/],
+];
+
+/** Every resource type the stacks may contain, and whether the internet can reach it. */
+const RESOURCE_TYPES: Record<string, 'public' | 'private'> = {
+  // The one public entry point, behind the JWT authorizer (checked below).
+  aws_apigatewayv2_api: 'public',
+  aws_apigatewayv2_stage: 'public',
+  aws_apigatewayv2_authorizer: 'private',
+  aws_apigatewayv2_integration: 'private',
+  aws_apigatewayv2_route: 'private',
+  aws_cloudwatch_log_group: 'private',
+  aws_default_security_group: 'private',
+  aws_dynamodb_table: 'private',
+  aws_iam_role: 'private',
+  aws_iam_role_policy: 'private',
+  aws_lambda_event_source_mapping: 'private',
+  aws_lambda_function: 'private',
+  aws_lambda_permission: 'private',
+  aws_route_table: 'private',
+  aws_route_table_association: 'private',
+  aws_security_group: 'private',
+  aws_sqs_queue: 'private',
+  aws_subnet: 'private',
+  aws_vpc: 'private',
+  aws_vpc_endpoint: 'private',
+  aws_vpc_endpoint_route_table_association: 'private',
+  aws_vpc_security_group_egress_rule: 'private',
+  aws_vpc_security_group_ingress_rule: 'private',
+};
+
+/** How each resource type that keeps data encrypts it at rest. */
+const ENCRYPTION_AT_REST: Record<string, (body: Block) => boolean> = {
+  // `enabled: true` selects the AWS managed KMS key (aws/dynamodb) instead of the AWS owned one.
+  aws_dynamodb_table: (body) => body.server_side_encryption?.enabled === true,
+  aws_sqs_queue: (body) => body.sqs_managed_sse_enabled === true || typeof body.kms_master_key_id === 'string',
+  // CloudWatch Logs always encrypts log data at rest with a service key; no customer KMS key is
+  // configured (the logs hold request metadata, no message text), so there is no kms_key_id to
+  // check. Should one be configured, it must be a key ARN, not an empty string.
+  aws_cloudwatch_log_group: (body) => body.kms_key_id === undefined || /^(arn:aws:kms:|\$\{)/.test(body.kms_key_id),
+};
+
+interface Synthesized {
+  name: string;
+  stacks: SynthesizedStack[];
+  lambdas: SynthesizedStack;
+  /** The directory `cdktf synth` wrote. */
+  outdir: string;
+}
+
+let distDir: string;
+let bundles: FunctionBundles;
+const configurations: Synthesized[] = [];
+
+/** The full synth, as `cdktf synth` runs it, with the canary secrets in the environment. */
+function synthesize(name: string, env: Record<string, string>): Synthesized {
+  const saved = { ...process.env };
+  Object.assign(process.env, CANARIES);
+  try {
+    const app = Testing.app();
+    const stacks = buildStacks(app, loadConfig(env), bundles);
+    app.synth();
+    const synthesized = [stacks.network, stacks.app, stacks.lambdas].map((stack) => new SynthesizedStack(stack));
+    return { name, stacks: synthesized, lambdas: synthesized[2]!, outdir: app.outdir };
+  } finally {
+    process.env = saved;
+  }
+}
+
+beforeAll(async () => {
+  ({ distDir, bundles } = sharedBundles());
+  configurations.push(synthesize('dev, new VPC', TEST_ACCOUNT_ENV), synthesize('prod, existing VPC', EXISTING_VPC_ENV));
+}, 300_000);
+
+afterAll(() => {
+  for (const { outdir } of configurations) rmSync(outdir, { recursive: true, force: true });
+});
+
+/** Every resource of every stack of a configuration, as [type, name, body]. */
+function allResources(configuration: Synthesized): [type: string, name: string, body: Block][] {
+  return configuration.stacks.flatMap((stack) =>
+    Object.entries((stack.config.resource ?? {}) as Record<string, Record<string, Block>>).flatMap(([type, byName]) =>
+      Object.entries(byName).map(([name, body]): [string, string, Block] => [type, name, body]),
+    ),
+  );
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const file = path.join(dir, entry);
+    return statSync(file).isDirectory() ? filesUnder(file) : [file];
+  });
+}
+
+describe.each(['dev, new VPC', 'prod, existing VPC'])('%s', (configurationName) => {
+  const configuration = () => configurations.find((candidate) => candidate.name === configurationName)!;
+
+  describe('encryption at rest', () => {
+    it('encrypts every resource that keeps data: the table, the failure queue, the log groups', () => {
+      // Prepare
+      const stores = allResources(configuration()).filter(([type]) => type in ENCRYPTION_AT_REST);
+
+      // Assess
+      expect(new Set(stores.map(([type]) => type))).toEqual(new Set(Object.keys(ENCRYPTION_AT_REST)));
+      for (const [type, name, body] of stores) expect({ type, name, encrypted: ENCRYPTION_AT_REST[type]!(body) }).toEqual({ type, name, encrypted: true });
+    });
+  });
+
+  describe('nothing public but the API', () => {
+    it('contains only resource types known to be private, the HTTP API and its stage excepted', () => {
+      // A new type (a function URL, an internet gateway, a bucket, a load balancer...) must be
+      // classified here first, and reviewed for exposure when it is.
+      const types = new Set(allResources(configuration()).map(([type]) => type));
+      expect([...types].filter((type) => !(type in RESOURCE_TYPES))).toEqual([]);
+      expect([...types].filter((type) => RESOURCE_TYPES[type] === 'public').sort()).toEqual(['aws_apigatewayv2_api', 'aws_apigatewayv2_stage']);
+      for (const type of ['aws_lambda_function_url', 'aws_internet_gateway', 'aws_nat_gateway', 'aws_eip', 'aws_route']) expect(types.has(type)).toBe(false);
+    });
+
+    it('puts every API route behind the JWT authorizer', () => {
+      const routes = Object.values(configuration().lambdas.resources('aws_apigatewayv2_route'));
+      expect(routes.length).toBeGreaterThan(0);
+      for (const route of routes) expect([route.route_key, route.authorization_type]).toEqual([route.route_key, 'JWT']);
+    });
+
+    it('lets only API Gateway invoke a function, and only from this API', () => {
+      const [apiName] = configuration().lambdas.single('aws_apigatewayv2_api');
+      const executionArn = reference('aws_apigatewayv2_api', apiName, 'execution_arn');
+      const permissions = Object.values(configuration().lambdas.resources('aws_lambda_permission'));
+      expect(permissions.length).toBeGreaterThan(0);
+      for (const permission of permissions) {
+        expect(permission).toMatchObject({ action: 'lambda:InvokeFunction', principal: 'apigateway.amazonaws.com', source_arn: expect.stringMatching(/^\S+\/\*\/(GET|POST)\/api\//) });
+        expect(permission.source_arn.startsWith(`${executionArn}/`)).toBe(true);
+      }
+    });
+
+    it('opens no security group to the internet: no 0.0.0.0/0 or ::/0 rule, ingress only from another security group', () => {
+      // Prepare
+      const resources = allResources(configuration());
+      const rules = resources.filter(([type]) => type === 'aws_vpc_security_group_ingress_rule' || type === 'aws_vpc_security_group_egress_rule');
+      const inlineRules = resources.filter(([type]) => type === 'aws_security_group' || type === 'aws_default_security_group').flatMap(([, , group]) => [...(group.ingress ?? []), ...(group.egress ?? [])]);
+
+      // Assess
+      expect(rules.length).toBeGreaterThan(0);
+      expect(inlineRules).toEqual([]);
+      for (const [, , rule] of rules) {
+        expect([rule.cidr_ipv4, rule.cidr_ipv6]).not.toContain('0.0.0.0/0');
+        expect(rule.cidr_ipv6).not.toBe('::/0');
+      }
+      for (const [, name, rule] of rules.filter(([type]) => type === 'aws_vpc_security_group_ingress_rule')) {
+        expect({ name, from: rule.referenced_security_group_id }).toEqual({ name, from: expect.stringMatching(/^(\$\{aws_security_group\.|sg-)/) });
+        expect([rule.cidr_ipv4, rule.cidr_ipv6, rule.prefix_list_id]).toEqual([undefined, undefined, undefined]);
+      }
+    });
+
+    it('gives no subnet a public IP on launch', () => {
+      for (const [type, , body] of allResources(configuration())) {
+        if (type === 'aws_subnet') expect(body.map_public_ip_on_launch).toBe(false);
+      }
+    });
+  });
+
+  describe('least privilege', () => {
+    /** What each grant may name as its resources, for one function. */
+    function allowedResources(definition: FunctionDefinition): Record<string, (resource: string) => boolean> {
+      const crossStack = (pattern: RegExp) => (resource: string) => /^\$\{data\.terraform_remote_state\.cross-stack-reference-input-cruddur-(dev|prod)-app\.outputs\.cross-stack-output-/.test(resource) && pattern.test(resource);
+      const tableArn = crossStack(/dynamodb_table\S*(?<!stream_)arn\}$/);
+      const indexSuffix = `/index/${GROUP_SK_INDEX}`;
+      return {
+        MessagesTable: (resource) => tableArn(resource) || (definition.table.index === true && resource.endsWith(indexSuffix) && tableArn(resource.slice(0, -indexSuffix.length))),
+        MessagesTableStream: crossStack(/dynamodb_table.*stream_arn\}$/),
+        StreamFailureDestination: (resource) => /^\$\{aws_sqs_queue\.[^.]+\.arn\}$/.test(resource),
+        UsersDatabaseSecret: (resource) => resource === SECRET_ARN,
+        OwnLogGroup: (resource) => /^\$\{aws_cloudwatch_log_group\.[^.]+\.arn\}:\*$/.test(resource),
+        VpcNetworkInterfacesManage: (resource) => /^arn:aws:ec2:us-east-1:\$\{data\.aws_caller_identity\.[^}]+\.account_id\}:\*\/\*$/.test(resource),
+        // The only "*": ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets, which Lambda calls to
+        // attach a function to the VPC, support no resource-level permissions (IAM's service
+        // authorization reference lists no resource type for them), so AWS accepts only "*".
+        VpcNetworkInterfacesDescribe: (resource) => resource === '*',
+      };
+    }
+
+    /** The grants a catalog entry must get, and no more. */
+    function expectedGrants(definition: FunctionDefinition): string[] {
+      return [
+        ...(definition.table.actions.length > 0 ? ['MessagesTable'] : []),
+        ...(definition.kind === 'stream' ? ['MessagesTableStream', 'StreamFailureDestination'] : []),
+        ...(definition.usersDatabase ? ['UsersDatabaseSecret'] : []),
+        'OwnLogGroup',
+        'VpcNetworkInterfacesDescribe',
+        'VpcNetworkInterfacesManage',
+      ].sort();
+    }
+
+    it.each(FUNCTIONS.map((definition) => [definition.name, definition] as const))('gives %s exactly its grants, each on its own resources only', (_name, definition) => {
+      // Prepare
+      const { lambdas } = configuration();
+      const [, fn] = Object.entries(lambdas.resources('aws_lambda_function')).find(([, body]) => body.function_name.endsWith(`-${definition.name}`))!;
+      const roleName = /aws_iam_role\.([^.]+)\.arn/.exec(fn.role)![1]!;
+      const policies = Object.values(lambdas.resources('aws_iam_role_policy')).filter((policy) => policy.role === reference('aws_iam_role', roleName, 'id'));
+      const documents = policies.map((policy) => lambdas.dataSources('aws_iam_policy_document')[/aws_iam_policy_document\.([^.]+)\.json/.exec(policy.policy)![1]!]!);
+      const statements = documents.flatMap((document) => document.statement as Block[]);
+      const allowed = allowedResources(definition);
+
+      // Assess
+      expect(statements.map((statement) => statement.sid).sort()).toEqual(expectedGrants(definition));
+      for (const statement of statements) {
+        expect(statement.effect ?? 'Allow').toBe('Allow');
+        expect([statement.principals, statement.not_principals, statement.not_actions, statement.not_resources, statement.condition]).toEqual([undefined, undefined, undefined, undefined, undefined]);
+        for (const resource of statement.resources as string[]) expect({ sid: statement.sid, resource, allowed: allowed[statement.sid]!(resource) }).toEqual({ sid: statement.sid, resource, allowed: true });
+      }
+    });
+  });
+
+  describe('secrets', () => {
+    it.each(SECRET_PATTERNS)('writes no %s into any synthesized file', (_what, pattern) => {
+      const files = filesUnder(configuration().outdir).filter((file) => file.endsWith('.json'));
+      expect(files.length).toBeGreaterThanOrEqual(4); // manifest + three stacks
+      for (const file of files) expect({ file: path.relative(configuration().outdir, file), found: pattern.exec(readFileSync(file, 'utf8'))?.[0] }).toEqual({ file: path.relative(configuration().outdir, file), found: undefined });
+    });
+
+    it('copies none of the secrets in the synthesizing environment anywhere', () => {
+      const files = filesUnder(configuration().outdir).filter((file) => file.endsWith('.json'));
+      for (const file of files) {
+        const text = readFileSync(file, 'utf8');
+        for (const [variable, value] of Object.entries(CANARIES)) expect({ file, variable, found: text.includes(value) }).toEqual({ file, variable, found: false });
+      }
+    });
+  });
+});
+
+describe('function bundles', () => {
+  it.each(SECRET_PATTERNS)('contain no %s (the code that is deployed)', (_what, pattern) => {
+    const files = filesUnder(distDir);
+    expect(files.length).toBe(FUNCTIONS.length * 2); // index.mjs and its source map each
+    for (const file of files) expect({ file: path.relative(distDir, file), found: pattern.exec(readFileSync(file, 'utf8'))?.[0] }).toEqual({ file: path.relative(distDir, file), found: undefined });
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * `npm run build [-- --outdir <dir>]`: bundles every function of the catalog with esbuild
+ * into `<outdir>/<name>/index.mjs` (+ source map), for the Lambda runtime of the catalog,
+ * and prints a table of bundle sizes. `--outdir` defaults to `dist/`.
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { FUNCTIONS, LAMBDA_RUNTIME } from '../functions/catalog';
+import { DEFAULT_DIST, bundleFunction, type BundleResult } from '../infrastructure/bundling/bundle';
+
+export interface BuiltFunction extends BundleResult {
+  mapBytes: number;
+  /** Roughly what the deployed zip weighs (the map excluded). */
+  gzipBytes: number;
+}
+
+/** Bundles every catalog function into `distDir`, replacing what an earlier build left there. */
+export async function buildAll(distDir = DEFAULT_DIST): Promise<BuiltFunction[]> {
+  const built: BuiltFunction[] = [];
+  // One at a time: esbuild is fast, and this machine class has two cores to share.
+  for (const fn of FUNCTIONS) {
+    rmSync(path.join(distDir, fn.name), { recursive: true, force: true });
+    const result = await bundleFunction(fn, distDir);
+    const code = readFileSync(result.file);
+    built.push({ ...result, mapBytes: readFileSync(`${result.file}.map`).length, gzipBytes: gzipSync(code).length });
+  }
+  return built;
+}
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+/** The size table `npm run build` prints. */
+export function sizeTable(built: readonly BuiltFunction[], root = process.cwd()): string {
+  const rows = [
+    ['function', 'bundle', 'gzip', 'source map', 'file'],
+    ...built.map((fn) => [fn.name, kib(fn.bytes), kib(fn.gzipBytes), kib(fn.mapBytes), path.relative(root, fn.file)]),
+  ];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  // Names and paths left-aligned, sizes right-aligned.
+  const format = (row: string[]) => row.map((cell, column) => (column === 0 || column === 4 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd();
+  return [format(rows[0]!), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.slice(1).map(format)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { outdir: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  if (values.help) {
+    console.log('npm run build [-- --outdir <dir>]\n\nBundles every function of functions/catalog.ts into <dir>/<name>/index.mjs (default dir: dist).');
+    return;
+  }
+  const distDir = values.outdir === undefined ? DEFAULT_DIST : path.resolve(values.outdir);
+  const began = Date.now();
+  const built = await buildAll(distDir);
+  console.log(sizeTable(built));
+  console.log(`\n${built.length} functions bundled for ${LAMBDA_RUNTIME.name} (${LAMBDA_RUNTIME.architecture}) in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(`build: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}
