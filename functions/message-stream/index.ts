@@ -29,6 +29,8 @@ export const TIME_RESERVE_MS = 3000;
 /** The handler over injected dependencies (tests pass their own repository and logger). */
 export function createMessageStreamHandler(deps: MessageStreamDeps) {
   return async function messageStreamHandler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
+    // Keys appended by an earlier invocation (in the local emulator, another function's) do not carry over.
+    deps.logger.resetKeys();
     deps.logger.addContext(context);
     const hasTime = () => context.getRemainingTimeInMillis() > TIME_RESERVE_MS;
     return processStreamRecords(event.Records ?? [], deps.summaryMover({ canRetry: hasTime }), deps.logger, { hasTime });
