@@ -1,19 +1,12 @@
 /** `GET /api/messages/{message_group_uuid}` (pattern A): a conversation the caller is in, oldest first, paged back in time. */
-import { httpHandler, pageResponse, type HttpHandlerOptions } from '../http/handler';
+import { pageResponse } from '../http/handler';
+import { messagingRoute } from '../http/messaging-route';
 import { callerSub, pageQuery, pathParameter } from '../http/request';
-import type { Messaging } from '../domain/messaging';
 import { defaultMessaging } from '../runtime/messaging';
 
-export interface ListMessagesDependencies extends HttpHandlerOptions {
-  messaging: () => Messaging | Promise<Messaging>;
-}
-
-export function createListMessagesHandler(deps: ListMessagesDependencies) {
-  return httpHandler(async (event) => {
-    const sub = callerSub(event);
-    const messaging = await deps.messaging();
-    return pageResponse(await messaging.listMessages(sub, pathParameter(event, 'message_group_uuid'), pageQuery(event)));
-  }, deps);
-}
+export const createListMessagesHandler = messagingRoute(async (event, messaging) => {
+  const sub = callerSub(event);
+  return pageResponse(await (await messaging()).listMessages(sub, pathParameter(event, 'message_group_uuid'), pageQuery(event)));
+});
 
 export const handler = createListMessagesHandler({ messaging: defaultMessaging });
