@@ -1,6 +1,6 @@
 /**
- * The original Cruddur messaging's DynamoDB access, ported from /work/shared/REFERENCE.md
- * ("Access patterns (original)", patterns A to E) to serve as the benchmarks' baseline.
+ * The original Cruddur messaging's DynamoDB access (docs/defects.md, "Its access patterns",
+ * A to E), ported from its public code to serve as the benchmarks' baseline.
  *
  * A faithful port, defects included, because the point is what the original cost: no
  * membership read, no transactions, a plain BatchWriteItem for a new group whose

@@ -2,7 +2,7 @@
  * `npm run soak`: simulated users exchange messages through the HTTP API for a bounded
  * time (2 minutes, 50 users by default), then the table is checked: every accepted message
  * stored exactly once, summaries at each group's newest message, one group per pair, no
- * server errors. Exits 1 on any violation. See scripts/lib/soak.ts.
+ * server errors. Exits 1 on any violation. See bench/soak/soak.ts.
  */
 import { parseFaultRates, type FaultRates } from '../../local/faults';
 import { runAsMain, UsageError, type ScriptContext, type ScriptSpec } from '../../tools/lib/cli';

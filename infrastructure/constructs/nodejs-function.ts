@@ -1,5 +1,5 @@
 /**
- * One Lambda function from an esbuild bundle (`scripts/lib/bundle.ts`), NodejsFunction-style:
+ * One Lambda function from an esbuild bundle (`infrastructure/bundling/bundle.ts`), NodejsFunction-style:
  * the bundle directory becomes a TerraformAsset (zip), and the function gets its own role
  * whose policy is exactly the statements it is given plus writing to its own log group,
  * and its own log group with a retention.

@@ -1,5 +1,5 @@
 /**
- * End to end, as a developer uses it: `npm start` (scripts/start.ts) as a child process on
+ * End to end, as a developer uses it: `npm start` (tools/start.ts) as a child process on
  * free ports with a temporary data directory, `npm run token` for access tokens, and the
  * HTTP API walked through patterns A-E with plain HTTP requests. Then Ctrl-C (SIGINT), a
  * second start on the same data, and checks that everything persisted, nothing was lost
