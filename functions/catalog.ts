@@ -30,6 +30,12 @@ export interface HttpFunction extends FunctionBase {
    * strips the `@`.
    */
   route: { method: 'GET' | 'POST'; path: string };
+  /**
+   * Who may call it: `cognito-jwt`, a valid access token of the user pool (checked by the
+   * API's JWT authorizer before the function runs), or `public`, anyone (the original's
+   * public routes, such as a profile). Either way the stage's throttling applies.
+   */
+  auth: 'cognito-jwt' | 'public';
 }
 
 /** Settings of the DynamoDB stream event source mapping (deployed and local alike). */
@@ -72,6 +78,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     description: 'Pattern B: the caller\'s conversations, newest first',
     entry: 'functions/list-message-groups/index.ts',
     route: { method: 'GET', path: '/api/message_groups' },
+    auth: 'cognito-jwt',
     memoryMb: 256,
     timeoutSeconds: 10,
     table: { actions: ['dynamodb:Query'] },
@@ -83,6 +90,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     description: 'Pattern A: the messages of a conversation the caller is in, oldest first',
     entry: 'functions/list-messages/index.ts',
     route: { method: 'GET', path: '/api/messages/{message_group_uuid}' },
+    auth: 'cognito-jwt',
     memoryMb: 256,
     timeoutSeconds: 10,
     table: { actions: ['dynamodb:GetItem', 'dynamodb:Query'] },
@@ -94,6 +102,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     description: 'Patterns C and D: a message to an existing conversation or to a person',
     entry: 'functions/create-message/index.ts',
     route: { method: 'POST', path: '/api/messages' },
+    auth: 'cognito-jwt',
     memoryMb: 256,
     timeoutSeconds: 10,
     table: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] },
@@ -102,9 +111,11 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   {
     kind: 'http',
     name: 'user-short',
-    description: 'A person\'s short profile for the new-conversation page',
+    description: 'A person\'s short profile (uuid, handle, display name) for the new-conversation page; public, as profiles are in Cruddur',
     entry: 'functions/user-short/index.ts',
     route: { method: 'GET', path: '/api/users/{handle}/short' },
+    // The original route was public and the Cruddur frontend calls it without a token.
+    auth: 'public',
     memoryMb: 256,
     timeoutSeconds: 10,
     table: { actions: [] },

@@ -16,6 +16,7 @@
  *   (defect 4). On this year's data the filter selects the same items, so the cost is the same.
  */
 import { randomUUID } from 'node:crypto';
+import { CreateTableCommand, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { GROUP_SK_INDEX, KeyPrefix, type MessageGroupSummaryItem, type Participant } from '../../functions/data/model';
@@ -36,10 +37,61 @@ function pythonIsoNow(): string {
   return new Date().toISOString().replace('Z', '000+00:00');
 }
 
+/**
+ * Python's `datetime.isoformat()` of an instant: microseconds (omitted when they are 0, as
+ * Python does) and `+00:00`, or no offset at all for the naive timestamps of a later branch.
+ */
+export function pythonIsoFormat(epochMs: number, micros = 0, form: 'utc' | 'naive' = 'utc'): string {
+  const base = new Date(epochMs).toISOString().slice(0, 19);
+  const fraction = (epochMs % 1000) * 1000 + micros;
+  return `${base}${fraction === 0 ? '' : `.${String(fraction).padStart(6, '0')}`}${form === 'utc' ? '+00:00' : ''}`;
+}
+
+export interface OriginalOptions {
+  /** The timestamp each write takes as its key (default: now, as the original's `datetime.now(timezone.utc).isoformat()`). */
+  timestamp?: () => string;
+}
+
+/**
+ * The original's `schema-load`: the table with its GSI, PROVISIONED 5/5, and no stream (it was
+ * enabled by hand or by Terraform).
+ */
+export async function createOriginalTable(client: DynamoDBDocumentClient, tableName: string): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [
+        { AttributeName: 'message_group_uuid', AttributeType: 'S' },
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: GROUP_SK_INDEX,
+          KeySchema: [
+            { AttributeName: 'message_group_uuid', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+          ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 },
+        },
+      ],
+      BillingMode: 'PROVISIONED',
+      ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 },
+    }),
+  );
+  await waitUntilTableExists({ client: client as unknown as DynamoDBClient, maxWaitTime: 60 }, { TableName: tableName });
+}
+
 export type OriginalMessages = ReturnType<typeof createOriginalMessages>;
 
 /** The original's access patterns over one table. */
-export function createOriginalMessages(client: DynamoDBDocumentClient, tableName: string) {
+export function createOriginalMessages(client: DynamoDBDocumentClient, tableName: string, options: OriginalOptions = {}) {
+  const timestamp = options.timestamp ?? pythonIsoNow;
   async function queryNewestFirst(pk: string) {
     const output = await client.send(
       new QueryCommand({
@@ -70,7 +122,7 @@ export function createOriginalMessages(client: DynamoDBDocumentClient, tableName
         TableName: tableName,
         Item: {
           pk: `${KeyPrefix.message}${groupUuid}`,
-          sk: pythonIsoNow(),
+          sk: timestamp(),
           message: text,
           message_uuid: randomUUID(),
           user_uuid: sender.user_uuid,
@@ -88,7 +140,7 @@ export function createOriginalMessages(client: DynamoDBDocumentClient, tableName
    */
   async function createMessageGroup(sender: Participant, recipient: Participant, text: string): Promise<string> {
     const groupUuid = randomUUID();
-    const now = pythonIsoNow();
+    const now = timestamp();
     const summary = (owner: Participant, other: Participant): OriginalGroupSummaryItem => ({
       pk: `${KeyPrefix.groupSummary}${owner.user_uuid}`,
       sk: now,
@@ -158,5 +210,49 @@ export function createOriginalMessages(client: DynamoDBDocumentClient, tableName
     for (const record of event.Records ?? []) await updateGroupsForRecord(record);
   }
 
-  return { listMessages, listMessageGroups, createMessage, createMessageGroup, updateGroupsForRecord, messageStreamHandler };
+  /**
+   * The original's `bin/ddb/seed`: both summaries (put one at a time) at `start` with the text
+   * "this is a filler message", then the lines as messages a minute apart from `start`,
+   * alternating speakers, the first line from `a`. Each key is the write's `isoformat()`.
+   * @returns the group's uuid.
+   */
+  async function seedConversation(a: Participant, b: Participant, lines: readonly string[], start: number, groupUuid: string = randomUUID()): Promise<string> {
+    const startKey = pythonIsoFormat(start, 123);
+    for (const [owner, other] of [[a, b], [b, a]] as const) {
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            pk: `${KeyPrefix.groupSummary}${owner.user_uuid}`,
+            sk: startKey,
+            message_group_uuid: groupUuid,
+            message: 'this is a filler message',
+            user_uuid: other.user_uuid,
+            user_display_name: other.display_name,
+            user_handle: other.handle,
+          },
+        }),
+      );
+    }
+    for (const [index, line] of lines.entries()) {
+      const sender = index % 2 === 0 ? a : b;
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            pk: `${KeyPrefix.message}${groupUuid}`,
+            sk: pythonIsoFormat(start + index * 60_000, 456),
+            message_uuid: randomUUID(),
+            message: line,
+            user_uuid: sender.user_uuid,
+            user_display_name: sender.display_name,
+            user_handle: sender.handle,
+          },
+        }),
+      );
+    }
+    return groupUuid;
+  }
+
+  return { listMessages, listMessageGroups, createMessage, createMessageGroup, updateGroupsForRecord, messageStreamHandler, seedConversation };
 }

@@ -27,6 +27,7 @@ import {
   type PairItem,
   type TableKey,
 } from '../../functions/data/model';
+import { UNPLACEABLE_MESSAGE } from '../../functions/message-stream/summaries';
 
 /** A stored message as the checker sees it (any `MSG#` item, well-formed or not). */
 export interface StoredMessage {
@@ -91,7 +92,8 @@ export type ViolationKind =
   | 'two-groups-for-pair'
   | 'pair-item'
   | 'orphan-message'
-  | 'poison-not-dead-lettered'
+  | 'poison-not-reported'
+  | 'poison-dead-lettered'
   | 'message-dead-lettered'
   | 'consumer-not-resumed';
 
@@ -106,6 +108,8 @@ export interface CheckInput {
   snapshot: TableSnapshot;
   deadLetters?: readonly DeadLetter[];
   poison?: readonly PoisonRecord[];
+  /** Keys (`pk / sk`) the stream function logged as records it can never apply. */
+  unplaceable?: ReadonlySet<string>;
   /** Only groups between these users (and messages they sent) are checked; every group when absent. */
   userUuids?: ReadonlySet<string>;
 }
@@ -119,7 +123,7 @@ export function classifyResponse(status: number | undefined, retryAfter: boolean
   return { outcome: 'unknown', violation: true };
 }
 
-const keyText = (key: TableKey) => `${key.pk} / ${key.sk}`;
+export const keyText = (key: TableKey) => `${key.pk} / ${key.sk}`;
 const quote = (text: string) => JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
 
 function countBy<T>(items: readonly T[], keyOf: (item: T) => unknown): Map<unknown, T[]> {
@@ -215,14 +219,14 @@ export function checkSoak(input: CheckInput): Violation[] {
     if (!groupUuids.has(groupUuid) && !poisonKeys.has(keyText(item)) && inScope(item.user_uuid)) add('orphan-message', `message ${keyText(item)} has no group`);
   }
 
-  // Dead letters: every orphan poison record, and no real message.
-  const deadKeys = new Set((input.deadLetters ?? []).map((letter) => keyText({ pk: letter.record.dynamodb?.Keys?.pk?.S ?? '', sk: letter.record.dynamodb?.Keys?.sk?.S ?? '' })));
+  // An orphan poison record is reported at once as one that can never be applied, and not
+  // retried into the dead-letter file; nothing else is dead-lettered either.
   for (const poison of input.poison ?? []) {
-    if (poison.kind === 'orphan' && !deadKeys.has(keyText(poison.key))) add('poison-not-dead-lettered', `poison record ${keyText(poison.key)} is not in the dead-letter file`);
+    if (poison.kind === 'orphan' && !input.unplaceable?.has(keyText(poison.key))) add('poison-not-reported', `poison record ${keyText(poison.key)} was not reported as one that can never be applied`);
   }
   for (const letter of input.deadLetters ?? []) {
     const key = { pk: letter.record.dynamodb?.Keys?.pk?.S ?? '', sk: letter.record.dynamodb?.Keys?.sk?.S ?? '' };
-    if (!poisonKeys.has(keyText(key))) add('message-dead-lettered', `record ${keyText(key)} was dead-lettered (${letter.reason})`);
+    add(poisonKeys.has(keyText(key)) ? 'poison-dead-lettered' : 'message-dead-lettered', `record ${keyText(key)} was dead-lettered (${letter.reason})`);
   }
   return violations;
 }
@@ -259,4 +263,22 @@ export function readDeadLetters(file: string): DeadLetter[] {
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as DeadLetter);
+}
+
+/**
+ * The keys the stream function reported as records it can never apply, from its log lines
+ * (JSON lines of the Powertools logger; other lines are passed over).
+ */
+export function unplaceableKeys(logLines: readonly string[]): Set<string> {
+  const found = new Set<string>();
+  for (const line of logLines) {
+    if (!line.includes(UNPLACEABLE_MESSAGE)) continue;
+    try {
+      const entry = JSON.parse(line) as { message?: string; keys?: TableKey[] };
+      if (entry.message === UNPLACEABLE_MESSAGE) for (const key of entry.keys ?? []) found.add(keyText(key));
+    } catch {
+      // Not a JSON log line.
+    }
+  }
+  return found;
 }

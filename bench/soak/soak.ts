@@ -32,6 +32,7 @@ import { databaseUrlOf, runningServiceTargets, type Targets } from '../../tools/
 import {
   checkSoak,
   readDeadLetters,
+  unplaceableKeys,
   readTableSnapshot,
   violationCounts,
   type PoisonRecord,
@@ -142,10 +143,11 @@ async function startOwnRuntime(options: SoakOptions, out: Output, scratch: strin
         targets: functionTargets,
         dataDir,
         faults: options.faults,
-        logLevel: 'CRITICAL',
+        // The function's errors, among them the records it reports as never applicable (the poison).
+        logLevel: 'ERROR',
         log: (line) => {
           consumerLines.push(line);
-          if (NOTABLE_CONSUMER_LINE.test(line)) out.log(`  consumer: ${line}`);
+          if (!line.startsWith('{') && NOTABLE_CONSUMER_LINE.test(line)) out.log(`  consumer: ${line}`);
         },
       }));
     await startConsumer();
@@ -181,7 +183,7 @@ async function useRunningApi(apiUrl: string, targets: Targets): Promise<Target> 
   }
 }
 
-/** Writes the poison records: one the stream function fails on (its group does not exist), one it cannot even read as a message. */
+/** Writes the poison records: one the stream function can never apply (its group does not exist), one it cannot even read as a message. */
 async function injectPoison(client: DynamoDBDocumentClient, tableName: string): Promise<PoisonRecord[]> {
   const orphan = buildMessageItem({
     groupUuid: randomUUID(),
@@ -314,6 +316,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
         snapshot: snapshot ?? (await readTableSnapshot(db!, target!.tableName)),
         deadLetters: deadLetterFile ? readDeadLetters(deadLetterFile) : undefined,
         poison,
+        unplaceable: unplaceableKeys(consumerLines),
         userUuids,
       });
     const drained = own ? await waitForConsumerDrain(own.consumer, drainTimeoutMs) : await waitForSummaries(() => check(), drainTimeoutMs);
@@ -321,7 +324,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
 
     const snapshot = await readTableSnapshot(db, target.tableName);
     violations.push(...(await check(snapshot)));
-    printSummary({ out, load, users, snapshot, violations, notes, faults: options.faults, consumerFaults: own?.consumer().faults(), deadLetters: deadLetterFile ? readDeadLetters(deadLetterFile).length : undefined, totalMs: Date.now() - began });
+    printSummary({ out, load, users, snapshot, violations, notes, faults: options.faults, consumerFaults: own?.consumer().faults(), deadLetters: deadLetterFile ? readDeadLetters(deadLetterFile).length : undefined, unplaceable: own ? unplaceableKeys(consumerLines).size : undefined, totalMs: Date.now() - began });
     return { violations, load };
   } finally {
     db?.destroy();
@@ -341,6 +344,8 @@ function printSummary(report: {
   faults?: FaultRates;
   consumerFaults?: Record<FaultKind, number>;
   deadLetters?: number;
+  /** Records the stream function reported as never applicable. */
+  unplaceable?: number;
   totalMs: number;
 }): void {
   const { out, load, violations } = report;
@@ -363,6 +368,7 @@ function printSummary(report: {
     out.log(`  faults     API: ${formatFaults(injectedFaults())}; consumer: ${formatFaults(report.consumerFaults)}`);
   }
   if (report.deadLetters !== undefined) out.log(`  dead letters ${report.deadLetters}`);
+  if (report.unplaceable !== undefined) out.log(`  reported as never applicable ${report.unplaceable}`);
   for (const note of report.notes) out.log(`  ${note}`);
   out.log('  latency (ms)          requests    p50    p99    max');
   for (const line of latencyLines(load)) out.log(line);

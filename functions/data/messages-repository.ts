@@ -11,7 +11,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from './cursor';
-import { NotFoundError, WriteNotAppliedError } from '../errors';
+import { WriteNotAppliedError } from '../errors';
 import {
   DEFAULT_TABLE_NAME,
   buildGroupItem,
@@ -57,7 +57,11 @@ export interface CreatedInGroup extends CreatedMessage {
   groupCreated: boolean;
 }
 
-export type SummaryMoveResult = 'moved' | 'unchanged';
+/**
+ * `no-group`: the group has no group item (a table written by the original and not yet
+ * migrated, or a stray write), so no retry can ever move its summaries.
+ */
+export type SummaryMoveResult = 'moved' | 'unchanged' | 'no-group';
 
 /** The newest message of a group, as the stream consumer saw it. */
 export interface NewestMessage {
@@ -204,12 +208,13 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
    * transaction conditioned on the group's last message key, so a summary is never missing
    * or doubled, an older message never replaces a newer one and a replay changes nothing.
    * Costs one consistent GetItem and at most one TransactWriteItems (more only on conflict).
+   * A group without a group item is `no-group`: nothing to move, now or later.
    */
   async function moveGroupSummary(groupUuid: string, newest: NewestMessage): Promise<SummaryMoveResult> {
     const { attempts = 6, baseDelayMs = 25, maxDelayMs = 1000, canRetry = () => true } = retry;
     for (let attempt = 0; ; attempt += 1) {
       const group = await getGroup(groupUuid);
-      if (group === undefined) throw new NotFoundError(`Message group ${groupUuid} has no group item`);
+      if (group === undefined) return 'no-group';
       if (group.last_message_sk >= newest.sk) return 'unchanged';
 
       const current = buildGroupSummaryItems({ groupUuid, members: group.members, lastMessageSk: group.last_message_sk, lastMessage: group.last_message });

@@ -112,9 +112,12 @@ export function createMessaging({ messages, users, groupMembers = new TtlCache({
     return { message_group_uuid: created.messageGroupUuid, ...created.message };
   }
 
-  /** A person's short profile, for the new-conversation page. */
-  async function getUserShort(sub: string, handleParameter: string | undefined): Promise<UserShortView> {
-    await resolveCaller(sub);
+  /**
+   * A person's short profile, for the new-conversation page. Public, as profiles are in
+   * Cruddur (the original's route needed no token): so it answers these three fields, and
+   * nothing else about a user, ever.
+   */
+  async function getUserShort(handleParameter: string | undefined): Promise<UserShortView> {
     const user = await userByHandle(parseHandleParameter(handleParameter));
     return { uuid: user.uuid, handle: user.handle, display_name: user.display_name };
   }

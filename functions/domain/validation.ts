@@ -48,6 +48,7 @@ export const ValidationCode = {
   limitInvalid: 'limit_invalid',
   cursorInvalid: 'cursor_invalid',
   bodyFieldUnknown: 'body_field_unknown',
+  recipientAmbiguous: 'recipient_ambiguous',
 } as const;
 
 export type ValidationCodeValue = (typeof ValidationCode)[keyof typeof ValidationCode];
@@ -109,7 +110,8 @@ function checkRecipientHandle(value: unknown): Checked<string> {
 /**
  * Validates the body of `POST /api/messages`, collecting every failure. As in the original,
  * a `message_group_uuid` (anything but null) selects pattern C and its absence pattern D,
- * whose recipient is `handle`; no other field is accepted.
+ * whose recipient is `handle`; no other field is accepted, and not both recipients: a stale
+ * client state naming a group and a different person must not send to either silently.
  * @throws ValidationError with the codes of every failed rule.
  */
 export function parseCreateMessageRequest(body: Record<string, unknown>): CreateMessageRequest {
@@ -119,11 +121,13 @@ export function parseCreateMessageRequest(body: Record<string, unknown>): Create
   // A client sending `user_uuid`, `created_at` or `uuid` expects them honoured; ignoring them
   // silently would hide the mistake (or the attempt to pose as someone else), so they are refused.
   const unknownField = Object.keys(body).some((field) => !CREATE_MESSAGE_FIELDS.has(field));
-  if ('codes' in message || 'codes' in target || unknownField) {
+  const ambiguous = toGroup && body.handle !== undefined && body.handle !== null;
+  if ('codes' in message || 'codes' in target || unknownField || ambiguous) {
     throw new ValidationError([
       ...('codes' in message ? message.codes : []),
       ...('codes' in target ? target.codes : []),
       ...(unknownField ? [ValidationCode.bodyFieldUnknown] : []),
+      ...(ambiguous ? [ValidationCode.recipientAmbiguous] : []),
     ]);
   }
   return toGroup

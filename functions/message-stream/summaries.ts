@@ -32,6 +32,8 @@ export interface GroupBatch {
   newest: NewestMessage;
   /** Every record of the group: a failed move reports all of them, and nothing else. */
   sequenceNumbers: string[];
+  /** The table keys of those messages, for the log when they can never be applied. */
+  keys: { pk: string; sk: string }[];
   /** Records without a sequence number (never sent by Lambda, but they cannot be reported). */
   unidentifiedRecords: number;
 }
@@ -84,8 +86,9 @@ export function collectNewestMessages(records: readonly DynamoDBRecord[]): { gro
       skip('malformed-image');
       continue;
     }
-    const batch = groups.get(groupUuid) ?? { groupUuid, newest: { sk: item.sk, message: item.message }, sequenceNumbers: [], unidentifiedRecords: 0 };
+    const batch = groups.get(groupUuid) ?? { groupUuid, newest: { sk: item.sk, message: item.message }, sequenceNumbers: [], keys: [], unidentifiedRecords: 0 };
     if (item.sk > batch.newest.sk) batch.newest = { sk: item.sk, message: item.message };
+    batch.keys.push({ pk: item.pk, sk: item.sk });
     if (sequenceNumber === undefined) batch.unidentifiedRecords += 1;
     else batch.sequenceNumbers.push(sequenceNumber);
     groups.set(groupUuid, batch);
@@ -134,6 +137,12 @@ export async function moveGroupSummaries(groups: readonly GroupBatch[], mover: S
   );
 }
 
+/**
+ * The log message of records that can never be applied (their group has no group item): the
+ * deployed stack counts these lines with a metric filter, and the soak looks for them.
+ */
+export const UNPLACEABLE_MESSAGE = 'Stream records cannot be applied';
+
 /** Thrown when a failed group has a record Lambda could not be told about. */
 export class UnreportableFailureError extends Error {
   constructor(message: string) {
@@ -170,8 +179,15 @@ export async function processStreamRecords(
   const outcomes = await moveGroupSummaries(groups, mover, options);
   const failures: DynamoDBBatchResponse['batchItemFailures'] = [];
   outcomes.forEach((outcome, index) => {
-    if (outcome.status !== 'failed' && outcome.status !== 'not-started') return;
     const group = groups[index]!;
+    if (outcome.status === 'no-group') {
+      // No retry can ever apply these (a table written by the original, not yet migrated, or a
+      // stray write): they are recorded here, at once, and the batch moves on instead of
+      // holding up the shard for its retries. docs/reliability.md says where to find them.
+      logger.error(UNPLACEABLE_MESSAGE, { reason: 'no-group-item', groupUuid: group.groupUuid, records: group.keys.length, keys: group.keys, sequenceNumbers: group.sequenceNumbers, fix: 'npm run ddb:migrate' });
+      return;
+    }
+    if (outcome.status !== 'failed' && outcome.status !== 'not-started') return;
     if (outcome.status === 'failed') {
       logger.error('Group summaries not moved', { groupUuid: group.groupUuid, records: group.sequenceNumbers.length, error: outcome.error });
     } else {
@@ -190,6 +206,7 @@ export async function processStreamRecords(
     groups: groups.length,
     moved: count('moved'),
     unchanged: count('unchanged'),
+    noGroup: count('no-group'),
     failed: count('failed'),
     notStarted: count('not-started'),
     failedRecords: failures.length,

@@ -1,7 +1,8 @@
 /**
- * The HTTP API (API Gateway v2) in front of the HTTP functions: every route requires a
- * Cognito JWT (no token or a bad one is a 401 before any function runs, so nothing can
- * smuggle an identity header past it as in the original's defect 10), Lambda proxy
+ * The HTTP API (API Gateway v2) in front of the HTTP functions: every route but the public
+ * ones of the catalog requires a Cognito JWT (no token or a bad one is a 401 before any
+ * function runs, so nothing can smuggle an identity header past it as in the original's
+ * defect 10); public routes get no authorizer and no identity. Lambda proxy
  * integrations with payload 2.0, CORS for the frontend only, and one `$default` stage with
  * auto-deploy, JSON access logs and throttling.
  */
@@ -36,6 +37,8 @@ export interface HttpApiRoute {
   method: 'GET' | 'POST';
   /** Route path, e.g. `/api/messages/{message_group_uuid}`. */
   path: string;
+  /** `public`: no authorizer (the catalog's public routes). */
+  auth: 'cognito-jwt' | 'public';
   /** The function answering it. */
   functionName: string;
   functionArn: string;
@@ -58,7 +61,11 @@ export class HttpApi extends Construct {
   public readonly authorizer: Apigatewayv2Authorizer;
   public readonly stage: Apigatewayv2Stage;
   public readonly accessLogGroup: CloudwatchLogGroup;
-  /** Base URL of the `$default` stage. */
+  /**
+   * Base URL of the `$default` stage, without a trailing slash: the frontend appends
+   * `/api/...` to it (`${REACT_APP_BACKEND_URL}/api/...`), and the stage's own invoke URL
+   * ends in `/`, which would make `//api/...`.
+   */
   public readonly url: string;
 
   constructor(scope: Construct, id: string, options: HttpApiOptions) {
@@ -99,8 +106,7 @@ export class HttpApi extends Construct {
         apiId: this.api.id,
         routeKey: `${route.method} ${route.path}`,
         target: `integrations/${integration.id}`,
-        authorizationType: 'JWT',
-        authorizerId: this.authorizer.id,
+        ...(route.auth === 'public' ? { authorizationType: 'NONE' } : { authorizationType: 'JWT', authorizerId: this.authorizer.id }),
       });
       // Only this API, this method and this route may invoke the function.
       new LambdaPermission(this, `permission-${routeId}`, {
@@ -127,6 +133,7 @@ export class HttpApi extends Construct {
         detailedMetricsEnabled: true,
       },
     });
-    this.url = this.stage.invokeUrl;
+    // The $default stage is served at the API's endpoint itself, which has no trailing slash.
+    this.url = this.api.apiEndpoint;
   }
 }

@@ -8,10 +8,12 @@
 import { Construct } from 'constructs';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import type { DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { CloudwatchLogMetricFilter } from '@cdktf/provider-aws/lib/cloudwatch-log-metric-filter';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import type { FunctionDefinition, StreamFunction } from '../../functions/catalog';
 import { GROUP_SK_INDEX } from '../../functions/data/model';
+import { UNPLACEABLE_MESSAGE } from '../../functions/message-stream/summaries';
 import { functionEnvironment } from '../../functions/runtime/config';
 import type { FunctionBundles } from '../bundling/bundle';
 import { HttpApi } from './http-api';
@@ -76,6 +78,7 @@ export class MessagingService extends Construct {
       if (definition.kind === 'stream' && failureQueue) {
         failureQueues[definition.name] = failureQueue;
         mappings[definition.name] = this.streamMapping(definition, fn, failureQueue);
+        this.unplaceableRecordsMetric(definition, fn);
       }
     }
     this.functions = functions;
@@ -92,7 +95,7 @@ export class MessagingService extends Construct {
       routes: options.functions.flatMap((definition) => {
         if (definition.kind !== 'http') return [];
         const fn = functions[definition.name]!;
-        return [{ ...definition.route, functionName: fn.functionName, functionArn: fn.functionArn }];
+        return [{ ...definition.route, auth: definition.auth, functionName: fn.functionName, functionArn: fn.functionArn }];
       }),
     });
     this.apiUrl = this.api.url;
@@ -128,6 +131,20 @@ export class MessagingService extends Construct {
       statements.push({ sid: 'UsersDatabaseSecret', actions: ['secretsmanager:GetSecretValue'], resources: [databaseSecretArn] });
     }
     return statements;
+  }
+
+  /**
+   * Records a stream function can never apply (a group without a group item: a table written
+   * by the original and not yet migrated) are logged at once instead of retried; this metric
+   * counts them, so they are as visible as the on-failure queue (alarm on it if you like).
+   */
+  private unplaceableRecordsMetric(definition: StreamFunction, fn: NodejsFunction): CloudwatchLogMetricFilter {
+    return new CloudwatchLogMetricFilter(this, `${definition.name}-unplaceable`, {
+      name: `${this.options.namePrefix}-${definition.name}-unplaceable-records`,
+      logGroupName: fn.logGroup.name,
+      pattern: `{ $.message = "${UNPLACEABLE_MESSAGE}" }`,
+      metricTransformation: { name: `${definition.name}-unplaceable-records`, namespace: `Cruddur/${this.options.namePrefix}`, value: '$.records', defaultValue: '0', unit: 'Count' },
+    });
   }
 
   /** Where the stream mapping sends a batch's metadata once retries and record age are exhausted. */

@@ -134,8 +134,8 @@ export function queryParameters(rawQueryString: string): Record<string, string> 
 export interface EventInput {
   match: RouteMatch;
   request: RawRequest;
-  /** The verified token's claims (already strings) and scopes. */
-  authorizer: { claims: Record<string, string>; scopes: string[] | null };
+  /** The verified token's claims (already strings) and scopes; none on a route without an authorizer. */
+  authorizer?: { claims: Record<string, string>; scopes: string[] | null };
   requestId?: string;
   now?: number;
   /** Host:port the API answers on, for `domainName`. */
@@ -182,7 +182,9 @@ export function buildHttpEvent(input: EventInput): HttpApiEvent {
     requestContext: {
       accountId: LOCAL_ACCOUNT_ID,
       apiId: 'local',
-      authorizer: { principalId: '', integrationLatency: 0, jwt: { claims: input.authorizer.claims, scopes: input.authorizer.scopes as string[] } },
+      ...(input.authorizer === undefined
+        ? {}
+        : { authorizer: { principalId: '', integrationLatency: 0, jwt: { claims: input.authorizer.claims, scopes: input.authorizer.scopes as string[] } } }),
       domainName,
       domainPrefix: domainName.split('.')[0]!.split(':')[0]!,
       http: { method: request.method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: request.sourceIp, userAgent: headers['user-agent'] ?? '' },
@@ -191,7 +193,8 @@ export function buildHttpEvent(input: EventInput): HttpApiEvent {
       stage: '$default',
       time: gatewayTime(now),
       timeEpoch: now,
-    },
+      // A route without an authorizer has no `authorizer` at all (the type says it always has one).
+    } as HttpApiEvent['requestContext'],
     ...(body === undefined ? {} : { body }),
     isBase64Encoded,
   };
@@ -313,8 +316,6 @@ export function eventForRoute(
     sourceIp: '127.0.0.1',
   };
   const claims = input.claims;
-  const event = buildHttpEvent({ match: { fn, pathParameters }, request, authorizer: { claims: claims ?? {}, scopes: claims ? scopesOf(claims) : null } });
   // Without claims, the event is one a route without an authorizer would produce.
-  if (claims === undefined) delete (event.requestContext as Partial<HttpApiEvent['requestContext']>).authorizer;
-  return event;
+  return buildHttpEvent({ match: { fn, pathParameters }, request, authorizer: claims === undefined ? undefined : { claims, scopes: scopesOf(claims) } });
 }

@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HTTP_FUNCTIONS, type HttpFunction } from '../../functions/catalog';
 import { ServiceUnavailableError } from '../../functions/errors';
-import { AuthorizationError, bearerToken, type Authorizer } from './auth';
+import { AuthorizationError, bearerToken, type Authorizer, type VerifiedToken } from './auth';
 import {
   GATEWAY_MESSAGES,
   LOCAL_CORS,
@@ -88,15 +88,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const log = options.log ?? ((line: string) => console.log(line));
   const handlerFor = options.handlerFor ?? ((fn: HttpFunction) => loadHandler<HttpHandler>(fn));
 
-  async function answer(raw: RawRequest, requestId: string, domainName: string): Promise<Outcome> {
-    if (isPreflight(raw)) return { response: preflightResponse(cors, raw) };
-    const { rawPath } = splitUrl(raw.url);
-    const match = matchRoute(routes, raw.method, rawPath);
-    if (match === undefined) return { response: gatewayError(404, GATEWAY_MESSAGES.notFound) };
-
+  /** The JWT authorizer: the verified token, or the 401 that refuses the request. */
+  async function authorize(raw: RawRequest): Promise<{ token: VerifiedToken } | { refusal: Outcome }> {
     const token = bearerToken(Array.isArray(raw.headers.authorization) ? raw.headers.authorization[0] : raw.headers.authorization);
     if (token === undefined) {
-      return { response: gatewayError(401, GATEWAY_MESSAGES.unauthorized, { 'www-authenticate': 'Bearer' }), note: 'no token' };
+      return { refusal: { response: gatewayError(401, GATEWAY_MESSAGES.unauthorized, { 'www-authenticate': 'Bearer' }), note: 'no token' } };
     }
     let verified;
     try {
@@ -105,12 +101,25 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       const reason = error instanceof AuthorizationError ? error.reason : `authorizer failed: ${(error as Error).message}`;
       const description = reason.replace(/["\\]/g, "'");
       return {
-        response: gatewayError(401, GATEWAY_MESSAGES.unauthorized, { 'www-authenticate': `Bearer error="invalid_token" error_description="${description}"` }),
-        note: reason,
+        refusal: {
+          response: gatewayError(401, GATEWAY_MESSAGES.unauthorized, { 'www-authenticate': `Bearer error="invalid_token" error_description="${description}"` }),
+          note: reason,
+        },
       };
     }
+    return { token: verified };
+  }
 
-    const event = buildHttpEvent({ match, request: raw, authorizer: verified, requestId, domainName });
+  async function answer(raw: RawRequest, requestId: string, domainName: string): Promise<Outcome> {
+    if (isPreflight(raw)) return { response: preflightResponse(cors, raw) };
+    const { rawPath } = splitUrl(raw.url);
+    const match = matchRoute(routes, raw.method, rawPath);
+    if (match === undefined) return { response: gatewayError(404, GATEWAY_MESSAGES.notFound) };
+
+    // A public route has no authorizer: whatever Authorization header comes along is ignored.
+    const verified = match.fn.auth === 'public' ? undefined : await authorize(raw);
+    if (verified !== undefined && 'refusal' in verified) return verified.refusal;
+    const event = buildHttpEvent({ match, request: raw, authorizer: verified?.token, requestId, domainName });
     try {
       const handler = await handlerFor(match.fn);
       const result = await invokeFunction(match.fn, handler, event, lambdaContext(match.fn));

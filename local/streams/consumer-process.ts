@@ -8,6 +8,7 @@
  * Same consumer as `npm start`'s ({@link createLocalStreamConsumer}), same files.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { streamFunctionNamed } from '../../functions/catalog';
 import type { FaultKind, FaultRates } from '../faults';
 import type { LocalTargets } from '../lambda';
@@ -21,7 +22,7 @@ export interface ConsumerProcessOptions {
   /** DynamoDB faults in the child's function client. */
   faults?: FaultRates;
   logLevel?: string;
-  /** The consumer's log lines. */
+  /** The consumer's log lines, and the function's (structured JSON lines at `logLevel`). */
   log?: (line: string) => void;
 }
 
@@ -48,8 +49,12 @@ const STATUS_EVERY_MS = 250;
 export function startConsumerProcess(options: ConsumerProcessOptions): Promise<ConsumerProcess> {
   const child: ChildProcess = fork(__filename, [JSON.stringify({ ...options, log: undefined })], {
     execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // The function's own log lines (stdout, stderr) reach the parent as log lines too.
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream! }).on('line', (line) => options.log?.(line));
+  }
   let latest: Extract<ChildMessage, { type: 'status' }> | undefined;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const signal = async (name: NodeJS.Signals) => {

@@ -50,7 +50,9 @@ describe('local HTTP gateway', () => {
     const handler: HttpHandler = async (event) => {
       events.push(event);
       if (handlerBehaviour === 'throw') throw new Error('the function failed');
-      return { statusCode: 200, headers: { 'X-Handled-By': event.routeKey }, cookies: ['session=1; Path=/'], body: JSON.stringify({ sub: event.requestContext.authorizer.jwt.claims.sub }) };
+      // A public route's event has no authorizer at all.
+      const sub = event.requestContext.authorizer?.jwt.claims.sub ?? null;
+      return { statusCode: 200, headers: { 'X-Handled-By': event.routeKey }, cookies: ['session=1; Path=/'], body: JSON.stringify({ sub }) };
     };
     gateway = await startGateway({
       port: 0,
@@ -73,6 +75,20 @@ describe('local HTTP gateway', () => {
 
   const get = (urlPath: string, headers: Record<string, string> = {}) => fetch(`${gateway.url}${urlPath}`, { headers });
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+  it('runs the public profile route without a token, any token ignored, and with no authorizer in the event', async () => {
+    // Act
+    const anonymous = await get('/api/users/@bayko/short');
+    const garbage = await get('/api/users/@bayko/short', bearer('not-a-token'));
+
+    // Assess
+    expect([anonymous.status, garbage.status]).toEqual([200, 200]);
+    expect(await anonymous.json()).toEqual({ sub: null });
+    expect(events.map((event) => [event.routeKey, 'authorizer' in event.requestContext])).toEqual([
+      ['GET /api/users/{handle}/short', false],
+      ['GET /api/users/{handle}/short', false],
+    ]);
+  });
 
   it('passes a valid access token\'s claims and scopes to the function, as the JWT authorizer does', async () => {
     // Act

@@ -2,7 +2,8 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createOriginalMessages, createOriginalTable } from '../../bench/lib/original';
 import type { Pool } from 'pg';
 import { localDocumentClient } from '../../local/aws';
 import { DEFAULT_TABLE_NAME, GROUP_SK_INDEX } from '../../functions/data/model';
@@ -71,6 +72,31 @@ describe('DynamoDB scripts', () => {
     expect(before.stdout).toHaveLength(messages + 4 * SEED_CONVERSATIONS.length);
     expect(after.stdout).toEqual(before.stdout);
     expect(before.stderr.at(-1)).toBe(`${before.stdout.length} items`);
+  });
+
+  it('ddb:seed skips a pair that has a conversation written by the original (no pair item), and seeds the others', async () => {
+    // Prepare: the original's seed wrote andrewbrown and bayko's conversation into a table of its format.
+    const originalTable = unique('cruddur-messages-original-seed-');
+    const client = localDocumentClient(endpoints().dynamodb);
+    const database = await createTestPool();
+    try {
+      await createOriginalTable(client, originalTable);
+      const rows = (await database.query<{ uuid: string; handle: string; display_name: string }>("SELECT uuid::text AS uuid, handle, display_name FROM public.users WHERE handle IN ('andrewbrown', 'bayko') ORDER BY handle")).rows;
+      const [andrew, bayko] = rows.map((row) => ({ user_uuid: row.uuid, handle: row.handle, display_name: row.display_name }));
+      const groupUuid = await createOriginalMessages(client, originalTable).seedConversation(andrew!, bayko!, ['one', 'two'], Date.now() - 60_000);
+
+      // Act
+      const seeded = await runScriptInProcess(seed, [], { TABLE_NAME: originalTable });
+
+      // Assess
+      expect(seeded.code).toBe(0);
+      expect(seeded.stdout.join('\n')).toContain(`andrewbrown and bayko: already have a group, skipped (group ${groupUuid})`);
+      expect(seeded.stdout.join('\n')).toMatch(/andrewbrown and londo: 6 messages in group/);
+    } finally {
+      await client.send(new DeleteTableCommand({ TableName: originalTable }));
+      client.destroy();
+      await database.end();
+    }
   });
 
   it('ddb:list-conversations and ddb:get-conversation print the pattern queries readably with the capacity used', async () => {

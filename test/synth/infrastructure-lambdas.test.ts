@@ -320,6 +320,24 @@ describe('stream event source mapping', () => {
       sqs_managed_sse_enabled: true,
     });
   });
+
+  it('counts the records a stream function can never apply, from its own log group', () => {
+    // Prepare
+    const filters = Object.values(lambdas.resources('aws_cloudwatch_log_metric_filter'));
+    const logGroups = lambdas.resources('aws_cloudwatch_log_group');
+
+    // Assess: one filter per stream function, on that function's log group.
+    expect(filters).toHaveLength(STREAM_FUNCTIONS.length);
+    for (const definition of STREAM_FUNCTIONS) {
+      const filter = filters.find((candidate) => candidate.name === `cruddur-dev-${definition.name}-unplaceable-records`)!;
+      expect(filter).toMatchObject({
+        pattern: '{ $.message = "Stream records cannot be applied" }',
+        metric_transformation: { namespace: 'Cruddur/cruddur-dev', value: '$.records', default_value: '0' },
+      });
+      const groupName = /aws_cloudwatch_log_group\.([^.]+)\.name/.exec(filter.log_group_name)![1]!;
+      expect(logGroups[groupName]!.name).toBe(`/aws/lambda/cruddur-dev-${definition.name}`);
+    }
+  });
 });
 
 describe('HTTP API', () => {
@@ -334,7 +352,7 @@ describe('HTTP API', () => {
     });
   });
 
-  it('routes each HTTP catalog entry, every route behind the JWT authorizer, to a payload 2.0 proxy integration', () => {
+  it('routes each HTTP catalog entry, every route but the public ones behind the JWT authorizer, to a payload 2.0 proxy integration', () => {
     // Prepare
     const [authorizerName] = lambdas.single('aws_apigatewayv2_authorizer');
     const routes = Object.values(lambdas.resources('aws_apigatewayv2_route'));
@@ -342,9 +360,16 @@ describe('HTTP API', () => {
 
     // Assess
     expect(routes.map((route) => route.route_key).sort()).toEqual(HTTP_FUNCTIONS.map((fn) => `${fn.route.method} ${fn.route.path}`).sort());
-    for (const route of routes) {
-      expect(route).toMatchObject({ authorization_type: 'JWT', authorizer_id: reference('aws_apigatewayv2_authorizer', authorizerName, 'id') });
+    for (const definition of HTTP_FUNCTIONS) {
+      const route = routes.find((candidate) => candidate.route_key === `${definition.route.method} ${definition.route.path}`)!;
+      if (definition.auth === 'public') {
+        expect([route.route_key, route.authorization_type, route.authorizer_id]).toEqual([route.route_key, 'NONE', undefined]);
+      } else {
+        expect(route).toMatchObject({ authorization_type: 'JWT', authorizer_id: reference('aws_apigatewayv2_authorizer', authorizerName, 'id') });
+      }
     }
+    // The one public route is the profile the Cruddur frontend reads without a token.
+    expect(HTTP_FUNCTIONS.filter((definition) => definition.auth === 'public').map((definition) => definition.route.path)).toEqual(['/api/users/{handle}/short']);
     for (const definition of HTTP_FUNCTIONS) {
       const route = routes.find((candidate) => candidate.route_key === `${definition.route.method} ${definition.route.path}`)!;
       const integrationName = /aws_apigatewayv2_integration\.([^.]+)\.id/.exec(route.target)![1]!;
@@ -390,9 +415,15 @@ describe('HTTP API', () => {
     expect(accessLogs[1].retention_in_days).toBe(30);
   });
 
-  it('outputs the API URL', () => {
-    const [stageName] = lambdas.single('aws_apigatewayv2_stage');
-    expect(lambdas.outputs().api_url?.value).toBe(reference('aws_apigatewayv2_stage', stageName, 'invoke_url'));
+  it('outputs the API URL without a trailing slash (the frontend appends /api/...), served by the $default stage', () => {
+    // Prepare
+    const [apiName] = lambdas.single('aws_apigatewayv2_api');
+    const [, stage] = lambdas.single('aws_apigatewayv2_stage');
+
+    // Assess: api_endpoint is `https://{id}.execute-api.{region}.amazonaws.com`, no path, no slash;
+    // the stage's invoke_url is the same with a `/` at the end.
+    expect(lambdas.outputs().api_url?.value).toBe(reference('aws_apigatewayv2_api', apiName, 'api_endpoint'));
+    expect(stage.name).toBe('$default');
   });
 });
 

@@ -53,13 +53,14 @@ const SECRET_PATTERNS: [name: string, pattern: RegExp][] = [
 
 /** Every resource type the stacks may contain, and whether the internet can reach it. */
 const RESOURCE_TYPES: Record<string, 'public' | 'private'> = {
-  // The one public entry point, behind the JWT authorizer (checked below).
+  // The one public entry point, behind the JWT authorizer but for the public profile route (checked below).
   aws_apigatewayv2_api: 'public',
   aws_apigatewayv2_stage: 'public',
   aws_apigatewayv2_authorizer: 'private',
   aws_apigatewayv2_integration: 'private',
   aws_apigatewayv2_route: 'private',
   aws_cloudwatch_log_group: 'private',
+  aws_cloudwatch_log_metric_filter: 'private',
   aws_default_security_group: 'private',
   aws_dynamodb_table: 'private',
   aws_iam_role: 'private',
@@ -166,10 +167,19 @@ describe.each(['dev, new VPC', 'prod, existing VPC'])('%s', (configurationName) 
       for (const type of ['aws_lambda_function_url', 'aws_internet_gateway', 'aws_nat_gateway', 'aws_eip', 'aws_route']) expect(types.has(type)).toBe(false);
     });
 
-    it('puts every API route behind the JWT authorizer', () => {
+    it('puts every API route but the public profile behind the JWT authorizer', () => {
       const routes = Object.values(configuration().lambdas.resources('aws_apigatewayv2_route'));
       expect(routes.length).toBeGreaterThan(0);
-      for (const route of routes) expect([route.route_key, route.authorization_type]).toEqual([route.route_key, 'JWT']);
+      for (const route of routes) {
+        const expected = route.route_key === 'GET /api/users/{handle}/short' ? 'NONE' : 'JWT';
+        expect([route.route_key, route.authorization_type]).toEqual([route.route_key, expected]);
+      }
+    });
+
+    it('throttles every route, the public one included, at the stage', () => {
+      const [, stage] = configuration().lambdas.single('aws_apigatewayv2_stage');
+      expect(stage.default_route_settings).toMatchObject({ throttling_burst_limit: expect.any(Number), throttling_rate_limit: expect.any(Number) });
+      expect(stage.route_settings ?? []).toEqual([]);
     });
 
     it('lets only API Gateway invoke a function, and only from this API', () => {

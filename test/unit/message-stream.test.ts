@@ -2,12 +2,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBRecord } from 'aws-lambda';
-import { NotFoundError } from '../../functions/errors';
 import type { NewestMessage, SummaryMoveResult } from '../../functions/data/messages-repository';
 import { buildGroupItem, buildMessageItem, type Participant } from '../../functions/data/model';
 import type { RetryOptions } from '../../functions/data/retry';
 import { createMessageStreamHandler, TIME_RESERVE_MS } from '../../functions/message-stream/index';
-import { collectNewestMessages, UnreportableFailureError, type SummaryMover } from '../../functions/message-stream/summaries';
+import { collectNewestMessages, UnreportableFailureError, type SummaryMover, UNPLACEABLE_MESSAGE } from '../../functions/message-stream/summaries';
 
 // ---- factories ----
 
@@ -167,7 +166,7 @@ describe('messageStreamHandler', () => {
     // Prepare
     const records = [messageRecord('ok1', 1), messageRecord('bad', 2), messageRecord('ok2', 3), messageRecord('bad', 4), messageRecord('ok1', 5)];
     const fake = fakeMover(async (groupUuid) => {
-      if (groupUuid === 'bad') throw new NotFoundError('Message group bad has no group item');
+      if (groupUuid === 'bad') throw new Error('DynamoDB is unreachable');
       return 'moved';
     });
     const logger = silentLogger();
@@ -181,6 +180,30 @@ describe('messageStreamHandler', () => {
     expect(response.batchItemFailures).toEqual(sequenceNumbers([records[1]!, records[3]!]).map((itemIdentifier) => ({ itemIdentifier })));
     expect(fake.moves.map((move) => move.groupUuid).sort()).toEqual(['bad', 'ok1', 'ok2']);
     expect(errors).toHaveBeenCalledWith('Group summaries not moved', expect.objectContaining({ groupUuid: 'bad', records: 2 }));
+  });
+
+  it('records the messages of a group without a group item at once, with their keys, and does not retry them', async () => {
+    // Prepare: an original's table, not yet migrated, has groups without a group item.
+    const records = [messageRecord('ok', 1), messageRecord('unmigrated', 2), messageRecord('unmigrated', 3)];
+    const fake = fakeMover(async (groupUuid) => (groupUuid === 'unmigrated' ? 'no-group' : 'moved'));
+    const logger = silentLogger();
+    const errors = jest.spyOn(logger, 'error');
+    const handler = createMessageStreamHandler({ summaryMover: fake.summaryMover, logger });
+
+    // Act
+    const response = await handler({ Records: records }, lambdaContext());
+
+    // Assess: nothing to retry, and one line that names every record and what to do.
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(errors).toHaveBeenCalledTimes(1);
+    expect(errors).toHaveBeenCalledWith(UNPLACEABLE_MESSAGE, {
+      reason: 'no-group-item',
+      groupUuid: 'unmigrated',
+      records: 2,
+      keys: [records[1]!, records[2]!].map((record) => ({ pk: record.dynamodb!.Keys!.pk!.S, sk: record.dynamodb!.Keys!.sk!.S })),
+      sequenceNumbers: sequenceNumbers([records[1]!, records[2]!]),
+      fix: 'npm run ddb:migrate',
+    });
   });
 
   it('answers an empty batch with no failures and no moves', async () => {

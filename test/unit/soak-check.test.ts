@@ -11,7 +11,7 @@ import {
   type MessageItem,
   type Participant,
 } from '../../functions/data/model';
-import { checkSoak, classifyResponse, type CheckInput, type SentMessage, type TableSnapshot } from '../../bench/soak/check';
+import { checkSoak, classifyResponse, type CheckInput, type SentMessage, type TableSnapshot, unplaceableKeys } from '../../bench/soak/check';
 
 const alice: Participant = { user_uuid: '00000000-0000-4000-8000-00000000000a', display_name: 'Alice', handle: 'alice' };
 const bob: Participant = { user_uuid: '00000000-0000-4000-8000-00000000000b', display_name: 'Bob', handle: 'bob' };
@@ -132,22 +132,25 @@ describe('soak checker', () => {
     expect(kinds(unknown)).toEqual(['duplicated']);
   });
 
-  it('reports unexpected answers, poison that was not dead-lettered and real messages that were', () => {
+  it('reports unexpected answers, poison that was not reported as never applicable, and anything dead-lettered', () => {
     // Prepare
     const table = consistentTable();
     const poisonKey = { pk: 'MSG#33333333-3333-4333-8333-333333333333', sk: '2026-11-24T07:00:00.000Z#x' };
     const realKey = table.snapshot.messages[0]!;
-    const deadLetter = { reason: 'retries-exhausted', record: { dynamodb: { Keys: { pk: { S: realKey.pk }, sk: { S: realKey.sk } } } } };
+    const deadLetter = (key: { pk: string; sk: string }) => ({ reason: 'retries-exhausted', record: { dynamodb: { Keys: { pk: { S: key.pk }, sk: { S: key.sk } } } } });
 
     // Act
     const found = kinds(table, {
       unexpected: [{ request: 'POST /api/messages as @alice', status: 500, detail: 'internal_error' }],
       poison: [{ kind: 'orphan', key: poisonKey }],
-      deadLetters: [deadLetter],
+      deadLetters: [deadLetter(poisonKey), deadLetter(realKey)],
+      unplaceable: new Set(),
     });
+    const reported = kinds(table, { poison: [{ kind: 'orphan', key: poisonKey }], unplaceable: unplaceableKeys([JSON.stringify({ message: 'Stream records cannot be applied', keys: [poisonKey] })]) });
 
     // Assess
-    expect(found).toEqual(['unexpected-status', 'poison-not-dead-lettered', 'message-dead-lettered']);
+    expect(found).toEqual(['unexpected-status', 'poison-not-reported', 'poison-dead-lettered', 'message-dead-lettered']);
+    expect(reported).toEqual([]);
   });
 });
 

@@ -101,12 +101,16 @@ describe('parseCreateMessageRequest', () => {
     expect(withAt).toEqual({ kind: 'new-group', recipientHandle: 'londo', text: 'hi' });
   });
 
-  it('prefers message_group_uuid when both are given, as the original did', () => {
+  it('refuses a group and a person together (one recipient per request), whatever else is wrong', () => {
     // Act
-    const request = parseCreateMessageRequest({ message: 'hi', handle: 'londo', message_group_uuid: GROUP });
+    const both = codesOf(() => parseCreateMessageRequest({ message: 'hi', handle: 'londo', message_group_uuid: GROUP }));
+    const bothBlank = codesOf(() => parseCreateMessageRequest({ message: '', handle: 'londo', message_group_uuid: GROUP }));
+    const nullHandle = parseCreateMessageRequest({ message: 'hi', handle: null, message_group_uuid: GROUP });
 
-    // Assess
-    expect(request.kind).toBe('existing-group');
+    // Assess: a null handle is no handle, as a null group is no group.
+    expect(both).toEqual(['recipient_ambiguous']);
+    expect(bothBlank).toEqual(['message_blank', 'recipient_ambiguous']);
+    expect(nullHandle.kind).toBe('existing-group');
   });
 
   it.each([

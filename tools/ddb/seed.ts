@@ -1,7 +1,8 @@
 /**
  * Seeds the conversations of `lib/seed-conversations.ts` (andrewbrown with bayko, and with
  * londo), each written in one transaction with its group and both summaries. A pair that
- * already has a group is skipped, so re-running never duplicates.
+ * already has a conversation is skipped (a pair item, or a summary such as the original
+ * wrote), so re-running never duplicates.
  */
 import { createPgPool } from '../../functions/runtime/postgres';
 import { NotFoundError } from '../../functions/errors';
@@ -46,8 +47,14 @@ export async function main({ targets, out }: ScriptContext<{}>): Promise<void> {
     for (const conversation of SEED_CONVERSATIONS) {
       const members = conversation.handles.map((handle) => byHandle.get(handle)!) as [ReturnType<typeof toParticipant>, ReturnType<typeof toParticipant>];
       const messages = conversationTimeline(conversation, now).map(({ speaker, text, createdAt }) => ({ sender: members[speaker]!, text, createdAt }));
-      const groupUuid = await admin.importConversation(members, messages);
       const pair = conversation.handles.join(' and ');
+      // A table written by the original has conversations without pair items: look for those too.
+      const existing = await admin.findConversation(members[0].user_uuid, members[1].user_uuid);
+      if (existing !== undefined) {
+        out.log(`  ${pair}: already have a group, skipped (group ${existing})`);
+        continue;
+      }
+      const groupUuid = await admin.importConversation(members, messages);
       out.log(groupUuid ? `  ${pair}: ${messages.length} messages in group ${groupUuid}` : `  ${pair}: already have a group, skipped`);
     }
   } finally {

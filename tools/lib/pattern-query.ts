@@ -38,8 +38,10 @@ export async function withRepositories<T>(
   }
 }
 
-export function localTime(iso: string): string {
-  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+/** A timestamp in the reader's time, or as it is when it is none (an unmigrated item has none). */
+export function localTime(iso: string | undefined): string {
+  const date = new Date(iso ?? '');
+  return Number.isNaN(date.getTime()) ? String(iso ?? '(no time)') : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 export function parseLimit(raw: string | undefined, fallback = 20): number {

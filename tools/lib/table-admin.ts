@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BatchWriteCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { backoffDelay, cancellationCodes } from '../../functions/data/retry';
 import {
   GROUP_SK_INDEX,
@@ -13,7 +13,9 @@ import {
   buildGroupSummaryItems,
   buildMessageItem,
   buildPairItem,
+  keys,
   type MessageGroupSummaryItem,
+  type PairItem,
   type Participant,
 } from '../../functions/data/model';
 import { WriteNotAppliedError } from '../../functions/errors';
@@ -75,6 +77,32 @@ export function createTableAdmin(client: DynamoDBDocumentClient, tableName: stri
     }
   }
 
+  /**
+   * A conversation of two users, if they have one: the group of their pair item, or else of a
+   * summary of `userA`'s that shows `userB` (a table written by the original has no pair
+   * items). Reads the pair item, then `userA`'s summaries page by page.
+   */
+  async function findConversation(userA: string, userB: string): Promise<string | undefined> {
+    const pair = await client.send(new GetCommand({ TableName: tableName, Key: keys.pair(userA, userB), ConsistentRead: true }));
+    if (pair.Item !== undefined) return (pair.Item as PairItem).group_uuid;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk',
+          FilterExpression: 'user_uuid = :other',
+          ExpressionAttributeValues: { ':pk': keys.groupSummaryPartition(userA), ':other': userB },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      const summary = page.Items?.[0] as MessageGroupSummaryItem | undefined;
+      if (summary !== undefined) return summary.message_group_uuid;
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return undefined;
+  }
+
   /** The summaries of one group through the GSI (eventually consistent; diagnostics). */
   async function listSummariesOfGroup(groupUuid: string): Promise<MessageGroupSummaryItem[]> {
     const output = await client.send(
@@ -88,5 +116,5 @@ export function createTableAdmin(client: DynamoDBDocumentClient, tableName: stri
     return (output.Items ?? []) as MessageGroupSummaryItem[];
   }
 
-  return { importConversation, putItems, listSummariesOfGroup };
+  return { importConversation, putItems, findConversation, listSummariesOfGroup };
 }

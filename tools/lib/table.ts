@@ -59,3 +59,71 @@ export async function ensureTable(client: AnyDynamoDBClient, tableName: string):
   await waitUntilTableExists({ client: client as DynamoDBClient, maxWaitTime: 120, minDelay: 1, maxDelay: 5 }, { TableName: tableName });
   return outcome;
 }
+
+/** Something about an existing table that differs from the model. */
+export interface TableProblem {
+  /** `breaks`: the system cannot work on this table; `differs`: it works, but not as declared. */
+  severity: 'breaks' | 'differs';
+  what: string;
+  /** What to do about it. */
+  fix: string;
+}
+
+/**
+ * How an existing table differs from the model's definition: the keys, the GSI and its keys,
+ * the stream and its view type. `awsCli` is the start of an AWS CLI command for the fixes
+ * (`aws dynamodb`, with `--endpoint-url` for DynamoDB Local).
+ * @throws ResourceNotFoundException when the table does not exist.
+ */
+export async function checkTable(client: AnyDynamoDBClient, tableName: string, awsCli = 'aws dynamodb'): Promise<TableProblem[]> {
+  const { Table: table } = await (client as DynamoDBClient).send(new DescribeTableCommand({ TableName: tableName }));
+  const schema = messagesTableSchema;
+  const problems: TableProblem[] = [];
+  const typeOf = (name: string) => table?.AttributeDefinitions?.find((definition) => definition.AttributeName === name)?.AttributeType;
+  const keysOf = (keySchema: { AttributeName?: string; KeyType?: string }[] | undefined) =>
+    (keySchema ?? []).map((key) => `${key.AttributeName} (${typeOf(key.AttributeName ?? '') ?? '?'}, ${key.KeyType})`).join(', ');
+  const wantedKeys = `${schema.partitionKey} (S, HASH), ${schema.sortKey} (S, RANGE)`;
+
+  if (keysOf(table?.KeySchema) !== wantedKeys) {
+    problems.push({
+      severity: 'breaks',
+      what: `its keys are ${keysOf(table?.KeySchema) || 'none'}, not ${wantedKeys}`,
+      fix: 'keys cannot be changed: create a table of another name (TABLE_NAME=... npm run ddb:schema-load) and copy the items over',
+    });
+  }
+
+  for (const wanted of schema.globalSecondaryIndexes) {
+    const index = table?.GlobalSecondaryIndexes?.find((candidate) => candidate.IndexName === wanted.name);
+    const wantedIndexKeys = `${wanted.partitionKey} (S, HASH), ${wanted.sortKey} (S, RANGE)`;
+    if (index === undefined) {
+      problems.push({
+        severity: 'differs',
+        what: `it has no GSI ${wanted.name}: the functions do not use it, but the original's scripts and \`ddb:*\` diagnostics do`,
+        fix: `${awsCli} update-table --table-name ${tableName} --attribute-definitions AttributeName=${wanted.partitionKey},AttributeType=S AttributeName=${wanted.sortKey},AttributeType=S --global-secondary-index-updates '[{"Create":{"IndexName":"${wanted.name}","KeySchema":[{"AttributeName":"${wanted.partitionKey}","KeyType":"HASH"},{"AttributeName":"${wanted.sortKey}","KeyType":"RANGE"}],"Projection":{"ProjectionType":"${wanted.projection}"}}}]'${table?.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST' ? '' : ' (add "ProvisionedThroughput" inside "Create" for a provisioned table)'}`,
+      });
+    } else if (keysOf(index.KeySchema) !== wantedIndexKeys || index.Projection?.ProjectionType !== wanted.projection) {
+      problems.push({
+        severity: 'differs',
+        what: `its GSI ${wanted.name} has keys ${keysOf(index.KeySchema)} and projection ${index.Projection?.ProjectionType}, not ${wantedIndexKeys} and ${wanted.projection}`,
+        fix: `delete the index (${awsCli} update-table --table-name ${tableName} --global-secondary-index-updates '[{"Delete":{"IndexName":"${wanted.name}"}}]') and run npm run ddb:schema-load again for the command that creates it`,
+      });
+    }
+  }
+
+  const stream = table?.StreamSpecification;
+  const enable = `${awsCli} update-table --table-name ${tableName} --stream-specification StreamEnabled=true,StreamViewType=${schema.streamViewType}`;
+  if (stream?.StreamEnabled !== true) {
+    problems.push({
+      severity: 'breaks',
+      what: 'it has no stream: nothing would move the conversation summaries (pattern E)',
+      fix: enable,
+    });
+  } else if (stream.StreamViewType !== 'NEW_IMAGE' && stream.StreamViewType !== 'NEW_AND_OLD_IMAGES') {
+    problems.push({
+      severity: 'breaks',
+      what: `its stream's view type is ${stream.StreamViewType}: the stream consumer needs the new image of each item`,
+      fix: `a stream's view type cannot change: disable it (${awsCli} update-table --table-name ${tableName} --stream-specification StreamEnabled=false), then ${enable}`,
+    });
+  }
+  return problems;
+}
