@@ -110,8 +110,9 @@ describe('planMigration', () => {
       OPTIONS,
     );
 
-    // Assess
+    // Assess: what cannot be placed is left exactly as it is, messages included.
     expect(plan.groups).toEqual([]);
+    expect(plan.messages).toEqual([]);
     expect(plan.unplaced.map((item) => [item.key.pk, item.reason])).toEqual([
       ['MSG#g9', 'its sort key "not a time" is not a timestamp'],
       ['MSG#lone', 'an orphan message: no summary names its group, and its messages have 1 sender(s), not 2'],

@@ -4,6 +4,9 @@
  * is idempotent, so it runs on every `npm start`. The steps are the scripts themselves,
  * run in-process against the targets they are given.
  */
+import { UpdateTableCommand, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { messagesTableSchema } from '../../functions/data/model';
+import { ConfigurationError } from '../../functions/errors';
 import { createPgPool } from '../../functions/runtime/postgres';
 import { main as seedUsers } from '../db/seed';
 import { main as updateCognitoUserIds } from '../db/update-cognito-user-ids';
@@ -11,9 +14,27 @@ import { main as seedConversations } from '../ddb/seed';
 import { consoleOutput, type Output, type ScriptContext } from './cli';
 import { createCognitoClient, ensureLocalPool, ensurePoolUser, type LocalPool } from './cognito';
 import { LOCAL_USER_PASSWORD, SEED_USERS } from './seed-users';
-import { ensureTable } from './table';
+import { checkTable, ensureTable, type AnyDynamoDBClient } from './table';
 import { databaseUrlOf, documentClientOf, type Targets } from './targets';
 import { applyUsersSchema } from './users-schema';
+
+/**
+ * An existing local table is checked against the model. One the original's `schema-load`
+ * created has no stream: here, locally, it is enabled (the stream consumers need it); any other
+ * problem stops the start with its fix. A table of the original's format is not migrated here:
+ * `npm run ddb:migrate` does that, on request.
+ */
+async function adoptLocalTable(client: AnyDynamoDBClient, tableName: string, out: Output): Promise<void> {
+  const problems = await checkTable(client, tableName);
+  const noStream = problems.find((problem) => problem.kind === 'no-stream');
+  if (noStream !== undefined) {
+    await (client as DynamoDBClient).send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: true, StreamViewType: messagesTableSchema.streamViewType } }));
+    await waitUntilTableExists({ client: client as DynamoDBClient, maxWaitTime: 60 }, { TableName: tableName });
+    out.log(`  enabled the stream of table ${tableName}: it had none (as the original's schema-load left it)`);
+  }
+  const breaking = problems.filter((problem) => problem.severity === 'breaks' && problem !== noStream);
+  if (breaking.length > 0) throw new ConfigurationError(`Table ${tableName} cannot serve Cruddur messaging: ${breaking.map((problem) => `${problem.what} (fix: ${problem.fix})`).join('; ')}`);
+}
 
 /** Runs a script's main in-process with its output indented under the bootstrap's. */
 async function runStep(main: (context: ScriptContext<{}>) => Promise<unknown>, targets: Targets, out: Output): Promise<void> {
@@ -30,6 +51,7 @@ export async function bootstrapLocalData(targets: Targets, out: Output = console
     await applyUsersSchema(pool);
     const table = await ensureTable(dynamodb, targets.tableName);
     out.log(`  PostgreSQL public.users ready; DynamoDB table ${targets.tableName} ${table === 'created' ? 'created' : 'already there'}`);
+    if (table === 'exists') await adoptLocalTable(dynamodb, targets.tableName, out);
 
     out.log('Seeding PostgreSQL users...');
     await runStep(seedUsers, targets, out);

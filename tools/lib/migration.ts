@@ -160,7 +160,8 @@ function isMigratedSummary(item: Item): boolean {
 interface GroupFacts {
   groupUuid: string;
   summaries: Item[];
-  messages: MessageItem[];
+  /** In this project's format; `from` is the original's key of one still to re-key. */
+  messages: (MessageItem & { from?: TableKey })[];
   groupItem?: MessageGroupItem;
 }
 
@@ -202,8 +203,7 @@ export function planMigration(items: readonly Item[], users: ReadonlyMap<string,
         text: item.message,
         createdAt,
       });
-      messages.push({ from: keyOf(item), item: moved });
-      factsOf(groupUuid).messages.push(moved);
+      factsOf(groupUuid).messages.push({ ...moved, from: keyOf(item) });
     } else if (isSummaryKey(pk)) {
       const groupUuid = text(item.message_group_uuid);
       if (groupUuid === undefined) {
@@ -230,8 +230,14 @@ export function planMigration(items: readonly Item[], users: ReadonlyMap<string,
     const newest = group.messages.reduce<MessageItem | undefined>((best, message) => (best === undefined || message.sk > best.sk ? message : best), undefined);
     const oldest = group.messages.reduce<MessageItem | undefined>((best, message) => (best === undefined || message.sk < best.sk ? message : best), undefined);
 
+    /** Re-keys the group's messages still in the original's format (only once the group is placed). */
+    const moveMessages = () => {
+      for (const { from, ...item } of group.messages) if (from !== undefined) messages.push({ from, item });
+    };
+
     if (group.groupItem !== undefined) {
       groupsAlreadyMigrated += 1;
+      moveMessages();
       const item = group.groupItem;
       placed.push({ groupUuid: group.groupUuid, members: item.member_uuids, handles: [item.members[0].handle, item.members[1].handle], newestSk: item.last_message_sk, createdAt: item.created_at });
       continue;
@@ -239,11 +245,12 @@ export function planMigration(items: readonly Item[], users: ReadonlyMap<string,
 
     const members = membersOf(group, users);
     if ('reason' in members) {
-      for (const message of group.messages) unplaced.push({ key: { pk: message.pk, sk: message.sk }, reason: members.reason, advice: members.advice });
+      for (const message of group.messages) unplaced.push({ key: message.from ?? { pk: message.pk, sk: message.sk }, reason: members.reason, advice: members.advice });
       for (const summary of group.summaries) unplaced.push({ key: keyOf(summary), reason: members.reason, advice: members.advice });
       continue;
     }
     for (const member of members.participants) if (!users.has(member.user_uuid)) unknownUsers.set(member.user_uuid, member.handle);
+    moveMessages();
 
     const summaryTimes = group.summaries.map((summary) => normalizeTimestamp(summary.last_message_at ?? summary.sk, options.naiveOffset)).filter((at): at is string => at !== undefined).sort();
     const latestSummary = [...group.summaries].sort((a, b) => (String(a.sk) < String(b.sk) ? 1 : -1))[0];

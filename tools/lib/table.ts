@@ -62,6 +62,7 @@ export async function ensureTable(client: AnyDynamoDBClient, tableName: string):
 
 /** Something about an existing table that differs from the model. */
 export interface TableProblem {
+  kind: 'keys' | 'index-missing' | 'index-differs' | 'no-stream' | 'stream-view-type';
   /** `breaks`: the system cannot work on this table; `differs`: it works, but not as declared. */
   severity: 'breaks' | 'differs';
   what: string;
@@ -86,6 +87,7 @@ export async function checkTable(client: AnyDynamoDBClient, tableName: string, a
 
   if (keysOf(table?.KeySchema) !== wantedKeys) {
     problems.push({
+      kind: 'keys',
       severity: 'breaks',
       what: `its keys are ${keysOf(table?.KeySchema) || 'none'}, not ${wantedKeys}`,
       fix: 'keys cannot be changed: create a table of another name (TABLE_NAME=... npm run ddb:schema-load) and copy the items over',
@@ -97,12 +99,14 @@ export async function checkTable(client: AnyDynamoDBClient, tableName: string, a
     const wantedIndexKeys = `${wanted.partitionKey} (S, HASH), ${wanted.sortKey} (S, RANGE)`;
     if (index === undefined) {
       problems.push({
+        kind: 'index-missing',
         severity: 'differs',
         what: `it has no GSI ${wanted.name}: the functions do not use it, but the original's scripts and \`ddb:*\` diagnostics do`,
         fix: `${awsCli} update-table --table-name ${tableName} --attribute-definitions AttributeName=${wanted.partitionKey},AttributeType=S AttributeName=${wanted.sortKey},AttributeType=S --global-secondary-index-updates '[{"Create":{"IndexName":"${wanted.name}","KeySchema":[{"AttributeName":"${wanted.partitionKey}","KeyType":"HASH"},{"AttributeName":"${wanted.sortKey}","KeyType":"RANGE"}],"Projection":{"ProjectionType":"${wanted.projection}"}}}]'${table?.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST' ? '' : ' (add "ProvisionedThroughput" inside "Create" for a provisioned table)'}`,
       });
     } else if (keysOf(index.KeySchema) !== wantedIndexKeys || index.Projection?.ProjectionType !== wanted.projection) {
       problems.push({
+        kind: 'index-differs',
         severity: 'differs',
         what: `its GSI ${wanted.name} has keys ${keysOf(index.KeySchema)} and projection ${index.Projection?.ProjectionType}, not ${wantedIndexKeys} and ${wanted.projection}`,
         fix: `delete the index (${awsCli} update-table --table-name ${tableName} --global-secondary-index-updates '[{"Delete":{"IndexName":"${wanted.name}"}}]') and run npm run ddb:schema-load again for the command that creates it`,
@@ -114,12 +118,14 @@ export async function checkTable(client: AnyDynamoDBClient, tableName: string, a
   const enable = `${awsCli} update-table --table-name ${tableName} --stream-specification StreamEnabled=true,StreamViewType=${schema.streamViewType}`;
   if (stream?.StreamEnabled !== true) {
     problems.push({
+      kind: 'no-stream',
       severity: 'breaks',
       what: 'it has no stream: nothing would move the conversation summaries (pattern E)',
       fix: enable,
     });
   } else if (stream.StreamViewType !== 'NEW_IMAGE' && stream.StreamViewType !== 'NEW_AND_OLD_IMAGES') {
     problems.push({
+      kind: 'stream-view-type',
       severity: 'breaks',
       what: `its stream's view type is ${stream.StreamViewType}: the stream consumer needs the new image of each item`,
       fix: `a stream's view type cannot change: disable it (${awsCli} update-table --table-name ${tableName} --stream-specification StreamEnabled=false), then ${enable}`,
