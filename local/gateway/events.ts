@@ -28,6 +28,8 @@ export interface RawRequest {
   url: string;
   /** Node's header lists: names lower-cased, repeated headers as arrays. */
   headers: Record<string, string | string[] | undefined>;
+  /** Name, value, name, value... as sent (Node keeps only the first of some repeated headers above). */
+  rawHeaders?: string[];
   body: Buffer;
   sourceIp: string;
 }

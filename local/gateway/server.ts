@@ -7,6 +7,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { HTTP_FUNCTIONS, type HttpFunction } from '../../functions/catalog';
 import { ServiceUnavailableError } from '../../functions/errors';
 import { AuthorizationError, bearerToken, type Authorizer, type VerifiedToken } from './auth';
@@ -60,6 +61,15 @@ interface Outcome {
   note?: string;
 }
 
+/**
+ * Text taken from a request, a token or a verifier, made safe for a header or a log line:
+ * control characters and anything outside printable ASCII become `?` (a terminal would obey an
+ * escape sequence, and Node refuses such bytes in headers).
+ */
+export function printable(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?');
+}
+
 /** Reads the body, or undefined once it passes `limit` (the rest is discarded). */
 function readBody(request: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
@@ -90,6 +100,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   /** The JWT authorizer: the verified token, or the 401 that refuses the request. */
   async function authorize(raw: RawRequest): Promise<{ token: VerifiedToken } | { refusal: Outcome }> {
+    // Node keeps the first of repeated headers; API Gateway joins them with a comma, which no
+    // JWT survives: a request naming two callers is nobody's.
+    const authorizations = (raw.rawHeaders ?? []).filter((_, index, all) => index % 2 === 0 && all[index]!.toLowerCase() === 'authorization').length;
+    if (authorizations > 1) {
+      return { refusal: { response: gatewayError(401, GATEWAY_MESSAGES.unauthorized, { 'www-authenticate': 'Bearer error="invalid_token" error_description="more than one Authorization header"' }), note: 'repeated Authorization header' } };
+    }
     const token = bearerToken(Array.isArray(raw.headers.authorization) ? raw.headers.authorization[0] : raw.headers.authorization);
     if (token === undefined) {
       return { refusal: { response: gatewayError(401, GATEWAY_MESSAGES.unauthorized, { 'www-authenticate': 'Bearer' }), note: 'no token' } };
@@ -99,7 +115,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       verified = await options.authorizer.verify(token);
     } catch (error) {
       const reason = error instanceof AuthorizationError ? error.reason : `authorizer failed: ${(error as Error).message}`;
-      const description = reason.replace(/["\\]/g, "'");
+      // The reason can quote the token back, bytes and all: only what a header may carry goes out.
+      const description = printable(reason).replace(/["\\]/g, "'").slice(0, 200);
       return {
         refusal: {
           response: gatewayError(401, GATEWAY_MESSAGES.unauthorized, { 'www-authenticate': `Bearer error="invalid_token" error_description="${description}"` }),
@@ -131,7 +148,29 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
   }
 
-  const server = http.createServer(async (request, response) => {
+  /** Writes the answer; one whose headers Node refuses (a function's, say) becomes a 500 instead. */
+  function respond(request: http.IncomingMessage, response: http.ServerResponse, requestId: string, outcome: Outcome): Outcome {
+    const origin = Array.isArray(request.headers.origin) ? request.headers.origin[0] : request.headers.origin;
+    const write = ({ statusCode, headers, cookies, body }: GatewayResponse) => {
+      const finalHeaders: http.OutgoingHttpHeaders = { ...headers, ...corsHeaders(cors, origin), 'apigw-requestid': requestId };
+      if (cookies.length > 0) finalHeaders['set-cookie'] = cookies;
+      finalHeaders['content-length'] = String(body.length);
+      response.writeHead(statusCode, finalHeaders);
+      response.end(body);
+    };
+    try {
+      write(outcome.response);
+      return outcome;
+    } catch (error) {
+      // writeHead throws before it writes anything, so a clean answer can still go out.
+      const fallback = { response: gatewayError(500, GATEWAY_MESSAGES.internalError), note: `unwritable response: ${(error as Error).message}` };
+      if (!response.headersSent) write(fallback.response);
+      else response.destroy();
+      return fallback;
+    }
+  }
+
+  async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const began = process.hrtime.bigint();
     const requestId = gatewayRequestId();
     const method = request.method ?? 'GET';
@@ -142,21 +181,36 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (body === undefined) {
         outcome = { response: gatewayError(413, GATEWAY_MESSAGES.tooLarge), note: `body over ${limit} bytes` };
       } else {
-        const raw: RawRequest = { method, url, headers: request.headers, body, sourceIp: request.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1' };
+        const raw: RawRequest = {
+          method,
+          url,
+          headers: request.headers,
+          rawHeaders: request.rawHeaders,
+          body,
+          sourceIp: request.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+        };
         outcome = await answer(raw, requestId, request.headers.host ?? `${LOCAL_HOST}`);
       }
     } catch (error) {
       outcome = { response: gatewayError(500, GATEWAY_MESSAGES.internalError), note: `gateway: ${(error as Error).message}` };
     }
-    const origin = Array.isArray(request.headers.origin) ? request.headers.origin[0] : request.headers.origin;
-    const { statusCode, headers, cookies, body } = outcome.response;
-    const finalHeaders: http.OutgoingHttpHeaders = { ...headers, ...corsHeaders(cors, origin), 'apigw-requestid': requestId };
-    if (cookies.length > 0) finalHeaders['set-cookie'] = cookies;
-    finalHeaders['content-length'] = String(body.length);
-    response.writeHead(statusCode, finalHeaders);
-    response.end(body);
+    const written = respond(request, response, requestId, outcome);
     const ms = Number(process.hrtime.bigint() - began) / 1e6;
-    log(`${method} ${splitUrl(url).rawPath} ${statusCode} ${ms.toFixed(0)}ms${outcome.note && statusCode >= 400 ? ` (${outcome.note})` : ''}`);
+    const { statusCode } = written.response;
+    log(printable(`${method} ${splitUrl(url).rawPath} ${statusCode} ${ms.toFixed(0)}ms${written.note && statusCode >= 400 ? ` (${written.note})` : ''}`));
+  }
+
+  const server = http.createServer((request, response) => {
+    // Whatever a request does, the server goes on serving the next one.
+    handle(request, response).catch((error: unknown) => {
+      log(printable(`gateway: a request failed unanswered: ${(error as Error).stack ?? String(error)}`));
+      if (!response.headersSent) {
+        response.writeHead(500, { 'content-type': 'application/json' });
+        response.end(gatewayError(500, GATEWAY_MESSAGES.internalError).body);
+      } else {
+        response.destroy();
+      }
+    });
   });
 
   // Node closes idle keep-alive sockets after 5 s, close to undici's (fetch's) own 4 s, and on a
@@ -176,6 +230,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     socket.end(`HTTP/1.1 ${statusCode} ${http.STATUS_CODES[statusCode]}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
     log(`- - ${statusCode} 0ms (${error.code ?? error.message})`);
   });
+
+  // CONNECT and protocol upgrades never reach the request handler; unheard, Node drops the
+  // connection without a word. The HTTP API serves neither: answered as a route it lacks.
+  const refuseOnSocket = (request: http.IncomingMessage, socket: Duplex) => {
+    const { body } = gatewayError(404, GATEWAY_MESSAGES.notFound);
+    socket.on('error', () => socket.destroy());
+    socket.end(`HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+    log(printable(`${request.method ?? '-'} ${splitUrl(request.url ?? '/').rawPath} 404 0ms (${request.method === 'CONNECT' ? 'CONNECT' : 'upgrade'} is not served)`));
+  };
+  server.on('connect', refuseOnSocket);
+  server.on('upgrade', refuseOnSocket);
 
   const host = options.host ?? LOCAL_HOST;
   await new Promise<void>((resolve, reject) => {

@@ -38,7 +38,7 @@ import {
   type PendingRecord,
   type RetryState,
 } from './delivery-policy';
-import { matchesAnyFilterPattern } from './filter';
+import { InvalidFilterPatternError, matchesAnyFilterPattern, validateFilterPatterns } from './filter';
 import { latestStreamArn, listShards, readRecords, shardIterator, toLambdaRecord, type StreamPosition, type StreamsApi, type StreamsRecord } from './shard-reader';
 
 export { defaultRetryDelayMs };
@@ -116,6 +116,12 @@ const DESCRIBE_EVERY_MS = 1000;
 export function createStreamConsumer(options: StreamConsumerOptions): StreamConsumer {
   const { fn } = options;
   const source = options.source ?? fn.source;
+  // As Lambda does when the mapping is created: a pattern it would refuse stops the start.
+  try {
+    validateFilterPatterns(source.filterPatterns);
+  } catch (error) {
+    throw new InvalidFilterPatternError(`stream function ${fn.name}: ${(error as Error).message}`);
+  }
   const pollIntervalMs = options.pollIntervalMs ?? 250;
   const retryDelayMs = options.retryDelayMs ?? defaultRetryDelayMs;
   const log = options.log ?? ((line: string) => console.log(line));

@@ -7,6 +7,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -136,6 +137,18 @@ describe('npm start, end to end', () => {
     return stdout.trim();
   }
 
+  /** Raw bytes to the API; the raw answer. */
+  function rawRequest(request: string): Promise<string> {
+    const { hostname, port } = new URL(baseUrl);
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(Number(port), hostname, () => socket.write(request, 'latin1'));
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(answer));
+    });
+  }
+
   async function api<T>(handle: string, method: 'GET' | 'POST', urlPath: string, body?: unknown): Promise<{ status: number; body: T; headers: Headers }> {
     const response = await fetch(`${baseUrl}${urlPath}`, {
       method,
@@ -239,6 +252,15 @@ describe('npm start, end to end', () => {
     console.log(`stream: bayko's summary showed londo's reply ${latencyD2} ms after POST answered`);
     expect(latencyC).toBeLessThan(10_000);
     expect(latencyD2).toBeLessThan(10_000);
+
+    // Hostile requests leave npm start serving: the garbage token whose verifier error once
+    // stopped it, and a header of control characters (refused by Node's parser).
+    const garbage = await fetch(`${baseUrl}/api/message_groups`, { headers: { authorization: 'Bearer not.a.jwt' } });
+    expect(garbage.status).toBe(401);
+    expect(garbage.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token" error_description="[\x20-\x7e]*"$/);
+    const controlCharacters = await rawRequest(`GET /api/message_groups HTTP/1.1\r\nHost: localhost\r\nX-Evil: \u0001\u0002\u001b[2J\r\nConnection: close\r\n\r\n`);
+    expect(controlCharacters).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await api<Group[]>('bayko', 'GET', '/api/message_groups')).status).toBe(200);
 
     // npm run invoke against the running services.
     const invoked = await run(process.execPath, ['--import', 'tsx', 'tools/invoke.ts', 'list-message-groups', '--user', 'londo'], { cwd: ROOT, env });

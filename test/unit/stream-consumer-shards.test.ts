@@ -167,6 +167,14 @@ describe('local stream consumer: shards', () => {
 
   const checkpoint = () => JSON.parse(readFileSync(path.join(dir, 'checkpoint.json'), 'utf8')) as { shards: Record<string, { sequenceNumber?: string; finished?: boolean }> };
 
+  it('refuses, before reading anything, a filter pattern Lambda would refuse, naming the function and the field', () => {
+    // Act & Assess
+    expect(() => consumer(recording().handler, { source: { ...MESSAGE_STREAM_SOURCE, filterPatterns: [{ eventName: [{ wildcard: 'IN*' }] }] } })).toThrow(
+      'stream function message-stream: Filter pattern 1 of 1: Filter pattern field "eventName": "wildcard" is not an operator Lambda\'s filter rules accept (known: equals-ignore-case, prefix, suffix, anything-but, numeric, exists); "wildcard" is EventBridge-only',
+    );
+    expect(stream.reads).toEqual([]);
+  });
+
   it('reads a closed parent to its end before its child, then marks it finished', async () => {
     // Prepare
     const parent = stream.shard('shard-parent');
