@@ -160,8 +160,9 @@ export const NEXT_CURSOR_HEADER = 'X-Next-Cursor';
 /** The HTTP API's CORS rules besides the allowed origins (which differ per environment). */
 export const API_CORS = {
   allowMethods: ['GET', 'POST', 'OPTIONS'],
-  allowHeaders: ['authorization', 'content-type'],
-  exposeHeaders: [NEXT_CURSOR_HEADER],
+  // Idempotency-Key: a browser may send it only if the preflight allows it.
+  allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+  exposeHeaders: [NEXT_CURSOR_HEADER, 'Idempotent-Replayed'],
   maxAgeSeconds: 3600,
 } as const;
 

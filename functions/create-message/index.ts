@@ -1,17 +1,23 @@
 /**
  * `POST /api/messages`: `{message, message_group_uuid}` appends to a conversation the caller
  * is in (pattern C); `{message, handle}` writes to a person, in the pair's one conversation (pattern D).
+ * With an `Idempotency-Key` header, a retry gets the first answer again and stores nothing.
  */
 import { jsonResponse } from '../http/handler';
 import { messagingRoute } from '../http/messaging-route';
-import { callerSub, jsonObjectBody } from '../http/request';
+import { callerSub, idempotencyKey, jsonObjectBody } from '../http/request';
 import { defaultMessaging } from '../runtime/messaging';
+
+/** Marks an answer given again for a retried key (the name Stripe's and others' APIs use). */
+export const REPLAYED_HEADER = 'Idempotent-Replayed';
 
 export const createCreateMessageHandler = messagingRoute(async (event, messaging) => {
   const sub = callerSub(event);
+  const key = idempotencyKey(event);
   const body = jsonObjectBody(event);
+  const { answer, replayed } = await (await messaging()).createMessageOnce(sub, body, key);
   // 200, not 201: the Cruddur frontend checks for 200.
-  return jsonResponse(200, await (await messaging()).createMessage(sub, body));
+  return jsonResponse(200, answer, replayed ? { [REPLAYED_HEADER]: 'true' } : {});
 });
 
 export const handler = createCreateMessageHandler({ messaging: defaultMessaging });

@@ -17,12 +17,15 @@ import {
   buildGroupItem,
   buildGroupSummaryItems,
   buildMessageItem,
+  buildIdempotencyItem,
   buildPairItem,
+  isLiveIdempotencyItem,
   keys,
   toMessageGroupView,
   toMessageView,
   type MessageGroupItem,
   type MessageGroupSummaryItem,
+  type IdempotencyItem,
   type MessageGroupView,
   type MessageItem,
   type MessageView,
@@ -50,6 +53,27 @@ export interface CreatedMessage {
   message: MessageView;
   /** The stored item, for callers that need its key. */
   item: MessageItem;
+}
+
+/**
+ * A write made idempotent by its caller's key: the record (holding the write's answer) goes
+ * into the write's own transaction, so it exists exactly when the message does.
+ */
+export interface IdempotencyClaim {
+  userUuid: string;
+  key: string;
+  /** What the request asked for: a retry must ask the same. */
+  requestHash: string;
+}
+
+/** The answer `POST /api/messages` gives for a created message, as its idempotency record keeps it. */
+export function createdMessageAnswer(groupUuid: string, item: MessageItem): Record<string, unknown> & { message_group_uuid: string } {
+  return { message_group_uuid: groupUuid, ...toMessageView(item) };
+}
+
+/** The caller's key has a live record already: an earlier request with it created its message. */
+export class IdempotencyKeyTakenError extends Error {
+  override readonly name = 'IdempotencyKeyTakenError';
 }
 
 export interface CreatedInGroup extends CreatedMessage {
@@ -132,11 +156,53 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
    * Pattern C: appends a message to an existing group. The stream consumer (pattern E)
    * moves the summaries. The caller has checked membership.
    */
-  async function createMessage(groupUuid: string, sender: Participant, text: string): Promise<CreatedMessage> {
+  async function createMessage(groupUuid: string, sender: Participant, text: string, claim?: IdempotencyClaim): Promise<CreatedMessage> {
     const item = buildMessageItem({ groupUuid, messageUuid: newUuid(), sender, text, createdAt: nowIso(clock) });
     // The key ends with a fresh uuid; the condition makes an overwrite impossible, not just unlikely.
-    await writeOnce(() => client.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })), item);
+    const put = { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' };
+    if (claim === undefined) {
+      await writeOnce(() => client.send(new PutCommand(put)), item);
+    } else {
+      // With a key, the message and its record in one transaction (the record first: its code is read below).
+      const transaction = () => new TransactWriteCommand({ TransactItems: [idempotencyPut(claim, groupUuid, item), { Put: put }] });
+      await writeClaimed(() => withRetries(() => client.send(transaction()), isRetryableTransactionCancellation, retry), item, 0);
+    }
     return { messageGroupUuid: groupUuid, message: toMessageView(item), item };
+  }
+
+  /** The Put of the claim's record, conditioned on there being no live record for the key. */
+  function idempotencyPut(claim: IdempotencyClaim, groupUuid: string, message: MessageItem) {
+    const record = buildIdempotencyItem({ userUuid: claim.userUuid, key: claim.key, requestHash: claim.requestHash, response: createdMessageAnswer(groupUuid, message), createdAt: message.created_at });
+    return {
+      Put: {
+        TableName: tableName,
+        Item: record,
+        // An expired record DynamoDB has not deleted yet counts as absent.
+        ConditionExpression: 'attribute_not_exists(pk) OR expires_at <= :now',
+        ExpressionAttributeValues: { ':now': Math.floor(clock() / 1000) },
+      },
+    };
+  }
+
+  /**
+   * {@link writeOnce} for a transaction holding an idempotency record at `recordIndex`: a
+   * cancellation on that record means the key was used first by another request.
+   * @throws IdempotencyKeyTakenError then.
+   */
+  async function writeClaimed(write: () => Promise<unknown>, message: MessageItem, recordIndex: number): Promise<void> {
+    try {
+      await writeOnce(write, message);
+    } catch (error) {
+      if (cancellationCodes(error)[recordIndex] === 'ConditionalCheckFailed') throw new IdempotencyKeyTakenError('The Idempotency-Key was used first by another request', { cause: error });
+      throw error;
+    }
+  }
+
+  /** The live record of a caller's key, read strongly consistent, if there is one. */
+  async function findIdempotencyRecord(userUuid: string, key: string): Promise<IdempotencyItem | undefined> {
+    const output = await client.send(new GetCommand({ TableName: tableName, Key: keys.idempotency(userUuid, key), ConsistentRead: true }));
+    const item = output.Item as IdempotencyItem | undefined;
+    return item !== undefined && isLiveIdempotencyItem(item, clock()) ? item : undefined;
   }
 
   /** Whether this very message (key and uuid) is in the table, read strongly consistent. */
@@ -169,9 +235,9 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
    * when the pair already has a group (or another request creates it first), the message
    * is appended to that group instead. Race-free from either side.
    */
-  async function createMessageInNewGroup(sender: Participant, recipient: Participant, text: string): Promise<CreatedInGroup> {
+  async function createMessageInNewGroup(sender: Participant, recipient: Participant, text: string, claim?: IdempotencyClaim): Promise<CreatedInGroup> {
     const existing = await findGroupUuidForPair(sender.user_uuid, recipient.user_uuid);
-    if (existing !== undefined) return { ...(await createMessage(existing, sender, text)), groupCreated: false };
+    if (existing !== undefined) return { ...(await createMessage(existing, sender, text, claim)), groupCreated: false };
 
     const groupUuid = newUuid();
     const createdAt = nowIso(clock);
@@ -188,17 +254,19 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
         { Put: { TableName: tableName, Item: group, ConditionExpression: notExists } },
         ...summaries.map((summary) => ({ Put: { TableName: tableName, Item: summary } })),
         { Put: { TableName: tableName, Item: message, ConditionExpression: notExists } },
+        // The idempotency record, when there is one, last: at index 5.
+        ...(claim === undefined ? [] : [idempotencyPut(claim, groupUuid, message)]),
       ],
     });
     try {
       // A retry whose first attempt committed fails on the pair item: writeOnce finds the message.
-      await writeOnce(() => withRetries(() => client.send(transaction()), isRetryableTransactionCancellation, retry), message);
+      await writeClaimed(() => withRetries(() => client.send(transaction()), isRetryableTransactionCancellation, retry), message, 5);
     } catch (error) {
       if (cancellationCodes(error)[0] !== 'ConditionalCheckFailed') throw error;
       // Another request created the pair's group first: join it.
       const winner = await findGroupUuidForPair(sender.user_uuid, recipient.user_uuid);
       if (winner === undefined) throw new WriteNotAppliedError('The pair item changed while the group was created', { cause: error });
-      return { ...(await createMessage(winner, sender, text)), groupCreated: false };
+      return { ...(await createMessage(winner, sender, text, claim)), groupCreated: false };
     }
     return { messageGroupUuid: groupUuid, message: toMessageView(message), item: message, groupCreated: true };
   }
@@ -257,6 +325,7 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
     findGroupUuidForPair,
     createMessage,
     createMessageInNewGroup,
+    findIdempotencyRecord,
     moveGroupSummary,
   };
 }

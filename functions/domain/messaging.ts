@@ -3,14 +3,16 @@
  * access pattern answers. Handlers hand it raw request values; it validates them, resolves
  * identities, checks membership and calls the repository. It knows nothing of HTTP.
  */
+import { createHash } from 'node:crypto';
 import { TtlCache } from './cache';
-import { NotFoundError, UnregisteredCallerError, ValidationError } from '../errors';
-import type { MessagesRepository, Page } from '../data/messages-repository';
+import { NotFoundError, ServiceBusyError, UnregisteredCallerError, ValidationError } from '../errors';
+import { IdempotencyKeyTakenError, type MessagesRepository, type Page } from '../data/messages-repository';
 import type { MessageGroupView, MessageView } from '../data/model';
 import type { UserDirectory } from './user-directory';
 import { toParticipant, type User } from '../data/users-repository';
 import {
   ValidationCode,
+  type CreateMessageRequest,
   parseCreateMessageRequest,
   parseHandleParameter,
   parseMessageGroupUuid,
@@ -36,7 +38,12 @@ export interface UserShortView {
 }
 
 /** The repository operations the API uses. */
-export type MessagesStore = Pick<MessagesRepository, 'listMessages' | 'listMessageGroups' | 'getGroup' | 'createMessage' | 'createMessageInNewGroup'>;
+export type MessagesStore = Pick<MessagesRepository, 'listMessages' | 'listMessageGroups' | 'getGroup' | 'createMessage' | 'createMessageInNewGroup' | 'findIdempotencyRecord'>;
+
+/** What a create request asks for, as a short hash: a key's retries must ask the same. */
+function requestHash(request: CreateMessageRequest): string {
+  return createHash('sha256').update(JSON.stringify(request)).digest('base64url');
+}
 
 export interface MessagingDependencies {
   messages: MessagesStore;
@@ -96,20 +103,42 @@ export function createMessaging({ messages, users, groupMembers = new TtlCache({
    * the pair's one group is created, race-free and all-or-nothing, or appended to).
    */
   async function createMessage(sub: string, body: Record<string, unknown>): Promise<CreatedMessageView> {
+    return (await createMessageOnce(sub, body)).answer;
+  }
+
+  /**
+   * Pattern C or D, made idempotent by the caller's `idempotencyKey` when there is one: the
+   * same caller, key and request within a day get the first answer again (`replayed`), and
+   * the message is stored once, also when two requests race; the same key with another
+   * request is refused (`idempotency_key_reused`). Without a key, nothing extra is read or
+   * written. Only a request that stored its message takes its key: one refused (422, 404)
+   * may be corrected and sent again with it.
+   */
+  async function createMessageOnce(sub: string, body: Record<string, unknown>, idempotencyKey?: string): Promise<{ answer: CreatedMessageView; replayed: boolean }> {
     const caller = await resolveCaller(sub);
     const request = parseCreateMessageRequest(body);
+    const claim = idempotencyKey === undefined ? undefined : { userUuid: caller.uuid, key: idempotencyKey, requestHash: requestHash(request) };
     const sender = toParticipant(caller);
     let created;
-    if (request.kind === 'existing-group') {
-      await assertMember(request.messageGroupUuid, caller);
-      created = await messages.createMessage(request.messageGroupUuid, sender, request.text);
-    } else {
-      const recipient = await userByHandle(request.recipientHandle);
-      // A group of one would be a pair item keyed on one uuid twice; the original never meant it.
-      if (recipient.uuid === caller.uuid) throw new ValidationError([ValidationCode.messageToSelf]);
-      created = await messages.createMessageInNewGroup(sender, toParticipant(recipient), request.text);
+    try {
+      if (request.kind === 'existing-group') {
+        await assertMember(request.messageGroupUuid, caller);
+        created = await messages.createMessage(request.messageGroupUuid, sender, request.text, claim);
+      } else {
+        const recipient = await userByHandle(request.recipientHandle);
+        // A group of one would be a pair item keyed on one uuid twice; the original never meant it.
+        if (recipient.uuid === caller.uuid) throw new ValidationError([ValidationCode.messageToSelf]);
+        created = await messages.createMessageInNewGroup(sender, toParticipant(recipient), request.text, claim);
+      }
+    } catch (error) {
+      if (!(error instanceof IdempotencyKeyTakenError) || claim === undefined) throw error;
+      // The key's first request stored its message (or is storing it this very moment): its answer.
+      const record = await messages.findIdempotencyRecord(caller.uuid, claim.key);
+      if (record === undefined) throw new ServiceBusyError('The Idempotency-Key record expired while it was read', { cause: error });
+      if (record.request_hash !== claim.requestHash) throw new ValidationError([ValidationCode.idempotencyKeyReused]);
+      return { answer: record.response as unknown as CreatedMessageView, replayed: true };
     }
-    return { message_group_uuid: created.messageGroupUuid, ...created.message };
+    return { answer: { message_group_uuid: created.messageGroupUuid, ...created.message }, replayed: false };
   }
 
   /**
@@ -122,5 +151,5 @@ export function createMessaging({ messages, users, groupMembers = new TtlCache({
     return { uuid: user.uuid, handle: user.handle, display_name: user.display_name };
   }
 
-  return { listMessageGroups, listMessages, createMessage, getUserShort };
+  return { listMessageGroups, listMessages, createMessage, createMessageOnce, getUserShort };
 }

@@ -49,6 +49,7 @@ export const ValidationCode = {
   cursorInvalid: 'cursor_invalid',
   bodyFieldUnknown: 'body_field_unknown',
   recipientAmbiguous: 'recipient_ambiguous',
+  idempotencyKeyReused: 'idempotency_key_reused',
 } as const;
 
 export type ValidationCodeValue = (typeof ValidationCode)[keyof typeof ValidationCode];

@@ -62,3 +62,23 @@ export function pageQuery(event: HttpEvent): PageQuery {
   const query = event.queryStringParameters ?? {};
   return { limit: query.limit, cursor: query.cursor };
 }
+
+/** The longest Idempotency-Key accepted (Stripe's limit; the draft sets none). */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+/**
+ * The `Idempotency-Key` header of the IETF draft (draft-ietf-httpapi-idempotency-key-header),
+ * or undefined without one. The draft makes it a structured-field string (`"8e03978e-..."`);
+ * many clients send it bare, which is taken too.
+ * @throws BadRequestError unless it is 1 to 255 printable characters (repeated headers arrive
+ * joined with a comma and a space, and are refused too).
+ */
+export function idempotencyKey(event: HttpEvent): string | undefined {
+  const raw = event.headers?.['idempotency-key'];
+  if (raw === undefined) return undefined;
+  const key = /^"(.*)"$/.exec(raw.trim())?.[1] ?? raw.trim();
+  if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(key) || /["\\,]/.test(key)) {
+    throw new BadRequestError(`The Idempotency-Key header must be one value of 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable characters, without spaces, quotes or commas`);
+  }
+  return key;
+}

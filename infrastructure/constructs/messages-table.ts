@@ -46,6 +46,8 @@ export class MessagesTable extends Construct {
       })),
       streamEnabled: true,
       streamViewType: messagesTableSchema.streamViewType,
+      // Idempotency records expire a day after their request.
+      ttl: { attributeName: messagesTableSchema.timeToLiveAttribute, enabled: true },
       pointInTimeRecovery: { enabled: true },
       // Encrypted with the AWS managed KMS key (aws/dynamodb) rather than the AWS owned key.
       serverSideEncryption: { enabled: true },

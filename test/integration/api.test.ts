@@ -169,6 +169,98 @@ describe('GET /api/users/@{handle}/short', () => {
   });
 });
 
+describe('POST /api/messages with an Idempotency-Key', () => {
+  const keyed = (from: RegisteredUser, body: Record<string, unknown>, key: string) =>
+    call<CreatedJson>('create-message', { sub: from.sub, body, headers: { 'idempotency-key': key } });
+
+  it('answers a retry of the same request with the first answer, marked replayed, and stores the message once (C and D)', async () => {
+    // Prepare
+    const [alice, bob] = await registerUsers(2);
+    const key = randomUUID();
+    const dKey = `"${randomUUID()}"`; // the draft's quoted form
+
+    // Act: D twice with one key, then C twice with another.
+    const d1 = await keyed(alice!, { message: 'first contact', handle: bob!.handle }, dKey);
+    const d2 = await keyed(alice!, { message: 'first contact', handle: bob!.handle }, dKey);
+    const c1 = await keyed(bob!, { message: 'a reply', message_group_uuid: d1.body.message_group_uuid }, key);
+    const c2 = await keyed(bob!, { message: 'a reply', message_group_uuid: d1.body.message_group_uuid }, key);
+
+    // Assess
+    expect([d1.status, d2.status, c1.status, c2.status]).toEqual([200, 200, 200, 200]);
+    expect(d2.body).toEqual(d1.body);
+    expect(c2.body).toEqual(c1.body);
+    expect([d1.headers['Idempotent-Replayed'], d2.headers['Idempotent-Replayed'], c1.headers['Idempotent-Replayed'], c2.headers['Idempotent-Replayed']]).toEqual([undefined, 'true', undefined, 'true']);
+    expect(await countItems('MSG#', 'first contact')).toBe(1);
+    expect(await countItems('MSG#', 'a reply')).toBe(1);
+  });
+
+  it('stores once when two requests with one key race, and both get the same answer', async () => {
+    // Prepare
+    const [alice, bob] = await registerUsers(2);
+    const group = (await sendTo(alice!, bob!, 'hello')).body.message_group_uuid;
+    const key = randomUUID();
+
+    // Act
+    const answers = await Promise.all(Array.from({ length: 4 }, () => keyed(alice!, { message: 'raced', message_group_uuid: group }, key)));
+
+    // Assess
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+    expect(new Set(answers.map((answer) => answer.body.uuid)).size).toBe(1);
+    expect(await countItems('MSG#', 'raced')).toBe(1);
+  });
+
+  it('refuses the same key with another request (422 idempotency_key_reused) and writes nothing', async () => {
+    // Prepare
+    const [alice, bob] = await registerUsers(2);
+    const key = randomUUID();
+    await keyed(alice!, { message: 'original', handle: bob!.handle }, key);
+
+    // Act
+    const otherText = await keyed(alice!, { message: 'changed', handle: bob!.handle }, key);
+
+    // Assess
+    expect(otherText.status).toBe(422);
+    expect(otherText.body).toEqual(['idempotency_key_reused']);
+    expect(await countItems('MSG#', 'changed')).toBe(0);
+  });
+
+  it('keeps keys apart per caller, leaves requests without a key as they were, and refuses a malformed key', async () => {
+    // Prepare
+    const [alice, bob] = await registerUsers(2);
+    const group = (await sendTo(alice!, bob!, 'hello')).body.message_group_uuid;
+    const key = randomUUID();
+
+    // Act
+    const fromAlice = await keyed(alice!, { message: 'same key, alice', message_group_uuid: group }, key);
+    const fromBob = await keyed(bob!, { message: 'same key, bob', message_group_uuid: group }, key);
+    const twice = [await sendInGroup(alice!, group, 'no key'), await sendInGroup(alice!, group, 'no key')];
+    const malformed = await keyed(alice!, { message: 'bad key', message_group_uuid: group }, 'has space');
+
+    // Assess
+    expect([fromAlice.status, fromBob.status]).toEqual([200, 200]);
+    expect(fromBob.body.uuid).not.toBe(fromAlice.body.uuid);
+    expect(twice.map((answer) => answer.status)).toEqual([200, 200]);
+    expect(await countItems('MSG#', 'no key')).toBe(2);
+    expect(malformed.status).toBe(400);
+    expect(await countItems('MSG#', 'bad key')).toBe(0);
+  });
+
+  it('lets a refused request (its message blank) be sent again with the same key once corrected', async () => {
+    // Prepare
+    const [alice, bob] = await registerUsers(2);
+    const key = randomUUID();
+
+    // Act
+    const refused = await keyed(alice!, { message: '   ', handle: bob!.handle }, key);
+    const corrected = await keyed(alice!, { message: 'now with text', handle: bob!.handle }, key);
+
+    // Assess
+    expect(refused.status).toBe(422);
+    expect(corrected.status).toBe(200);
+    expect(corrected.headers['Idempotent-Replayed']).toBeUndefined();
+  });
+});
+
 describe('POST /api/messages with a group and a handle', () => {
   it('answers 422 recipient_ambiguous and writes nothing, even when the caller is in the group', async () => {
     // Prepare: alice talks with bob; a stale client names that group and carol.

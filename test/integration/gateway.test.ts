@@ -173,7 +173,7 @@ describe('local HTTP gateway', () => {
     expect(response.status).toBe(204);
     expect(response.headers.get('access-control-allow-origin')).toBe(FRONTEND);
     expect(response.headers.get('access-control-allow-methods')).toBe('GET,POST,OPTIONS');
-    expect(response.headers.get('access-control-allow-headers')).toBe('authorization,content-type');
+    expect(response.headers.get('access-control-allow-headers')).toBe('authorization,content-type,idempotency-key');
     expect(response.headers.get('access-control-max-age')).toBe('3600');
     expect(events).toHaveLength(0);
   });

@@ -549,6 +549,44 @@ describe('tokens', () => {
   });
 });
 
+describe('a POST retried after its connection dropped', () => {
+  /** Sends the request and drops the connection at once, never reading an answer. */
+  async function sendAndDrop(request: string): Promise<void> {
+    const { hostname, port } = new URL(gateway.url);
+    await new Promise<void>((resolve) => {
+      const socket = net.connect(Number(port), hostname, () => socket.write(request, () => socket.destroy()));
+      socket.on('close', () => resolve());
+      socket.on('error', () => resolve());
+    });
+  }
+
+  it.each([
+    ['the same key: once', (key: string) => ({ 'idempotency-key': key }), 1],
+    ['no key: twice (what the key is for)', () => ({}), 2],
+  ])('retried with %s: the server stored the first attempt, so the retry stores the message as often as the case says', async (_name, keyHeader, copies) => {
+    // Prepare
+    const key = randomUUID();
+    const text = `dropped then retried ${key}`;
+    const body = json({ message: text, message_group_uuid: group });
+    const headers = { ...bearer(alice.accessToken), 'content-type': 'application/json', ...keyHeader(key) };
+    const raw = ['POST /api/messages HTTP/1.1', 'Host: localhost', ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`), `content-length: ${Buffer.byteLength(body)}`, '', body].join('\r\n');
+
+    // Act: the first attempt's answer never arrives; the client tries again once the server is done with it.
+    const posts = () => gatewayLog.filter((line) => line.startsWith('POST /api/messages')).length;
+    const before = posts();
+    await sendAndDrop(raw);
+    const deadline = Date.now() + 10_000;
+    while (posts() === before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const retry = await send({ ...post(alice, body), headers });
+
+    // Assess
+    expect(retry.status).toBe(200);
+    const stored = (await table.client.send(new ScanCommand({ TableName: table.tableName, ConsistentRead: true }))).Items!.filter((item) => item.message === text);
+    expect(stored).toHaveLength(copies);
+    if (copies === 1) expect(JSON.parse(retry.text)).toMatchObject({ uuid: stored[0]!.message_uuid });
+  });
+});
+
 describe('repeated Authorization headers', () => {
   it('refuses two tokens (alice\'s, then mallory\'s) with 401, as API Gateway does, and acts as nobody', async () => {
     // Prepare

@@ -18,6 +18,30 @@ describe('messages repository', () => {
   });
   afterAll(() => table.drop());
 
+  describe('idempotency records', () => {
+    it('writes the record with the message, refuses the key while it lives, and takes it again once it expired', async () => {
+      // Prepare: a clock that can jump a day ahead.
+      let now = Date.UTC(2026, 11, 1, 12);
+      const timed = createMessagesRepository(table.client, { tableName: table.tableName, clock: () => now });
+      const [alice, bob] = [person('alice'), person('bob')];
+      const claim = { userUuid: alice.user_uuid, key: randomUUID(), requestHash: 'h1' };
+
+      // Act
+      const first = await timed.createMessageInNewGroup(alice, bob, 'one', claim);
+      const record = await timed.findIdempotencyRecord(alice.user_uuid, claim.key);
+      const again = await timed.createMessage(first.messageGroupUuid, alice, 'one', claim).catch((error: Error) => error);
+      now += 24 * 3600 * 1000 + 1000;
+      const expired = await timed.findIdempotencyRecord(alice.user_uuid, claim.key);
+      const afterExpiry = await timed.createMessage(first.messageGroupUuid, alice, 'two', { ...claim, requestHash: 'h2' });
+
+      // Assess
+      expect(record).toMatchObject({ request_hash: 'h1', response: { message_group_uuid: first.messageGroupUuid, uuid: first.message.uuid, message: 'one' }, expires_at: Date.UTC(2026, 11, 2, 12) / 1000 });
+      expect((again as Error).name).toBe('IdempotencyKeyTakenError');
+      expect(expired).toBeUndefined();
+      expect((await timed.findIdempotencyRecord(alice.user_uuid, claim.key))?.response).toMatchObject({ uuid: afterExpiry.message.uuid, message: 'two' });
+    });
+  });
+
   describe('createMessageInNewGroup (D)', () => {
     it('creates the group, the pair, both summaries and the message', async () => {
       // Prepare

@@ -398,7 +398,7 @@ describe('HTTP API', () => {
   it('allows CORS from the frontend origin only', () => {
     expect(lambdas.json).toHaveResourceWithProperties(Apigatewayv2Api, {
       protocol_type: 'HTTP',
-      cors_configuration: expect.objectContaining({ allow_origins: ['https://cruddur.test'], allow_headers: ['authorization', 'content-type'], expose_headers: ['X-Next-Cursor'] }),
+      cors_configuration: expect.objectContaining({ allow_origins: ['https://cruddur.test'], allow_headers: ['authorization', 'content-type', 'idempotency-key'], expose_headers: ['X-Next-Cursor', 'Idempotent-Replayed'] }),
     });
   });
 

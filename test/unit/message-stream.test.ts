@@ -102,7 +102,7 @@ describe('collectNewestMessages', () => {
     const { groups, skipped } = collectNewestMessages(records);
 
     // Assess
-    expect(groups).toEqual([{ groupUuid: 'g', newest: { sk: message.sk, message: 'hi' }, sequenceNumbers: [records[4]!.dynamodb!.SequenceNumber], unidentifiedRecords: 0 }]);
+    expect(groups).toEqual([{ groupUuid: 'g', newest: { sk: message.sk, message: 'hi' }, sequenceNumbers: [records[4]!.dynamodb!.SequenceNumber], keys: [{ pk: message.pk, sk: message.sk }], unidentifiedRecords: 0 }]);
     expect(skipped.map((record) => record.reason)).toEqual(['not-a-message', 'not-a-message', 'not-a-message', 'not-a-message']);
   });
 

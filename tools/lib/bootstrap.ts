@@ -14,7 +14,7 @@ import { main as seedConversations } from '../ddb/seed';
 import { consoleOutput, type Output, type ScriptContext } from './cli';
 import { createCognitoClient, ensureLocalPool, ensurePoolUser, type LocalPool } from './cognito';
 import { LOCAL_USER_PASSWORD, SEED_USERS } from './seed-users';
-import { checkTable, ensureTable, type AnyDynamoDBClient } from './table';
+import { checkTable, enableTimeToLive, ensureTable, type AnyDynamoDBClient } from './table';
 import { databaseUrlOf, documentClientOf, type Targets } from './targets';
 import { applyUsersSchema } from './users-schema';
 
@@ -31,6 +31,10 @@ async function adoptLocalTable(client: AnyDynamoDBClient, tableName: string, out
     await (client as DynamoDBClient).send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: true, StreamViewType: messagesTableSchema.streamViewType } }));
     await waitUntilTableExists({ client: client as DynamoDBClient, maxWaitTime: 60 }, { TableName: tableName });
     out.log(`  enabled the stream of table ${tableName}: it had none (as the original's schema-load left it)`);
+  }
+  if (problems.some((problem) => problem.kind === 'no-ttl')) {
+    await enableTimeToLive(client, tableName);
+    out.log(`  enabled the time to live of table ${tableName} (${messagesTableSchema.timeToLiveAttribute})`);
   }
   const breaking = problems.filter((problem) => problem.severity === 'breaks' && problem !== noStream);
   if (breaking.length > 0) throw new ConfigurationError(`Table ${tableName} cannot serve Cruddur messaging: ${breaking.map((problem) => `${problem.what} (fix: ${problem.fix})`).join('; ')}`);

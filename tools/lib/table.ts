@@ -2,6 +2,8 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  UpdateTimeToLiveCommand,
   ResourceInUseException,
   ResourceNotFoundException,
   waitUntilTableExists,
@@ -57,12 +59,21 @@ export async function ensureTable(client: AnyDynamoDBClient, tableName: string):
     outcome = 'exists';
   }
   await waitUntilTableExists({ client: client as DynamoDBClient, maxWaitTime: 120, minDelay: 1, maxDelay: 5 }, { TableName: tableName });
+  // CreateTable cannot name a TTL attribute: it is one more request.
+  if (outcome === 'created') await enableTimeToLive(client, tableName);
   return outcome;
+}
+
+/** Turns on the model's TTL attribute (idempotency records expire by it). */
+export async function enableTimeToLive(client: AnyDynamoDBClient, tableName: string): Promise<void> {
+  await (client as DynamoDBClient).send(
+    new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: messagesTableSchema.timeToLiveAttribute } }),
+  );
 }
 
 /** Something about an existing table that differs from the model. */
 export interface TableProblem {
-  kind: 'keys' | 'index-missing' | 'index-differs' | 'no-stream' | 'stream-view-type';
+  kind: 'keys' | 'index-missing' | 'index-differs' | 'no-stream' | 'stream-view-type' | 'no-ttl' | 'other-ttl';
   /** `breaks`: the system cannot work on this table; `differs`: it works, but not as declared. */
   severity: 'breaks' | 'differs';
   what: string;
@@ -129,6 +140,22 @@ export async function checkTable(client: AnyDynamoDBClient, tableName: string, a
       severity: 'breaks',
       what: `its stream's view type is ${stream.StreamViewType}: the stream consumer needs the new image of each item`,
       fix: `a stream's view type cannot change: disable it (${awsCli} update-table --table-name ${tableName} --stream-specification StreamEnabled=false), then ${enable}`,
+    });
+  }
+  const ttl = (await (client as DynamoDBClient).send(new DescribeTimeToLiveCommand({ TableName: tableName }))).TimeToLiveDescription;
+  if (ttl?.TimeToLiveStatus !== 'ENABLED' && ttl?.TimeToLiveStatus !== 'ENABLING') {
+    problems.push({
+      kind: 'no-ttl',
+      severity: 'differs',
+      what: `its time to live is off: Idempotency-Key records would stay after their day (they are ignored once expired, but kept)`,
+      fix: `${awsCli} update-time-to-live --table-name ${tableName} --time-to-live-specification Enabled=true,AttributeName=${schema.timeToLiveAttribute}`,
+    });
+  } else if (ttl.AttributeName !== schema.timeToLiveAttribute) {
+    problems.push({
+      kind: 'other-ttl',
+      severity: 'differs',
+      what: `its time to live uses ${ttl.AttributeName}, not ${schema.timeToLiveAttribute}: Idempotency-Key records would stay after their day`,
+      fix: `DynamoDB takes one TTL attribute per table; records are ignored once expired either way`,
     });
   }
   return problems;

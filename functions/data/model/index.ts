@@ -10,3 +10,4 @@ export * from './message';
 export * from './summary';
 export * from './group';
 export * from './pair';
+export * from './idempotency';

@@ -4,6 +4,7 @@ import { timeOrderedKey, type IsoTimestamp } from './time';
 
 export const GROUP_SK = 'META';
 export const PAIR_SK = 'PAIR';
+export const IDEMPOTENCY_SK = 'REQUEST';
 
 export const keys = {
   message: (groupUuid: string, createdAt: IsoTimestamp, messageUuid: string): TableKey => ({
@@ -17,6 +18,7 @@ export const keys = {
   }),
   groupSummaryPartition: (ownerUuid: string): string => `${KeyPrefix.groupSummary}${ownerUuid}`,
   group: (groupUuid: string): TableKey => ({ pk: `${KeyPrefix.group}${groupUuid}`, sk: GROUP_SK }),
+  idempotency: (userUuid: string, key: string): TableKey => ({ pk: `${KeyPrefix.idempotency}${userUuid}#${key}`, sk: IDEMPOTENCY_SK }),
   pair: (userA: string, userB: string): TableKey => {
     const [low, high] = [userA, userB].sort();
     return { pk: `${KeyPrefix.pair}${low}#${high}`, sk: PAIR_SK };

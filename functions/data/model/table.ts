@@ -23,6 +23,8 @@ export const messagesTableSchema = {
   ],
   /** The stream consumer only needs what was written. */
   streamViewType: 'NEW_IMAGE',
+  /** Items with this attribute (epoch seconds) are deleted by DynamoDB after that time: idempotency records. */
+  timeToLiveAttribute: 'expires_at',
 } as const;
 
 /** Key prefixes; each names one item type. */
@@ -31,6 +33,7 @@ export const KeyPrefix = {
   groupSummary: 'GRP#',
   group: 'GROUP#',
   pair: 'PAIR#',
+  idempotency: 'IDEMPOTENCY#',
 } as const;
 
 export type TableKey = { pk: string; sk: string };
