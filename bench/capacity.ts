@@ -185,6 +185,24 @@ export const benchmark: Benchmark = {
           note: 'ours finds the pair\'s group (1 RCU) and appends the message (1 WCU); the original creates a duplicate group every time (defect 6)',
         },
         {
+          operation: 'C with an Idempotency-Key, warm',
+          ours: [],
+          original: [],
+          note: 'the message and its key\'s record in one transaction (2x per item): what storing a retried POST once costs; without a key, C is the plain PutItem above',
+        },
+        {
+          operation: 'C retried with the same key (a replay)',
+          ours: [],
+          original: [],
+          note: 'the transaction is refused on the record (not priced here: DynamoDB Local reports no units for a refused transaction), then the record is read (1 consistent GetItem); the original stores the message a second time',
+        },
+        {
+          operation: 'D for a new pair with an Idempotency-Key',
+          ours: [],
+          original: [],
+          note: 'the record is a sixth item of the pair\'s transaction',
+        },
+        {
           operation: 'E stream update, 1 message in the batch',
           ours: [],
           original: [],
@@ -198,7 +216,7 @@ export const benchmark: Benchmark = {
           note: 'ours moves each group once per batch, to its newest message (one read, one transaction per group); the original pays a full update for every message',
         },
       ];
-      const [listColdRow, listWarmRow, listGroupsRow, createColdRow, createWarmRow, createNewRow, createAgainRow, streamRow, coalescedRow] = rows as [Row, Row, Row, Row, Row, Row, Row, Row, Row];
+      const [listColdRow, listWarmRow, listGroupsRow, createColdRow, createWarmRow, createNewRow, createAgainRow, keyedRow, replayRow, keyedNewRow, streamRow, coalescedRow] = rows as [Row, Row, Row, Row, Row, Row, Row, Row, Row, Row, Row, Row];
 
       // A container's messaging: a new one per cold measurement, one kept for the warm ones.
       const oursRepository = createMessagesRepository(oursClient, { tableName: table.tableName });
@@ -224,6 +242,14 @@ export const benchmark: Benchmark = {
           createAgainRow,
           () => warmMessaging.createMessage(hubSub, { message: text, handle: peers[1]!.handle }),
           () => original.createMessageGroup(hub, peers[1]!, text),
+        );
+        const key = randomUUID();
+        await measure(keyedRow, () => warmMessaging.createMessageOnce(hubSub, create, key), () => original.createMessage(groupUuid, hub, text));
+        await measure(replayRow, () => warmMessaging.createMessageOnce(hubSub, create, key), () => original.createMessage(groupUuid, hub, text));
+        await measure(
+          keyedNewRow,
+          () => warmMessaging.createMessageOnce(hubSub, { message: text, handle: newPeer('keyed').handle }, randomUUID()),
+          () => original.createMessageGroup(hub, newPeer('keyed'), text),
         );
         const single = await streamBatches(1, 1);
         await measure(

@@ -17,6 +17,7 @@ const options = {
   think: { type: 'string' },
   api: { type: 'string' },
   faults: { type: 'boolean' },
+  retries: { type: 'boolean' },
   'fault-rates': { type: 'string' },
   'reuse-services': { type: 'boolean' },
 } as const;
@@ -34,6 +35,8 @@ export const spec: ScriptSpec<typeof options> = {
     '--think <s>           mean pause between one user\'s actions (default 10: 50 users offer ~5 requests/s)',
     '--api <url>           soak a running npm start (e.g. http://127.0.0.1:4567) instead of a runtime of its own;',
     '                      its DynamoDB Local is found through DYNAMODB_PORT like the other scripts',
+    '--retries             retry mode: every POST carries an Idempotency-Key and is sent again after no answer, a 5xx or a 429;',
+    '                      a fifth of first attempts is dropped on purpose; each message must still be stored once',
     '--faults              fault mode: DynamoDB faults in the functions (CRUDDUR_FAULTS), the stream consumer',
     `                      killed with SIGKILL halfway and restarted, poison records; rates ${DEFAULT_FAULT_RATES}`,
     '--fault-rates <spec>  other rates, e.g. throttle=0.1,conflict=0.1,timeout=0.05,delay=500 (implies --faults)',
@@ -74,7 +77,7 @@ export async function main({ prod, targets, values, out }: ScriptContext<typeof 
     }
     if (values.api !== undefined) throw new UsageError('--faults needs the soak\'s own runtime (it kills and restarts the stream consumer); drop --api');
   }
-  const { violations } = await runSoak({ durationMs, users, thinkMs: think === undefined ? undefined : think * 1000, apiUrl: values.api, reuseServices: values['reuse-services'], targets, faults, out });
+  const { violations } = await runSoak({ durationMs, users, thinkMs: think === undefined ? undefined : think * 1000, apiUrl: values.api, reuseServices: values['reuse-services'], targets, faults, retries: values.retries ? { attempts: 6, dropRate: 0.2 } : undefined, out });
   return violations.length === 0 ? 0 : 1;
 }
 

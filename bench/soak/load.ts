@@ -9,7 +9,7 @@
  * instead. The checker therefore demands: answered 2xx, stored once; refused with 503/429,
  * stored nowhere; no answer, stored at most once.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { classifyResponse, type SentMessage, type UnexpectedResponse } from './check';
 import type { SoakUser } from './users';
@@ -39,6 +39,12 @@ export interface LoadOptions {
   thinkMs?: number;
   /** A request without an answer by then counts as "no answer". */
   requestTimeoutMs?: number;
+  /**
+   * Retry mode: every POST carries an Idempotency-Key and is sent again with it after no
+   * answer, a 5xx or a 429 (`attempts` in all); a `dropRate` share of first attempts is
+   * dropped on purpose a moment after it was sent, as a phone losing its connection would.
+   */
+  retries?: { attempts: number; dropRate: number };
 }
 
 export interface LoadResult {
@@ -47,6 +53,10 @@ export interface LoadResult {
   unexpected: UnexpectedResponse[];
   /** D races started (each is two or three messages at once). */
   races: number;
+  /** Retry mode: attempts sent again, first attempts dropped on purpose, answers that were replays. */
+  retried: number;
+  dropped: number;
+  replays: number;
   elapsedMs: number;
 }
 
@@ -74,6 +84,10 @@ function chooseAction(): Action {
 interface Answer {
   status?: number;
   retryAfter: boolean;
+  /** The answer was given again for a retried Idempotency-Key. */
+  replayed?: boolean;
+  /** The client dropped the attempt on purpose (retry mode). */
+  dropped?: boolean;
   body?: unknown;
   error?: string;
 }
@@ -83,7 +97,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const thinkMs = options.thinkMs ?? DEFAULT_THINK_MS;
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const tag = randomBytes(3).toString('hex');
-  const result: LoadResult = { sent: [], requests: [], unexpected: [], races: 0, elapsedMs: 0 };
+  const result: LoadResult = { sent: [], requests: [], unexpected: [], races: 0, retried: 0, dropped: 0, replays: 0, elapsedMs: 0 };
   const byHandle = new Map(options.users.map((user) => [user.handle, user]));
 
   // What the people know: each pair's group, learned from answers (D) and lists (B).
@@ -97,15 +111,16 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const partnersOf = (user: SoakUser) =>
     options.users.filter((other) => other !== user && groupOfPair.has(pairKey(user.handle, other.handle)));
 
-  async function request(user: SoakUser, kind: RequestKind, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
+  async function request(user: SoakUser, kind: RequestKind, method: 'GET' | 'POST', path: string, body?: unknown, extra: { headers?: Record<string, string>; dropAfterMs?: number } = {}): Promise<Answer> {
     const began = performance.now();
     let answer: Answer;
+    const dropping = extra.dropAfterMs === undefined ? undefined : AbortSignal.timeout(extra.dropAfterMs);
     try {
       const response = await fetch(`${options.apiUrl}${path}`, {
         method,
-        headers: { Authorization: `Bearer ${user.accessToken}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+        headers: { Authorization: `Bearer ${user.accessToken}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...extra.headers },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(requestTimeoutMs),
+        signal: dropping === undefined ? AbortSignal.timeout(requestTimeoutMs) : AbortSignal.any([dropping, AbortSignal.timeout(requestTimeoutMs)]),
       });
       const text = await response.text();
       let parsed: unknown;
@@ -114,8 +129,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       } catch {
         parsed = text;
       }
-      answer = { status: response.status, retryAfter: response.headers.has('retry-after'), body: parsed };
+      answer = { status: response.status, retryAfter: response.headers.has('retry-after'), replayed: response.headers.get('idempotent-replayed') === 'true', body: parsed };
     } catch (error) {
+      if (dropping?.aborted) {
+        // Dropped on purpose: not an answer, and not the server's fault.
+        result.dropped += 1;
+        result.requests.push({ kind, ms: performance.now() - began });
+        return { retryAfter: false, dropped: true, error: 'dropped by the client' };
+      }
       answer = { retryAfter: false, error: (error as Error).name === 'TimeoutError' ? `no answer within ${requestTimeoutMs} ms` : (error as Error).message };
     }
     result.requests.push({ kind, status: answer.status, ms: performance.now() - began });
@@ -133,11 +154,32 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     return `soak ${tag} #${sequence} ${pattern} from ${user.handle}${sequence % 7 === 0 ? ' — ✓ 🚀' : ''}`;
   };
 
+  /**
+   * A POST as a client with retries sends it: with a key, again after no answer, a 5xx or a
+   * 429, with backoff. Its outcome is unknown (stored at most once) when it ends refused after
+   * an attempt whose answer never came: that attempt may have stored it.
+   */
+  async function postWithRetries(user: SoakUser, pattern: 'C' | 'D', body: unknown, retries: NonNullable<LoadOptions['retries']>): Promise<{ answer: Answer; uncertain: boolean }> {
+    const headers = { 'Idempotency-Key': randomUUID() };
+    let uncertain = false;
+    for (let attempt = 1; ; attempt += 1) {
+      const drop = attempt === 1 && Math.random() < retries.dropRate;
+      const answer = await request(user, pattern, 'POST', '/api/messages', body, { headers, dropAfterMs: drop ? Math.floor(Math.random() * 150) : undefined });
+      if (answer.status === undefined) uncertain = true;
+      if (answer.replayed) result.replays += 1;
+      const again = answer.status === undefined || answer.status === 429 || answer.status >= 500;
+      if (!again || attempt >= retries.attempts) return { answer, uncertain };
+      result.retried += 1;
+      await sleep(Math.random() * Math.min(2000, 100 * 2 ** attempt));
+    }
+  }
+
   async function send(user: SoakUser, pattern: 'C' | 'D', target: { groupUuid: string } | { handle: string }): Promise<void> {
     const text = newText(user, pattern);
     const body = 'groupUuid' in target ? { message: text, message_group_uuid: target.groupUuid } : { message: text, handle: target.handle };
-    const answer = await request(user, pattern, 'POST', '/api/messages', body);
-    const { outcome } = classifyResponse(answer.status, answer.retryAfter, options.faultsInjected);
+    const { answer, uncertain } = options.retries ? await postWithRetries(user, pattern, body, options.retries) : { answer: await request(user, pattern, 'POST', '/api/messages', body), uncertain: false };
+    const classified = classifyResponse(answer.status, answer.retryAfter, options.faultsInjected).outcome;
+    const outcome = uncertain && classified !== 'accepted' ? 'unknown' : classified;
     const created = (outcome === 'accepted' ? answer.body : undefined) as { uuid?: unknown; message_group_uuid?: unknown; message?: unknown } | undefined;
     result.sent.push({
       text,

@@ -54,6 +54,8 @@ export interface SoakOptions {
   reuseServices?: boolean;
   /** Where the scripts point (the local services' ports and the table of a running npm start). */
   targets: Targets;
+  /** Retry mode: POSTs with an Idempotency-Key, retried, some first attempts dropped on purpose. */
+  retries?: { attempts: number; dropRate: number };
   /** Fault mode: DynamoDB faults at these rates, a consumer crash, poison records. */
   faults?: FaultRates;
   /** How long the stream may take to drain after the load. */
@@ -272,7 +274,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
 
     const faultNote = options.faults ? `, faults ${formatFaultRates(options.faults)}` : '';
     const thinkMs = options.thinkMs ?? DEFAULT_THINK_MS;
-    out.log(`Load: ${users.length} users for ${seconds(options.durationMs)}, one action every ${seconds(thinkMs)} each on average (~${(users.length / (thinkMs / 1000)).toFixed(1)} requests/s offered)${faultNote}`);
+    const retryNote = options.retries ? `, POSTs retried with an Idempotency-Key (${options.retries.attempts} attempts, ${Math.round(options.retries.dropRate * 100)}% of first attempts dropped)` : '';
+    out.log(`Load: ${users.length} users for ${seconds(options.durationMs)}, one action every ${seconds(thinkMs)} each on average (~${(users.length / (thinkMs / 1000)).toFixed(1)} requests/s offered)${faultNote}${retryNote}`);
     const poison: PoisonRecord[] = [];
     const events: Promise<void>[] = [];
     const notes: string[] = [];
@@ -301,7 +304,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       });
       at(0.75, poisonEvent);
     }
-    const load = await runLoad({ apiUrl: target.apiUrl, users, durationMs: options.durationMs, thinkMs: options.thinkMs, faultsInjected: options.faults !== undefined, progress: (line) => out.log(line) });
+    const load = await runLoad({ apiUrl: target.apiUrl, users, durationMs: options.durationMs, thinkMs: options.thinkMs, faultsInjected: options.faults !== undefined, retries: options.retries, progress: (line) => out.log(line) });
     await Promise.all(events);
 
     out.log('Load over; waiting for the stream to drain...');
@@ -324,7 +327,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
 
     const snapshot = await readTableSnapshot(db, target.tableName);
     violations.push(...(await check(snapshot)));
-    printSummary({ out, load, users, snapshot, violations, notes, faults: options.faults, consumerFaults: own?.consumer().faults(), deadLetters: deadLetterFile ? readDeadLetters(deadLetterFile).length : undefined, unplaceable: own ? unplaceableKeys(consumerLines).size : undefined, totalMs: Date.now() - began });
+    printSummary({ out, load, users, snapshot, violations, notes, faults: options.faults, retries: options.retries, consumerFaults: own?.consumer().faults(), deadLetters: deadLetterFile ? readDeadLetters(deadLetterFile).length : undefined, unplaceable: own ? unplaceableKeys(consumerLines).size : undefined, totalMs: Date.now() - began });
     return { violations, load };
   } finally {
     db?.destroy();
@@ -342,6 +345,7 @@ function printSummary(report: {
   violations: Violation[];
   notes: string[];
   faults?: FaultRates;
+  retries?: SoakOptions['retries'];
   consumerFaults?: Record<FaultKind, number>;
   deadLetters?: number;
   /** Records the stream function reported as never applicable. */
@@ -367,6 +371,7 @@ function printSummary(report: {
   if (report.faults) {
     out.log(`  faults     API: ${formatFaults(injectedFaults())}; consumer: ${formatFaults(report.consumerFaults)}`);
   }
+  if (report.retries) out.log(`  retries    Idempotency-Key on every POST: ${load.dropped} first attempts dropped on purpose, ${load.retried} attempts sent again, ${load.replays} answered as replays`);
   if (report.deadLetters !== undefined) out.log(`  dead letters ${report.deadLetters}`);
   if (report.unplaceable !== undefined) out.log(`  reported as never applicable ${report.unplaceable}`);
   for (const note of report.notes) out.log(`  ${note}`);

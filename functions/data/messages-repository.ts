@@ -74,6 +74,14 @@ export function createdMessageAnswer(groupUuid: string, item: MessageItem): Reco
 /** The caller's key has a live record already: an earlier request with it created its message. */
 export class IdempotencyKeyTakenError extends Error {
   override readonly name = 'IdempotencyKeyTakenError';
+
+  constructor(
+    /** The record that holds the key, as read when the write was refused (undefined if it expired meanwhile). */
+    readonly record: IdempotencyItem | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super('The Idempotency-Key was used first by another request', options);
+  }
 }
 
 export interface CreatedInGroup extends CreatedMessage {
@@ -165,7 +173,7 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
     } else {
       // With a key, the message and its record in one transaction (the record first: its code is read below).
       const transaction = () => new TransactWriteCommand({ TransactItems: [idempotencyPut(claim, groupUuid, item), { Put: put }] });
-      await writeClaimed(() => withRetries(() => client.send(transaction()), isRetryableTransactionCancellation, retry), item, 0);
+      await writeClaimed(() => withRetries(() => client.send(transaction()), isRetryableTransactionCancellation, retry), item, 0, claim);
     }
     return { messageGroupUuid: groupUuid, message: toMessageView(item), item };
   }
@@ -185,16 +193,24 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
   }
 
   /**
-   * {@link writeOnce} for a transaction holding an idempotency record at `recordIndex`: a
-   * cancellation on that record means the key was used first by another request.
-   * @throws IdempotencyKeyTakenError then.
+   * {@link writeOnce} for a transaction holding an idempotency record at `recordIndex`. A
+   * cancellation on that record is settled by the record itself, in one read: its answer names
+   * this very message when this request's own earlier attempt committed (its answer lost);
+   * anything else means the key was used first by another request.
+   * @throws IdempotencyKeyTakenError then, with the record.
    */
-  async function writeClaimed(write: () => Promise<unknown>, message: MessageItem, recordIndex: number): Promise<void> {
+  async function writeClaimed(write: () => Promise<unknown>, message: MessageItem, recordIndex: number, claim: IdempotencyClaim): Promise<void> {
     try {
-      await writeOnce(write, message);
+      await write();
     } catch (error) {
-      if (cancellationCodes(error)[recordIndex] === 'ConditionalCheckFailed') throw new IdempotencyKeyTakenError('The Idempotency-Key was used first by another request', { cause: error });
-      throw error;
+      if (cancellationCodes(error)[recordIndex] !== 'ConditionalCheckFailed') {
+        // Not the key: a lost answer is settled as without one.
+        await writeOnce(() => Promise.reject(error), message);
+        return;
+      }
+      const record = await findIdempotencyRecord(claim.userUuid, claim.key);
+      if (record?.response.uuid === message.message_uuid) return;
+      throw new IdempotencyKeyTakenError(record, { cause: error });
     }
   }
 
@@ -260,7 +276,9 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
     });
     try {
       // A retry whose first attempt committed fails on the pair item: writeOnce finds the message.
-      await writeClaimed(() => withRetries(() => client.send(transaction()), isRetryableTransactionCancellation, retry), message, 5);
+      const write = () => withRetries(() => client.send(transaction()), isRetryableTransactionCancellation, retry);
+      if (claim === undefined) await writeOnce(write, message);
+      else await writeClaimed(write, message, 5, claim);
     } catch (error) {
       if (cancellationCodes(error)[0] !== 'ConditionalCheckFailed') throw error;
       // Another request created the pair's group first: join it.

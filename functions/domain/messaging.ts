@@ -133,7 +133,7 @@ export function createMessaging({ messages, users, groupMembers = new TtlCache({
     } catch (error) {
       if (!(error instanceof IdempotencyKeyTakenError) || claim === undefined) throw error;
       // The key's first request stored its message (or is storing it this very moment): its answer.
-      const record = await messages.findIdempotencyRecord(caller.uuid, claim.key);
+      const record = error.record ?? (await messages.findIdempotencyRecord(caller.uuid, claim.key));
       if (record === undefined) throw new ServiceBusyError('The Idempotency-Key record expired while it was read', { cause: error });
       if (record.request_hash !== claim.requestHash) throw new ValidationError([ValidationCode.idempotencyKeyReused]);
       return { answer: record.response as unknown as CreatedMessageView, replayed: true };

@@ -62,6 +62,27 @@ describe('writes whose answer was lost', () => {
     client.destroy();
   });
 
+  it.each(['C', 'D'])('%s with an Idempotency-Key: the SDK retry fails on its own record; the message is reported written, once', async (pattern) => {
+    // Prepare
+    const { alice, bob, messageGroupUuid } = await conversation();
+    const carol = person('carol');
+    // D reads the pair first: the lost answer must be the transaction's.
+    const { repository, client } = repositoryWithFaults(table, timeouts, pattern === 'C' ? [...TIMEOUT_AFTER_WRITE] : [0.99, ...TIMEOUT_AFTER_WRITE]);
+    const claim = { userUuid: alice.user_uuid, key: `key-${pattern}-${messageGroupUuid}`, requestHash: 'h' };
+    const before = injectedFaults()['timeout-after-write'];
+
+    // Act
+    const created = pattern === 'C' ? await repository.createMessage(messageGroupUuid, alice, 'keyed, answer lost', claim) : await repository.createMessageInNewGroup(alice, carol, 'keyed, answer lost', claim);
+
+    // Assess: the answer was lost once, and the record names this very message.
+    expect(injectedFaults()['timeout-after-write']).toBe(before + 1);
+    expect(created.message.message).toBe('keyed, answer lost');
+    expect((await messagesOf(table, created.messageGroupUuid)).filter((text) => text === 'keyed, answer lost')).toHaveLength(1);
+    expect((await repository.findIdempotencyRecord(alice.user_uuid, claim.key))?.response.uuid).toBe(created.message.uuid);
+    void bob;
+    client.destroy();
+  });
+
   it('C: the retries are throttled after the write landed; still reported written, once', async () => {
     // Prepare
     const { alice, bob, messageGroupUuid } = await conversation();
