@@ -190,7 +190,7 @@ describe('local HTTP gateway', () => {
     expect(foreignPreflight.headers.get('access-control-allow-origin')).toBeNull();
     expect([allowed.status, allowed.headers.get('access-control-allow-origin')]).toEqual([200, FRONTEND]);
     // The frontend pages with this header; the browser shows it to scripts only if exposed.
-    expect(allowed.headers.get('access-control-expose-headers')).toBe('X-Next-Cursor');
+    expect(allowed.headers.get('access-control-expose-headers')).toBe('X-Next-Cursor,Idempotent-Replayed');
     expect([refused.status, refused.headers.get('access-control-allow-origin')]).toEqual([401, FRONTEND]);
     expect([foreign.status, foreign.headers.get('access-control-allow-origin')]).toEqual([200, null]);
   });

@@ -7,14 +7,14 @@
  * run again, run once more (nothing to do), and patterns A to E over HTTP on the result.
  */
 import { randomUUID } from 'node:crypto';
-import { DeleteTableCommand, UpdateTableCommand, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, UpdateTableCommand, UpdateTimeToLiveCommand, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { Pool } from 'pg';
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { streamFunctionNamed, type HttpFunction } from '../../functions/catalog';
 import { createMessagesRepository } from '../../functions/data/messages-repository';
-import { KeyPrefix, type Participant } from '../../functions/data/model';
+import { KeyPrefix, messagesTableSchema, type Participant } from '../../functions/data/model';
 import { createMessaging } from '../../functions/domain/messaging';
 import { createCachedUserDirectory } from '../../functions/domain/user-directory';
 import { createUsersRepository } from '../../functions/data/users-repository';
@@ -131,17 +131,23 @@ afterAll(async () => {
 });
 
 describe('ddb:schema-load on the original\'s table', () => {
-  it('reports the missing stream with the command that enables it, then the table as ready', async () => {
+  it('reports the missing stream with the command that enables it, then the missing time to live as a note, then the table as ready', async () => {
     // Act
     const before = await runScriptInProcess(schemaLoad, [], env);
     await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' } }));
     await waitUntilTableExists({ client: client as unknown as DynamoDBClient, maxWaitTime: 60 }, { TableName: tableName });
+    const streaming = await runScriptInProcess(schemaLoad, [], env);
+    await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: messagesTableSchema.timeToLiveAttribute } }));
     const after = await runScriptInProcess(schemaLoad, [], env);
 
     // Assess
     expect(before.code).toBe(1);
     expect(before.stdout.join('\n')).toMatch(/problem: it has no stream/);
     expect(before.stdout.join('\n')).toContain(`update-table --table-name ${tableName} --stream-specification StreamEnabled=true,StreamViewType=NEW_IMAGE`);
+    // The original never had a time to live: the table works without one (expired keys are ignored).
+    expect(streaming.code).toBe(0);
+    expect(streaming.stdout[0]).toMatch(/and works, but differs from the model:$/);
+    expect(streaming.stdout.join('\n')).toContain(`update-time-to-live --table-name ${tableName} --time-to-live-specification Enabled=true,AttributeName=${messagesTableSchema.timeToLiveAttribute}`);
     expect(after.code).toBe(0);
     expect(after.stdout[0]).toMatch(/matches the model: ready$/);
   });

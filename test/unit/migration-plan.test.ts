@@ -155,4 +155,18 @@ describe('planMigration', () => {
     expect(plan.pairs.filter((pair) => pair.write)).toEqual([]);
     expect(plan.newestOriginalWrite).toBeUndefined();
   });
+
+  it('still names a user PostgreSQL lacks when an earlier, interrupted run already placed their group', () => {
+    // Prepare
+    const message = buildMessageItem({ groupUuid: 'g', messageUuid: '55555555-5555-4555-8555-555555555555', sender: cat, text: 'hi', createdAt: '2026-11-01T10:00:00.000Z' });
+    const state = { groupUuid: 'g', members: [ann, cat] as [Participant, Participant], lastMessageSk: message.sk, lastMessage: 'hi' };
+    const items = [message, buildGroupItem({ ...state, createdAt: message.created_at }), ...buildGroupSummaryItems(state)] as unknown as Item[];
+
+    // Act
+    const plan = planMigration(items, users, OPTIONS);
+
+    // Assess
+    expect(plan.groupsAlreadyMigrated).toBe(1);
+    expect(plan.unknownUsers).toEqual([{ uuid: cat.user_uuid, handle: 'cat' }]);
+  });
 });

@@ -239,6 +239,8 @@ export function planMigration(items: readonly Item[], users: ReadonlyMap<string,
       groupsAlreadyMigrated += 1;
       moveMessages();
       const item = group.groupItem;
+      // A resumed run still names the people PostgreSQL lacks, whichever run placed their group.
+      for (const member of item.members) if (!users.has(member.user_uuid)) unknownUsers.set(member.user_uuid, member.handle);
       placed.push({ groupUuid: group.groupUuid, members: item.member_uuids, handles: [item.members[0].handle, item.members[1].handle], newestSk: item.last_message_sk, createdAt: item.created_at });
       continue;
     }
