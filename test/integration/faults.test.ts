@@ -48,7 +48,7 @@ describe('writes whose answer was lost', () => {
 
   it('C: the SDK retry fails its own condition; the message is reported written, once', async () => {
     // Prepare
-    const { alice, bob, messageGroupUuid } = await conversation();
+    const { alice, messageGroupUuid } = await conversation();
     const { repository, client } = repositoryWithFaults(table, timeouts, [...TIMEOUT_AFTER_WRITE]);
     const before = injectedFaults()['timeout-after-write'];
 
@@ -85,7 +85,7 @@ describe('writes whose answer was lost', () => {
 
   it('C: the retries are throttled after the write landed; still reported written, once', async () => {
     // Prepare
-    const { alice, bob, messageGroupUuid } = await conversation();
+    const { bob, messageGroupUuid } = await conversation();
     // The SDK makes 3 attempts: lost answer, throttled, throttled.
     const { repository, client } = repositoryWithFaults(table, timeouts, [...TIMEOUT_AFTER_WRITE, THROTTLE, THROTTLE]);
 
@@ -100,7 +100,7 @@ describe('writes whose answer was lost', () => {
 
   it('C: a write that never landed still fails', async () => {
     // Prepare
-    const { alice, bob, messageGroupUuid } = await conversation();
+    const { bob, messageGroupUuid } = await conversation();
     // Throttled whatever the SDK's number of attempts, and so is the read that checks.
     const { repository, client } = repositoryWithFaults(table, timeouts, Array(10).fill(THROTTLE));
 
