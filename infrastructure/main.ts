@@ -9,8 +9,8 @@ import { loadConfig } from './config';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  if (config.exampleValues.length > 0) {
-    console.log(`[cruddur] ${config.environment}: example values for ${config.exampleValues.join(', ')} (fine for synth; deploy refuses them)`);
+  for (const refusal of config.deployRefusals) {
+    console.log(`[cruddur] ${config.environment}: ${refusal} (fine for synth; deploy refuses it)`);
   }
   const bundles = await bundleFunctions();
   const app = new App();

@@ -3,27 +3,22 @@
  * selects the environment; everything account-specific comes from `CRUDDUR_*` environment
  * variables. Without them, account-specific settings fall back to clearly fake example
  * values of the right shape, so `npm run synth` and the tests work anywhere (CI included);
- * `npm run deploy` and `npm run diff` set `CRUDDUR_STRICT_CONFIG=1`, which refuses them.
+ * `npm run deploy` and `npm run diff` set `CRUDDUR_STRICT_CONFIG=1`, which refuses them and
+ * any network in which the functions could not reach the database (`./network.ts`).
  *
  * This module has no CDKTF import: it is plain data, readable by anything.
  */
-import { ConfigurationError } from '../functions/errors';
-import { getOptionalStringFromEnv } from '../functions/runtime/env';
-import { DEFAULT_TABLE_NAME } from '../functions/data/model';
+import { ConfigurationError } from '../../functions/errors';
+import { getOptionalStringFromEnv } from '../../functions/runtime/env';
+import { DEFAULT_TABLE_NAME } from '../../functions/data/model';
+import { NETWORK_VARIABLES, readNetwork, type NetworkSettings } from './network';
+
+export type { NetworkSettings } from './network';
 
 export const ENVIRONMENTS = ['dev', 'prod'] as const;
 export type EnvironmentName = (typeof ENVIRONMENTS)[number];
 
 export type BillingMode = 'PAY_PER_REQUEST' | 'PROVISIONED';
-
-/** An existing VPC to run the functions in (the original used the default VPC). */
-export interface ExistingVpc {
-  vpcId: string;
-  /** Subnets for the functions and the Secrets Manager endpoint: at most one per AZ. */
-  subnetIds: string[];
-  /** Route tables of those subnets; the DynamoDB gateway endpoint is associated with them. */
-  routeTableIds: string[];
-}
 
 export interface CruddurConfig {
   environment: EnvironmentName;
@@ -40,25 +35,26 @@ export interface CruddurConfig {
   database: {
     /** Secrets Manager secret (JSON: username, password, host, port, dbname) of the users database. */
     secretArn: string;
-    /** The database's security group: functions get egress to it and it gets an ingress rule. */
-    securityGroupId?: string;
+    /** The customer-managed KMS key the secret is encrypted with, if not Secrets Manager's own key. */
+    secretKmsKeyArn?: string;
   };
-  network: {
-    /** CIDR of the VPC created when no existing VPC is configured. */
-    vpcCidr: string;
-    existingVpc?: ExistingVpc;
-  };
+  /** Where the functions run and how they reach the database (`./network.ts`). */
+  network: NetworkSettings;
   table: {
     name: string;
     billingMode: BillingMode;
     /** Read/write capacity of the table and of the GSI under PROVISIONED billing (the original's 5/5). */
     provisionedCapacity: { read: number; write: number };
     deletionProtection: boolean;
+    /** `CRUDDUR_ADOPT_TABLE=1`: import the existing table of that name instead of creating it. */
+    adoptExisting: boolean;
   };
   logRetentionDays: number;
   api: { throttlingBurstLimit: number; throttlingRateLimit: number };
   /** Settings still holding the built-in example values: fine for synth, refused for deploy. */
   exampleValues: string[];
+  /** Why a deploy of these settings could not work (example values, no database route): synth prints them, deploy refuses. */
+  deployRefusals: string[];
 }
 
 /** Retention values CloudWatch Logs accepts. */
@@ -111,12 +107,10 @@ export const CONFIG_VARIABLES = [
   'CRUDDUR_COGNITO_CLIENT_ID',
   'CRUDDUR_FRONTEND_ORIGIN',
   'CRUDDUR_DATABASE_SECRET_ARN',
-  'CRUDDUR_DATABASE_SECURITY_GROUP_ID',
-  'CRUDDUR_VPC_ID',
-  'CRUDDUR_SUBNET_IDS',
-  'CRUDDUR_ROUTE_TABLE_IDS',
-  'CRUDDUR_VPC_CIDR',
+  'CRUDDUR_DATABASE_SECRET_KMS_KEY_ARN',
+  ...NETWORK_VARIABLES,
   'CRUDDUR_TABLE_NAME',
+  'CRUDDUR_ADOPT_TABLE',
   'CRUDDUR_BILLING_MODE',
   'CRUDDUR_LOG_RETENTION_DAYS',
   'CRUDDUR_API_THROTTLING_BURST_LIMIT',
@@ -127,9 +121,9 @@ export const CONFIG_VARIABLES = [
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const USER_POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d)_[0-9A-Za-z]+$/;
 const CLIENT_ID = /^[0-9A-Za-z]+$/;
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/;
-const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-8])$/;
-const AWS_ID = (prefix: string) => new RegExp(`^${prefix}-[0-9a-f]{8,17}$`);
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:[\w/+=.@-]+$/;
+/** A key ARN: an alias ARN would not do, IAM matches kms:Decrypt against the key's own ARN. */
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/(mrk-)?[0-9a-f-]{32,36}$/;
 
 function fail(name: string, message: string): never {
   throw new ConfigurationError(`${name}: ${message}`);
@@ -140,29 +134,18 @@ function matching(name: string, value: string, pattern: RegExp, shape: string): 
   return value;
 }
 
+function flag(name: string, env: NodeJS.ProcessEnv): boolean {
+  const value = getOptionalStringFromEnv(name, '0', env).trim();
+  if (value !== '0' && value !== '1') fail(name, `expected 1 or 0, got "${value}"`);
+  return value === '1';
+}
+
 function positiveNumber(name: string, value: string, integer: boolean): number {
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed <= 0 || (integer && !Number.isInteger(parsed))) {
     fail(name, `expected a positive ${integer ? 'integer' : 'number'}, got "${value}"`);
   }
   return parsed;
-}
-
-function idList(name: string, value: string | undefined, prefix: string): string[] {
-  const ids = (value ?? '').split(',').map((id) => id.trim()).filter(Boolean);
-  for (const id of ids) matching(name, id, AWS_ID(prefix), `${prefix}-… ids separated by commas`);
-  return ids;
-}
-
-function readExistingVpc(env: NodeJS.ProcessEnv): ExistingVpc | undefined {
-  const vpcId = env.CRUDDUR_VPC_ID?.trim();
-  const subnetIds = idList('CRUDDUR_SUBNET_IDS', env.CRUDDUR_SUBNET_IDS, 'subnet');
-  const routeTableIds = idList('CRUDDUR_ROUTE_TABLE_IDS', env.CRUDDUR_ROUTE_TABLE_IDS, 'rtb');
-  if (!vpcId && subnetIds.length === 0 && routeTableIds.length === 0) return undefined;
-  if (!vpcId || subnetIds.length === 0 || routeTableIds.length === 0) {
-    fail('CRUDDUR_VPC_ID', 'an existing VPC needs CRUDDUR_VPC_ID, CRUDDUR_SUBNET_IDS and CRUDDUR_ROUTE_TABLE_IDS together');
-  }
-  return { vpcId: matching('CRUDDUR_VPC_ID', vpcId, AWS_ID('vpc'), 'vpc-…'), subnetIds, routeTableIds };
 }
 
 /**
@@ -200,9 +183,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CruddurConfig 
   if (origin !== frontendOrigin) fail('CRUDDUR_FRONTEND_ORIGIN', `expected an origin like https://app.example.org (scheme, host, optional port; no path or trailing slash), got "${frontendOrigin}"`);
 
   const secretArn = matching('CRUDDUR_DATABASE_SECRET_ARN', read('CRUDDUR_DATABASE_SECRET_ARN', examples.databaseSecretArn, true), SECRET_ARN, 'a Secrets Manager secret ARN');
-  const databaseSecurityGroupId = env.CRUDDUR_DATABASE_SECURITY_GROUP_ID?.trim()
-    ? matching('CRUDDUR_DATABASE_SECURITY_GROUP_ID', env.CRUDDUR_DATABASE_SECURITY_GROUP_ID.trim(), AWS_ID('sg'), 'sg-…')
-    : undefined;
+  // The functions reach Secrets Manager through their VPC's endpoint, which serves its own region only.
+  const secretRegion = SECRET_ARN.exec(secretArn)?.[1];
+  if (secretRegion !== region) fail('CRUDDUR_DATABASE_SECRET_ARN', `the secret is in ${secretRegion} but the stacks deploy to ${region} (CRUDDUR_AWS_REGION); the functions can read secrets of their own region only`);
+  const secretKmsKeyArn = getOptionalStringFromEnv('CRUDDUR_DATABASE_SECRET_KMS_KEY_ARN', '', env).trim() || undefined;
+  if (secretKmsKeyArn) {
+    const keyRegion = matching('CRUDDUR_DATABASE_SECRET_KMS_KEY_ARN', secretKmsKeyArn, KMS_KEY_ARN, 'a KMS key ARN (arn:aws:kms:region:account:key/…, not an alias)').match(KMS_KEY_ARN)?.[1];
+    if (keyRegion !== region) fail('CRUDDUR_DATABASE_SECRET_KMS_KEY_ARN', `the key is in ${keyRegion}; a secret in ${region} is encrypted with a key of ${region}`);
+  }
+  const { network, deployRefusal } = readNetwork(env, region, defaults.vpcCidr);
 
   const billingMode = getOptionalStringFromEnv('CRUDDUR_BILLING_MODE', 'PAY_PER_REQUEST', env);
   if (billingMode !== 'PAY_PER_REQUEST' && billingMode !== 'PROVISIONED') {
@@ -219,16 +208,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CruddurConfig 
     namePrefix: `cruddur-${environment}`,
     cognito: { userPoolId, clientId },
     frontendOrigin,
-    database: { secretArn, ...(databaseSecurityGroupId ? { securityGroupId: databaseSecurityGroupId } : {}) },
-    network: {
-      vpcCidr: matching('CRUDDUR_VPC_CIDR', getOptionalStringFromEnv('CRUDDUR_VPC_CIDR', defaults.vpcCidr, env), CIDR, 'an IPv4 CIDR from /16 to /28'),
-      existingVpc: readExistingVpc(env),
-    },
+    database: { secretArn, ...(secretKmsKeyArn ? { secretKmsKeyArn } : {}) },
+    network,
     table: {
       name: getOptionalStringFromEnv('CRUDDUR_TABLE_NAME', DEFAULT_TABLE_NAME, env),
       billingMode,
       provisionedCapacity: { read: 5, write: 5 },
       deletionProtection: defaults.deletionProtection,
+      adoptExisting: flag('CRUDDUR_ADOPT_TABLE', env),
     },
     logRetentionDays,
     api: {
@@ -236,12 +223,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CruddurConfig 
       throttlingRateLimit: positiveNumber('CRUDDUR_API_THROTTLING_RATE_LIMIT', getOptionalStringFromEnv('CRUDDUR_API_THROTTLING_RATE_LIMIT', String(defaults.throttlingRateLimit), env), false),
     },
     exampleValues: usedExamples,
+    deployRefusals: [
+      ...(usedExamples.length > 0 ? [`example values in use; set ${usedExamples.join(', ')}`] : []),
+      ...(deployRefusal ? [deployRefusal] : []),
+    ],
   };
-  if (!config.network.existingVpc) delete config.network.existingVpc;
 
-  if (env.CRUDDUR_STRICT_CONFIG === '1' && usedExamples.length > 0) {
+  if (env.CRUDDUR_STRICT_CONFIG === '1' && config.deployRefusals.length > 0) {
     throw new ConfigurationError(
-      `Refusing to deploy the ${environment} environment with example values; set ${usedExamples.join(', ')} (see docs/deploy.md)`,
+      `Refusing to deploy the ${environment} environment: ${config.deployRefusals.join('; ')} (see docs/deploy.md)`,
     );
   }
   return config;

@@ -14,6 +14,11 @@ export interface MessagesTableOptions {
   billingMode: BillingMode;
   provisionedCapacity: { read: number; write: number };
   deletionProtection: boolean;
+  /**
+   * The table already exists (the original's `cruddur-messages`, migrated): the first apply
+   * imports it (a Terraform import block) and then brings it to this declaration in place.
+   */
+  adoptExisting: boolean;
 }
 
 export class MessagesTable extends Construct {
@@ -53,6 +58,7 @@ export class MessagesTable extends Construct {
       serverSideEncryption: { enabled: true },
       deletionProtectionEnabled: options.deletionProtection,
     });
+    if (options.adoptExisting) this.table.importFrom(options.name);
     this.tableName = this.table.name;
     this.tableArn = this.table.arn;
     this.streamArn = this.table.streamArn;

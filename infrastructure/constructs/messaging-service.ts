@@ -19,8 +19,10 @@ import type { FunctionBundles } from '../bundling/bundle';
 import { HttpApi } from './http-api';
 import { NodejsFunction } from './nodejs-function';
 
-/** What the stream functions' role needs on the table's stream. */
-export const STREAM_READ_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
+/** What the event source mapping, acting with the stream function's role, calls on the table's stream. */
+export const STREAM_READ_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'];
+/** ListStreams has no resource-level permission: IAM only grants it on "*" (it lists stream ARNs, no data). */
+export const STREAM_LIST_ACTIONS = ['dynamodb:ListStreams'];
 /** SQS keeps failed-batch records this long (the maximum, 14 days). */
 const FAILURE_RETENTION_SECONDS = 14 * 24 * 60 * 60;
 
@@ -35,6 +37,8 @@ export interface MessagingServiceOptions {
   network: { subnetIds: string[]; securityGroupId: string };
   /** Secrets Manager secret of the users database, for functions with `usersDatabase`. */
   databaseSecretArn: string;
+  /** The customer-managed KMS key of that secret, if any: those functions may decrypt with it through Secrets Manager only. */
+  databaseSecretKmsKeyArn?: string;
   jwt: { issuer: string; audience: string[] };
   frontendOrigin: string;
   throttling: { burstLimit: number; rateLimit: number };
@@ -123,12 +127,22 @@ export class MessagingService extends Construct {
     }
     if (definition.kind === 'stream') {
       statements.push({ sid: 'MessagesTableStream', actions: STREAM_READ_ACTIONS, resources: [table.streamArn] });
+      statements.push({ sid: 'MessagesTableStreamList', actions: STREAM_LIST_ACTIONS, resources: ['*'] });
     }
     if (failureQueue) {
       statements.push({ sid: 'StreamFailureDestination', actions: ['sqs:SendMessage'], resources: [failureQueue.arn] });
     }
     if (definition.usersDatabase) {
       statements.push({ sid: 'UsersDatabaseSecret', actions: ['secretsmanager:GetSecretValue'], resources: [databaseSecretArn] });
+      if (this.options.databaseSecretKmsKeyArn) {
+        statements.push({
+          sid: 'UsersDatabaseSecretKey',
+          actions: ['kms:Decrypt'],
+          resources: [this.options.databaseSecretKmsKeyArn],
+          // Only when Secrets Manager decrypts the secret on the function's behalf, never directly.
+          condition: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [`secretsmanager.${this.options.region}.amazonaws.com`] }],
+        });
+      }
     }
     return statements;
   }

@@ -33,6 +33,7 @@ export class LambdasStack extends TerraformStack {
       table: { name: messagesTable.tableName, arn: messagesTable.tableArn, streamArn: messagesTable.streamArn },
       network: { subnetIds: network.privateSubnetIds, securityGroupId: network.functionSecurityGroupId },
       databaseSecretArn: config.database.secretArn,
+      ...(config.database.secretKmsKeyArn ? { databaseSecretKmsKeyArn: config.database.secretKmsKeyArn } : {}),
       jwt: { issuer: cognitoIssuerUrl(config.cognito.userPoolId), audience: [config.cognito.clientId] },
       frontendOrigin: config.frontendOrigin,
       throttling: { burstLimit: config.api.throttlingBurstLimit, rateLimit: config.api.throttlingRateLimit },

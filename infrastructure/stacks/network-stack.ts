@@ -11,13 +11,7 @@ export class NetworkStack extends TerraformStack {
   constructor(scope: Construct, id: string, config: CruddurConfig) {
     super(scope, id);
     awsProvider(this, config);
-    this.network = new Network(this, 'network', {
-      namePrefix: config.namePrefix,
-      region: config.region,
-      vpcCidr: config.network.vpcCidr,
-      ...(config.network.existingVpc ? { existingVpc: config.network.existingVpc } : {}),
-      ...(config.database.securityGroupId ? { databaseSecurityGroupId: config.database.securityGroupId } : {}),
-    });
+    this.network = new Network(this, 'network', { namePrefix: config.namePrefix, region: config.region, settings: config.network });
     new TerraformOutput(this, 'vpc_id', { value: this.network.vpcId });
     new TerraformOutput(this, 'function_security_group_id', { value: this.network.functionSecurityGroupId });
   }

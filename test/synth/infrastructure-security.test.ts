@@ -1,6 +1,8 @@
 /**
- * Security properties of everything `cdktf synth` produces, in two configurations (dev with a
- * new VPC; prod in an existing VPC with PROVISIONED billing): every data store encrypted at
+ * Security properties of everything `cdktf synth` produces, in the three network shapes (dev
+ * in the database instance's VPC; prod in an explicit existing VPC with PROVISIONED billing
+ * and a customer-managed key on the secret; dev in a new VPC peered with the database's
+ * network): every data store encrypted at
  * rest, every IAM grant one of a closed list on its own resources, nothing reachable from the
  * internet but the JWT-protected HTTP API, and no secret in any synthesized file or bundle.
  * These are rules over the whole output, so a resource added later is checked too; the
@@ -17,6 +19,9 @@ import { sharedBundles } from '../support/bundles';
 import { reference, SynthesizedStack, TEST_ACCOUNT_ENV, Testing, type Block } from '../../infrastructure/testing';
 
 const SECRET_ARN = TEST_ACCOUNT_ENV.CRUDDUR_DATABASE_SECRET_ARN;
+const SECRET_KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const DATABASE_INSTANCE_ENV = { ...TEST_ACCOUNT_ENV, CRUDDUR_DATABASE_INSTANCE: 'cruddur-db-instance' };
+const NEW_VPC_ENV = { ...TEST_ACCOUNT_ENV, CRUDDUR_DATABASE_CIDR: '172.31.0.0/16', CRUDDUR_DATABASE_ROUTE_TARGET: 'pcx-0123456789abcdef0' };
 const EXISTING_VPC_ENV = {
   ...TEST_ACCOUNT_ENV,
   CRUDDUR_ENV: 'prod',
@@ -25,6 +30,12 @@ const EXISTING_VPC_ENV = {
   CRUDDUR_SUBNET_IDS: 'subnet-0123456789abcdef0,subnet-0123456789abcdef1',
   CRUDDUR_ROUTE_TABLE_IDS: 'rtb-0123456789abcdef0',
   CRUDDUR_DATABASE_SECURITY_GROUP_ID: 'sg-0123456789abcdef9',
+  CRUDDUR_DATABASE_SECRET_KMS_KEY_ARN: SECRET_KEY_ARN,
+};
+const CONFIGURATIONS: Record<string, Record<string, string>> = {
+  'dev, database instance': DATABASE_INSTANCE_ENV,
+  'prod, existing VPC': EXISTING_VPC_ENV,
+  'dev, new VPC peered with the database': NEW_VPC_ENV,
 };
 
 /**
@@ -68,6 +79,8 @@ const RESOURCE_TYPES: Record<string, 'public' | 'private'> = {
   aws_lambda_event_source_mapping: 'private',
   aws_lambda_function: 'private',
   aws_lambda_permission: 'private',
+  // Only the route to the database's range through a peering connection or transit gateway (checked below).
+  aws_route: 'private',
   aws_route_table: 'private',
   aws_route_table_association: 'private',
   aws_security_group: 'private',
@@ -120,7 +133,7 @@ function synthesize(name: string, env: Record<string, string>): Synthesized {
 
 beforeAll(async () => {
   ({ distDir, bundles } = sharedBundles());
-  configurations.push(synthesize('dev, new VPC', TEST_ACCOUNT_ENV), synthesize('prod, existing VPC', EXISTING_VPC_ENV));
+  for (const [name, env] of Object.entries(CONFIGURATIONS)) configurations.push(synthesize(name, env));
 }, 300_000);
 
 afterAll(() => {
@@ -143,7 +156,7 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-describe.each(['dev, new VPC', 'prod, existing VPC'])('%s', (configurationName) => {
+describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
   const configuration = () => configurations.find((candidate) => candidate.name === configurationName)!;
 
   describe('encryption at rest', () => {
@@ -164,7 +177,15 @@ describe.each(['dev, new VPC', 'prod, existing VPC'])('%s', (configurationName) 
       const types = new Set(allResources(configuration()).map(([type]) => type));
       expect([...types].filter((type) => !(type in RESOURCE_TYPES))).toEqual([]);
       expect([...types].filter((type) => RESOURCE_TYPES[type] === 'public').sort()).toEqual(['aws_apigatewayv2_api', 'aws_apigatewayv2_stage']);
-      for (const type of ['aws_lambda_function_url', 'aws_internet_gateway', 'aws_nat_gateway', 'aws_eip', 'aws_route']) expect(types.has(type)).toBe(false);
+      for (const type of ['aws_lambda_function_url', 'aws_internet_gateway', 'aws_nat_gateway', 'aws_eip', 'aws_egress_only_internet_gateway']) expect(types.has(type)).toBe(false);
+    });
+
+    it('routes nothing but the database range, and that only through a peering connection or transit gateway', () => {
+      for (const [, name, route] of allResources(configuration()).filter(([type]) => type === 'aws_route')) {
+        expect({ name, route }).toEqual({ name, route: expect.objectContaining({ destination_cidr_block: NEW_VPC_ENV.CRUDDUR_DATABASE_CIDR }) });
+        const targets = Object.keys(route).filter((key) => /(_id|_arn)$/.test(key) && key !== 'route_table_id');
+        expect(targets).toEqual([expect.stringMatching(/^(vpc_peering_connection_id|transit_gateway_id)$/)]);
+      }
     });
 
     it('puts every API route but the public profile behind the JWT authorizer', () => {
@@ -193,7 +214,7 @@ describe.each(['dev, new VPC', 'prod, existing VPC'])('%s', (configurationName) 
       }
     });
 
-    it('opens no security group to the internet: no 0.0.0.0/0 or ::/0 rule, ingress only from another security group', () => {
+    it('opens no security group to the internet: no 0.0.0.0/0 or ::/0 rule, ingress only from another security group or the adopted VPC\'s own ranges', () => {
       // Prepare
       const resources = allResources(configuration());
       const rules = resources.filter(([type]) => type === 'aws_vpc_security_group_ingress_rule' || type === 'aws_vpc_security_group_egress_rule');
@@ -207,8 +228,16 @@ describe.each(['dev, new VPC', 'prod, existing VPC'])('%s', (configurationName) 
         expect(rule.cidr_ipv6).not.toBe('::/0');
       }
       for (const [, name, rule] of rules.filter(([type]) => type === 'aws_vpc_security_group_ingress_rule')) {
-        expect({ name, from: rule.referenced_security_group_id }).toEqual({ name, from: expect.stringMatching(/^(\$\{aws_security_group\.|sg-)/) });
-        expect([rule.cidr_ipv4, rule.cidr_ipv6, rule.prefix_list_id]).toEqual([undefined, undefined, undefined]);
+        expect([rule.cidr_ipv6, rule.prefix_list_id]).toEqual([undefined, undefined]);
+        if (rule.cidr_ipv4 !== undefined) {
+          // The Secrets Manager endpoint serves the whole adopted VPC (its private DNS does): each range of the VPC itself, on 443.
+          expect({ name, rule }).toEqual({ name, rule: expect.objectContaining({
+            for_each: expect.stringMatching(/^\$\{\{ for key, val in data\.aws_vpc\.[^.]+\.cidr_block_associations: val\.cidr_block => val \}\}$/),
+            cidr_ipv4: '${each.value.cidr_block}', from_port: 443, to_port: 443 }) });
+          expect(rule.referenced_security_group_id).toBeUndefined();
+        } else {
+          expect({ name, from: rule.referenced_security_group_id }).toEqual({ name, from: expect.stringMatching(/^(\$\{aws_security_group\.|sg-)/) });
+        }
       }
     });
 
@@ -230,6 +259,10 @@ describe.each(['dev, new VPC', 'prod, existing VPC'])('%s', (configurationName) 
         MessagesTableStream: crossStack(/dynamodb_table.*stream_arn\}$/),
         StreamFailureDestination: (resource) => /^\$\{aws_sqs_queue\.[^.]+\.arn\}$/.test(resource),
         UsersDatabaseSecret: (resource) => resource === SECRET_ARN,
+        UsersDatabaseSecretKey: (resource) => resource === SECRET_KEY_ARN,
+        // ListStreams has no resource-level permission (IAM's service authorization reference lists
+        // no resource type for it); it names stream ARNs, never their records.
+        MessagesTableStreamList: (resource) => resource === '*',
         OwnLogGroup: (resource) => /^\$\{aws_cloudwatch_log_group\.[^.]+\.arn\}:\*$/.test(resource),
         VpcNetworkInterfacesManage: (resource) => /^arn:aws:ec2:us-east-1:\$\{data\.aws_caller_identity\.[^}]+\.account_id\}:\*\/\*$/.test(resource),
         // The only "*": ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets, which Lambda calls to
@@ -241,10 +274,11 @@ describe.each(['dev, new VPC', 'prod, existing VPC'])('%s', (configurationName) 
 
     /** The grants a catalog entry must get, and no more. */
     function expectedGrants(definition: FunctionDefinition): string[] {
+      const customerKey = CONFIGURATIONS[configurationName]!.CRUDDUR_DATABASE_SECRET_KMS_KEY_ARN !== undefined;
       return [
         ...(definition.table.actions.length > 0 ? ['MessagesTable'] : []),
-        ...(definition.kind === 'stream' ? ['MessagesTableStream', 'StreamFailureDestination'] : []),
-        ...(definition.usersDatabase ? ['UsersDatabaseSecret'] : []),
+        ...(definition.kind === 'stream' ? ['MessagesTableStream', 'MessagesTableStreamList', 'StreamFailureDestination'] : []),
+        ...(definition.usersDatabase ? ['UsersDatabaseSecret', ...(customerKey ? ['UsersDatabaseSecretKey'] : [])] : []),
         'OwnLogGroup',
         'VpcNetworkInterfacesDescribe',
         'VpcNetworkInterfacesManage',
@@ -265,7 +299,11 @@ describe.each(['dev, new VPC', 'prod, existing VPC'])('%s', (configurationName) 
       expect(statements.map((statement) => statement.sid).sort()).toEqual(expectedGrants(definition));
       for (const statement of statements) {
         expect(statement.effect ?? 'Allow').toBe('Allow');
-        expect([statement.principals, statement.not_principals, statement.not_actions, statement.not_resources, statement.condition]).toEqual([undefined, undefined, undefined, undefined, undefined]);
+        expect([statement.principals, statement.not_principals, statement.not_actions, statement.not_resources]).toEqual([undefined, undefined, undefined, undefined]);
+        // The one condition: the key decrypts the secret through Secrets Manager only.
+        expect(statement.condition).toEqual(statement.sid === 'UsersDatabaseSecretKey'
+          ? [{ test: 'StringEquals', variable: 'kms:ViaService', values: ['secretsmanager.us-east-1.amazonaws.com'] }]
+          : undefined);
         for (const resource of statement.resources as string[]) expect({ sid: statement.sid, resource, allowed: allowed[statement.sid]!(resource) }).toEqual({ sid: statement.sid, resource, allowed: true });
       }
     });

@@ -1,21 +1,18 @@
 /**
- * Configuration, network stack and app stack (no bundling needed; the lambdas stack has its
- * own file because it bundles every function once).
+ * Configuration and the app stack (no bundling needed; the network stack has network.test.ts,
+ * the lambdas stack its own file because it needs the bundles).
  */
 import { messagesTableSchema, DEFAULT_TABLE_NAME } from '../../functions/data/model';
 import { ConfigurationError } from '../../functions/errors';
 import { stackNames } from '../../infrastructure/app';
 import { cognitoIssuerUrl, loadConfig, type CruddurConfig } from '../../infrastructure/config';
 import { AppStack } from '../../infrastructure/stacks/app-stack';
-import { NetworkStack } from '../../infrastructure/stacks/network-stack';
 import {
   DynamodbTable,
   reference,
   setupJestMatchers,
   SynthesizedStack,
   Testing,
-  VpcEndpoint,
-  VpcEndpointRouteTableAssociation,
 } from '../../infrastructure/testing';
 
 setupJestMatchers();
@@ -26,10 +23,6 @@ const REAL_LOOKING = {
   CRUDDUR_DATABASE_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cruddur/prod/db-a1B2c3',
   CRUDDUR_FRONTEND_ORIGIN: 'https://cruddur.test',
 };
-
-function synthNetwork(config: CruddurConfig): SynthesizedStack {
-  return new SynthesizedStack(new NetworkStack(Testing.app(), stackNames(config).network, config));
-}
 
 function synthApp(config: CruddurConfig): SynthesizedStack {
   return new SynthesizedStack(new AppStack(Testing.app(), stackNames(config).app, config));
@@ -49,13 +42,14 @@ describe('loadConfig', () => {
       billingMode: 'PAY_PER_REQUEST',
       provisionedCapacity: { read: 5, write: 5 },
       deletionProtection: false,
+      adoptExisting: false,
     });
     expect(config.exampleValues).toEqual([
       'CRUDDUR_COGNITO_USER_POOL_ID',
       'CRUDDUR_COGNITO_CLIENT_ID',
       'CRUDDUR_DATABASE_SECRET_ARN',
     ]);
-    expect(config.network.existingVpc).toBeUndefined();
+    expect(config.network).toEqual({ kind: 'new-vpc', vpcCidr: '10.50.0.0/16', excludedZoneIds: ['use1-az3'] });
     expect(stackNames(config)).toEqual({ network: 'cruddur-dev-network', app: 'cruddur-dev-app', lambdas: 'cruddur-dev-lambdas' });
   });
 
@@ -94,24 +88,28 @@ describe('loadConfig', () => {
       region: 'eu-west-1',
       cognito: { userPoolId: 'eu-west-1_AbC123xyZ', clientId: '1example23456789abcdefghij' },
       frontendOrigin: 'https://cruddur.test',
-      database: { secretArn: REAL_LOOKING.CRUDDUR_DATABASE_SECRET_ARN, securityGroupId: 'sg-0123456789abcdef0' },
+      database: { secretArn: REAL_LOOKING.CRUDDUR_DATABASE_SECRET_ARN },
       network: {
-        existingVpc: {
-          vpcId: 'vpc-0123456789abcdef0',
-          subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
-          routeTableIds: ['rtb-0123456789abcdef0'],
-        },
+        kind: 'existing-vpc',
+        vpcId: 'vpc-0123456789abcdef0',
+        subnetIds: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
+        routeTableIds: ['rtb-0123456789abcdef0'],
+        database: { kind: 'security-group', securityGroupId: 'sg-0123456789abcdef0' },
+        endpoints: { dynamoDb: 'create', secretsManager: 'create' },
+        excludedZoneIds: [],
       },
       table: { name: 'cruddur-messages-prod', billingMode: 'PROVISIONED' },
       logRetentionDays: 30,
       api: { throttlingBurstLimit: 20, throttlingRateLimit: 7.5 },
       exampleValues: [],
+      deployRefusals: [],
     });
   });
 
   it('refuses example values under CRUDDUR_STRICT_CONFIG=1 (what deploy and diff set)', () => {
-    expect(() => loadConfig({ CRUDDUR_STRICT_CONFIG: '1' })).toThrow(/CRUDDUR_COGNITO_USER_POOL_ID, CRUDDUR_COGNITO_CLIENT_ID, CRUDDUR_DATABASE_SECRET_ARN/);
-    expect(() => loadConfig({ CRUDDUR_STRICT_CONFIG: '1', CRUDDUR_ENV: 'prod', ...REAL_LOOKING })).not.toThrow();
+    expect(() => loadConfig({ CRUDDUR_STRICT_CONFIG: '1', CRUDDUR_DATABASE_INSTANCE: 'cruddur-db-instance' }))
+      .toThrow(/CRUDDUR_COGNITO_USER_POOL_ID, CRUDDUR_COGNITO_CLIENT_ID, CRUDDUR_DATABASE_SECRET_ARN \(see docs\/deploy.md\)$/);
+    expect(() => loadConfig({ CRUDDUR_STRICT_CONFIG: '1', CRUDDUR_ENV: 'prod', CRUDDUR_AWS_REGION: 'eu-west-1', ...REAL_LOOKING, CRUDDUR_DATABASE_INSTANCE: 'cruddur-db-instance' })).not.toThrow();
   });
 
   it.each([
@@ -122,8 +120,6 @@ describe('loadConfig', () => {
     [{ CRUDDUR_BILLING_MODE: 'ON_DEMAND' }, /CRUDDUR_BILLING_MODE/],
     [{ CRUDDUR_LOG_RETENTION_DAYS: '10' }, /CRUDDUR_LOG_RETENTION_DAYS/],
     [{ CRUDDUR_API_THROTTLING_BURST_LIMIT: '-1' }, /CRUDDUR_API_THROTTLING_BURST_LIMIT/],
-    [{ CRUDDUR_VPC_ID: 'vpc-0123456789abcdef0' }, /CRUDDUR_SUBNET_IDS and CRUDDUR_ROUTE_TABLE_IDS together/],
-    [{ CRUDDUR_SUBNET_IDS: 'subnet-1' }, /CRUDDUR_SUBNET_IDS/],
   ])('rejects %j with a ConfigurationError naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigurationError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -131,121 +127,6 @@ describe('loadConfig', () => {
 
   it('derives the JWT issuer from the user pool id, whose prefix is the pool region', () => {
     expect(cognitoIssuerUrl('eu-west-1_AbC123xyZ')).toBe('https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123xyZ');
-  });
-});
-
-describe('NetworkStack', () => {
-  describe('with a new VPC', () => {
-    const stack = synthNetwork(loadConfig({}));
-
-    it('creates private subnets in two AZs, each with its own route table and no route out', () => {
-      // Assess
-      const subnets = Object.values(stack.resources('aws_subnet'));
-      expect(subnets).toHaveLength(2);
-      expect(subnets.map((subnet) => subnet.availability_zone)).toEqual([
-        expect.stringContaining('names, 0)'),
-        expect.stringContaining('names, 1)'),
-      ]);
-      expect(subnets.every((subnet) => subnet.map_public_ip_on_launch === false)).toBe(true);
-      expect(Object.keys(stack.resources('aws_route_table'))).toHaveLength(2);
-      expect(Object.keys(stack.resources('aws_route_table_association'))).toHaveLength(2);
-      for (const type of ['aws_nat_gateway', 'aws_internet_gateway', 'aws_route', 'aws_eip']) {
-        expect(stack.resources(type)).toEqual({});
-      }
-      for (const table of Object.values(stack.resources('aws_route_table'))) expect(table.route).toBeUndefined();
-      expect(stack.single('aws_vpc')[1]).toMatchObject({ enable_dns_support: true, enable_dns_hostnames: true });
-    });
-
-    it('associates the DynamoDB gateway endpoint with every private route table (defect 9)', () => {
-      // Prepare
-      const [endpointName] = Object.entries(stack.resources('aws_vpc_endpoint')).find(([, body]) => body.vpc_endpoint_type === 'Gateway')!;
-      const routeTables = Object.keys(stack.resources('aws_route_table'));
-
-      // Assess
-      expect(stack.json).toHaveResourceWithProperties(VpcEndpoint, {
-        service_name: 'com.amazonaws.us-east-1.dynamodb',
-        vpc_endpoint_type: 'Gateway',
-      });
-      const associated = Object.values(stack.resources('aws_vpc_endpoint_route_table_association'));
-      expect(associated.map((association) => association.vpc_endpoint_id)).toEqual(
-        routeTables.map(() => reference('aws_vpc_endpoint', endpointName, 'id')),
-      );
-      expect(associated.map((association) => association.route_table_id).sort()).toEqual(
-        routeTables.map((name) => reference('aws_route_table', name, 'id')).sort(),
-      );
-    });
-
-    it('puts a Secrets Manager interface endpoint with private DNS in the private subnets, HTTPS from the functions only', () => {
-      // Prepare
-      const groups = stack.resources('aws_security_group');
-      const groupNamed = (name: string) => Object.keys(groups).find((key) => groups[key]!.name === name)!;
-      const functionsGroup = reference('aws_security_group', groupNamed('cruddur-dev-functions'), 'id');
-      const endpointsGroup = reference('aws_security_group', groupNamed('cruddur-dev-endpoints'), 'id');
-      const subnets = Object.keys(stack.resources('aws_subnet')).map((name) => reference('aws_subnet', name, 'id'));
-
-      // Assess
-      expect(stack.json).toHaveResourceWithProperties(VpcEndpoint, {
-        service_name: 'com.amazonaws.us-east-1.secretsmanager',
-        vpc_endpoint_type: 'Interface',
-        private_dns_enabled: true,
-        subnet_ids: subnets,
-        security_group_ids: [endpointsGroup],
-      });
-      expect(Object.values(stack.resources('aws_vpc_security_group_ingress_rule'))).toEqual([
-        expect.objectContaining({ security_group_id: endpointsGroup, referenced_security_group_id: functionsGroup, from_port: 443, to_port: 443, ip_protocol: 'tcp' }),
-      ]);
-    });
-
-    it('lets the functions out on 443 to the endpoints and 5432 to the database, nothing else', () => {
-      // Prepare
-      const egress = Object.values(stack.resources('aws_vpc_security_group_egress_rule'));
-      const [gatewayName] = Object.entries(stack.resources('aws_vpc_endpoint')).find(([, body]) => body.vpc_endpoint_type === 'Gateway')!;
-
-      // Assess
-      expect(egress.map((rule) => [rule.from_port, rule.to_port, rule.ip_protocol]).sort()).toEqual([
-        [443, 443, 'tcp'],
-        [443, 443, 'tcp'],
-        [5432, 5432, 'tcp'],
-      ]);
-      expect(egress).toContainEqual(expect.objectContaining({ prefix_list_id: reference('aws_vpc_endpoint', gatewayName, 'prefix_list_id') }));
-      expect(egress.some((rule) => rule.cidr_ipv4 === '0.0.0.0/0')).toBe(false);
-      // Terraform-managed security groups start without the default allow-all egress; no inline rules either.
-      for (const group of Object.values(stack.resources('aws_security_group'))) {
-        expect(group.egress).toBeUndefined();
-        expect(group.ingress).toBeUndefined();
-      }
-    });
-  });
-
-  describe('with an existing VPC', () => {
-    const stack = synthNetwork(loadConfig({
-      CRUDDUR_VPC_ID: 'vpc-0123456789abcdef0',
-      CRUDDUR_SUBNET_IDS: 'subnet-0123456789abcdef0,subnet-0123456789abcdef1',
-      CRUDDUR_ROUTE_TABLE_IDS: 'rtb-0123456789abcdef0,rtb-0123456789abcdef1',
-      CRUDDUR_DATABASE_SECURITY_GROUP_ID: 'sg-0123456789abcdef9',
-    }));
-
-    it('creates no VPC, subnets or route tables and associates the endpoint with the given route tables', () => {
-      expect(stack.resources('aws_vpc')).toEqual({});
-      expect(stack.resources('aws_subnet')).toEqual({});
-      expect(stack.resources('aws_route_table')).toEqual({});
-      expect(stack.json).toHaveResourceWithProperties(VpcEndpointRouteTableAssociation, { route_table_id: 'rtb-0123456789abcdef0' });
-      expect(stack.json).toHaveResourceWithProperties(VpcEndpointRouteTableAssociation, { route_table_id: 'rtb-0123456789abcdef1' });
-      expect(stack.json).toHaveResourceWithProperties(VpcEndpoint, {
-        vpc_id: 'vpc-0123456789abcdef0',
-        vpc_endpoint_type: 'Interface',
-        subnet_ids: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef1'],
-      });
-    });
-
-    it('opens 5432 between the functions and the database security group, both ways', () => {
-      expect(Object.values(stack.resources('aws_vpc_security_group_egress_rule'))).toContainEqual(
-        expect.objectContaining({ from_port: 5432, referenced_security_group_id: 'sg-0123456789abcdef9' }),
-      );
-      expect(Object.values(stack.resources('aws_vpc_security_group_ingress_rule'))).toContainEqual(
-        expect.objectContaining({ from_port: 5432, security_group_id: 'sg-0123456789abcdef9' }),
-      );
-    });
   });
 });
 
@@ -296,6 +177,17 @@ describe('AppStack', () => {
   it('protects the prod table from deletion', () => {
     const prod = synthApp(loadConfig({ CRUDDUR_ENV: 'prod' }));
     expect(prod.json).toHaveResourceWithProperties(DynamodbTable, { deletion_protection_enabled: true });
+  });
+
+  it('imports the existing table of that name instead of creating it with CRUDDUR_ADOPT_TABLE=1 (the original\'s, once migrated)', () => {
+    // Act
+    const adopting = synthApp(loadConfig({ CRUDDUR_ADOPT_TABLE: '1' }));
+
+    // Assess
+    const [name] = adopting.single('aws_dynamodb_table');
+    expect(adopting.config.import).toEqual([{ to: `aws_dynamodb_table.${name}`, id: DEFAULT_TABLE_NAME }]);
+    expect(dev.config.import).toBeUndefined();
+    expect(() => loadConfig({ CRUDDUR_ADOPT_TABLE: 'yes' })).toThrow('CRUDDUR_ADOPT_TABLE: expected 1 or 0, got "yes"');
   });
 
   it('outputs the table name and ARN and the stream ARN', () => {
