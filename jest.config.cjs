@@ -19,6 +19,9 @@ const common = {
 module.exports = {
   // Integration tests talk to real services on a 2-core machine.
   testTimeout: 120000,
+  // Jest's default is one worker fewer than the cores: one worker on this 2-core class of
+  // machine. The tests wait on services more than they compute, so both cores are used.
+  maxWorkers: 2,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
@@ -26,7 +29,6 @@ module.exports = {
       displayName: 'synth',
       testMatch: ['<rootDir>/test/synth/**/*.test.ts'],
       globalSetup: '<rootDir>/test/support/synth-setup.ts',
-      globalTeardown: '<rootDir>/test/support/synth-teardown.ts',
     },
     {
       ...common,

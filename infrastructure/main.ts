@@ -12,7 +12,8 @@ async function main(): Promise<void> {
   for (const refusal of config.deployRefusals) {
     console.log(`[cruddur] ${config.environment}: ${refusal} (fine for synth; deploy refuses it)`);
   }
-  const bundles = await bundleFunctions();
+  // CRUDDUR_REBUILD_BUNDLES=1 rebuilds even when no input changed (the benchmark's cold case).
+  const bundles = await bundleFunctions(undefined, undefined, { force: process.env.CRUDDUR_REBUILD_BUNDLES === '1' });
   const app = new App();
   buildStacks(app, config, bundles);
   app.synth();

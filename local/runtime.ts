@@ -47,9 +47,20 @@ export interface LocalRuntime {
  * dead letters in `dataDir`. Prepare the functions' environment first (the handler's module
  * reads it).
  */
-export async function createLocalStreamConsumer(fn: StreamFunction, options: { dynamodbUrl: string; tableName: string; dataDir: string; log: (line: string) => void }): Promise<StreamConsumer> {
+export async function createLocalStreamConsumer(
+  fn: StreamFunction,
+  options: { dynamodbUrl: string; tableName: string; dataDir: string; log: (line: string) => void; retryDelayMs?: (attempt: number) => number },
+): Promise<StreamConsumer> {
   const handler = await loadHandler<LambdaHandler<DynamoDBStreamEvent, DynamoDBBatchResponse>>(fn);
-  return createStreamConsumer({ dynamodbUrl: options.dynamodbUrl, tableName: options.tableName, fn, handler, ...streamFiles(options.dataDir, fn.name), log: options.log });
+  return createStreamConsumer({
+    dynamodbUrl: options.dynamodbUrl,
+    tableName: options.tableName,
+    fn,
+    handler,
+    ...streamFiles(options.dataDir, fn.name),
+    log: options.log,
+    ...(options.retryDelayMs ? { retryDelayMs: options.retryDelayMs } : {}),
+  });
 }
 
 export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalRuntime> {

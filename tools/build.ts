@@ -3,12 +3,12 @@
  * into `<outdir>/<name>/index.mjs` (+ source map), for the Lambda runtime of the catalog,
  * and prints a table of bundle sizes. `--outdir` defaults to `dist/`.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { FUNCTIONS, LAMBDA_RUNTIME } from '../functions/catalog';
-import { DEFAULT_DIST, bundleFunction, type BundleResult } from '../infrastructure/bundling/bundle';
+import { DEFAULT_DIST, bundleFunctions, type BundleResult } from '../infrastructure/bundling/bundle';
 
 export interface BuiltFunction extends BundleResult {
   mapBytes: number;
@@ -16,17 +16,13 @@ export interface BuiltFunction extends BundleResult {
   gzipBytes: number;
 }
 
-/** Bundles every catalog function into `distDir`, replacing what an earlier build left there. */
+/** Bundles every catalog function into `distDir` in one esbuild pass (skipped when no input changed). */
 export async function buildAll(distDir = DEFAULT_DIST): Promise<BuiltFunction[]> {
-  const built: BuiltFunction[] = [];
-  // One at a time: esbuild is fast, and this machine class has two cores to share.
-  for (const fn of FUNCTIONS) {
-    rmSync(path.join(distDir, fn.name), { recursive: true, force: true });
-    const result = await bundleFunction(fn, distDir);
-    const code = readFileSync(result.file);
-    built.push({ ...result, mapBytes: readFileSync(`${result.file}.map`).length, gzipBytes: gzipSync(code).length });
-  }
-  return built;
+  const results = await bundleFunctions(distDir, FUNCTIONS);
+  return FUNCTIONS.map((fn) => {
+    const result = results[fn.name]!;
+    return { ...result, mapBytes: readFileSync(`${result.file}.map`).length, gzipBytes: gzipSync(readFileSync(result.file)).length };
+  });
 }
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;

@@ -18,6 +18,7 @@ const options = {
   api: { type: 'string' },
   faults: { type: 'boolean' },
   retries: { type: 'boolean' },
+  'retry-cap': { type: 'string' },
   'fault-rates': { type: 'string' },
   'reuse-services': { type: 'boolean' },
 } as const;
@@ -40,6 +41,7 @@ export const spec: ScriptSpec<typeof options> = {
     '--faults              fault mode: DynamoDB faults in the functions (CRUDDUR_FAULTS), the stream consumer',
     `                      killed with SIGKILL halfway and restarted, poison records; rates ${DEFAULT_FAULT_RATES}`,
     '--fault-rates <spec>  other rates, e.g. throttle=0.1,conflict=0.1,timeout=0.05,delay=500 (implies --faults)',
+    '--retry-cap <ms>      longest pause of the stream consumer between retries (default: backoff up to 4 s, as Lambda)',
     '--reuse-services      use the local services already running at DYNAMODB_PORT, POSTGRES_PORT, COGNITO_PORT',
     '                      (with a table of its own) instead of starting them',
   ],
@@ -68,6 +70,9 @@ export async function main({ prod, targets, values, out }: ScriptContext<typeof 
     if (!['127.0.0.1', 'localhost', '[::1]'].includes(host)) throw new UsageError(`--api must be on this machine (loopback), got ${host}`);
     if (values['reuse-services']) throw new UsageError('--reuse-services and --api exclude each other');
   }
+  const retryCap = values['retry-cap'] === undefined ? undefined : Number(values['retry-cap']);
+  if (retryCap !== undefined && !(Number.isInteger(retryCap) && retryCap >= 0 && retryCap <= 60_000)) throw new UsageError(`--retry-cap must be 0 to 60000 milliseconds, got "${values['retry-cap']}"`);
+  if (retryCap !== undefined && values.api !== undefined) throw new UsageError('--retry-cap applies to the soak\'s own stream consumer; drop --api');
   let faults: FaultRates | undefined;
   if (values.faults || values['fault-rates'] !== undefined) {
     try {
@@ -77,7 +82,7 @@ export async function main({ prod, targets, values, out }: ScriptContext<typeof 
     }
     if (values.api !== undefined) throw new UsageError('--faults needs the soak\'s own runtime (it kills and restarts the stream consumer); drop --api');
   }
-  const { violations } = await runSoak({ durationMs, users, thinkMs: think === undefined ? undefined : think * 1000, apiUrl: values.api, reuseServices: values['reuse-services'], targets, faults, retries: values.retries ? { attempts: 6, dropRate: 0.2 } : undefined, out });
+  const { violations } = await runSoak({ durationMs, users, thinkMs: think === undefined ? undefined : think * 1000, apiUrl: values.api, reuseServices: values['reuse-services'], targets, faults, retries: values.retries ? { attempts: 6, dropRate: 0.2 } : undefined, ...(retryCap === undefined ? {} : { retryDelayCapMs: retryCap }), out });
   return violations.length === 0 ? 0 : 1;
 }
 

@@ -60,6 +60,8 @@ export interface SoakOptions {
   faults?: FaultRates;
   /** How long the stream may take to drain after the load. */
   drainTimeoutMs?: number;
+  /** Cap on the stream consumer's pause between retries (own runtime only; default: Lambda-like backoff). */
+  retryDelayCapMs?: number;
   out: Output;
 }
 
@@ -145,6 +147,7 @@ async function startOwnRuntime(options: SoakOptions, out: Output, scratch: strin
         targets: functionTargets,
         dataDir,
         faults: options.faults,
+        ...(options.retryDelayCapMs === undefined ? {} : { retryDelayCapMs: options.retryDelayCapMs }),
         // The function's errors, among them the records it reports as never applicable (the poison).
         logLevel: 'ERROR',
         log: (line) => {

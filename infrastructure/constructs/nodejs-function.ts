@@ -1,6 +1,7 @@
 /**
  * One Lambda function from an esbuild bundle (`infrastructure/bundling/bundle.ts`), NodejsFunction-style:
- * the bundle directory becomes a TerraformAsset (zip), and the function gets its own role
+ * the bundle's deterministic zip becomes a TerraformAsset (copied as it is, not re-archived),
+ * and the function gets its own role
  * whose policy is exactly the statements it is given plus writing to its own log group,
  * and its own log group with a retention.
  *
@@ -29,8 +30,8 @@ export interface NodejsFunctionOptions {
   /** Deployed name, also the role's and (under /aws/lambda/) the log group's. */
   functionName: string;
   description: string;
-  /** Output of `bundleFunction`: its `dir` is zipped and deployed. */
-  bundle: Pick<BundleResult, 'dir'>;
+  /** Output of `bundleFunctions`: its zip is deployed. */
+  bundle: Pick<BundleResult, 'zipFile' | 'zipSha256'>;
   memoryMb: number;
   timeoutSeconds: number;
   environment: Record<string, string>;
@@ -55,7 +56,9 @@ export class NodejsFunction extends Construct {
     super(scope, id);
     const { functionName } = options;
 
-    this.asset = new TerraformAsset(this, 'bundle', { path: options.bundle.dir, type: AssetType.ARCHIVE });
+    // FILE, not ARCHIVE: CDKTF would zip the directory again in a child process per asset, with
+    // the files' dates in it; the bundler's zip is made once per content, the same everywhere.
+    this.asset = new TerraformAsset(this, 'bundle', { path: options.bundle.zipFile, type: AssetType.FILE });
 
     this.logGroup = new CloudwatchLogGroup(this, 'log-group', {
       name: `/aws/lambda/${functionName}`,
@@ -91,8 +94,8 @@ export class NodejsFunction extends Construct {
       architectures: [LAMBDA_RUNTIME.architecture],
       handler: HANDLER,
       filename: this.asset.path,
-      // A hash of the bundle's content: redeploys only when the code changed.
-      sourceCodeHash: this.asset.assetHash,
+      // The zip's SHA-256 (what Lambda reports as CodeSha256): redeploys only when the code changed.
+      sourceCodeHash: options.bundle.zipSha256,
       memorySize: options.memoryMb,
       timeout: options.timeoutSeconds,
       environment: { variables: options.environment },

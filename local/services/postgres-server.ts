@@ -5,11 +5,14 @@
  */
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { holdsDatabase, pgliteSnapshot } from './pglite-snapshot';
 import { LOCAL_HOST } from './process';
 
 async function main(): Promise<void> {
-  const [portArg, dataDir] = process.argv.slice(2);
-  const db = await PGlite.create(dataDir || undefined);
+  const [portArg, dataDirArg] = process.argv.slice(2);
+  const dataDir = dataDirArg || undefined;
+  // A new database starts from the cached initdb result instead of running initdb again.
+  const db = await PGlite.create({ dataDir, ...(holdsDatabase(dataDir) ? {} : { loadDataDir: await pgliteSnapshot() }) });
   // PGlite is single-connection; the socket server multiplexes client connections onto it
   // query by query, which suits the short statements of this project.
   const server = new PGLiteSocketServer({ db, port: Number(portArg), host: LOCAL_HOST, maxConnections: 32 });

@@ -22,6 +22,11 @@ export interface ConsumerProcessOptions {
   /** DynamoDB faults in the child's function client. */
   faults?: FaultRates;
   logLevel?: string;
+  /**
+   * The longest pause between retries of a failed batch (Lambda's backoff, up to 4 s here, by
+   * default). A test that injects faults caps it: it proves the retries, not the waiting.
+   */
+  retryDelayCapMs?: number;
   /** The consumer's log lines, and the function's (structured JSON lines at `logLevel`). */
   log?: (line: string) => void;
 }
@@ -88,11 +93,14 @@ async function runChild(): Promise<void> {
   const { prepareLocalFunctions } = await import('../lambda');
   const { createLocalStreamConsumer } = await import('../runtime');
   const { injectedFaults } = await import('../faults');
+  const { defaultRetryDelayMs } = await import('./consumer');
+  const cap = options.retryDelayCapMs;
   prepareLocalFunctions({ targets: options.targets, logLevel: options.logLevel, faults: options.faults });
   const consumer = await createLocalStreamConsumer(streamFunctionNamed(options.functionName), {
     ...options.targets,
     dataDir: options.dataDir,
     log: (line) => send({ type: 'log', line }),
+    ...(cap === undefined ? {} : { retryDelayMs: (attempt: number) => Math.min(cap, defaultRetryDelayMs(attempt)) }),
   });
   const report = () => send({ type: 'status', status: consumer.status(), faults: injectedFaults() });
   await consumer.start();

@@ -17,6 +17,8 @@ import { DEFAULT_TABLE_NAME, keys } from '../../functions/data/model';
 import { assertPortFree, getFreePort } from '../../local/services/process';
 import { LOCAL_SERVICES } from '../../local/services/registry';
 import { streamFiles } from '../../local/paths';
+import * as tokenScript from '../../tools/token';
+import { runScriptInProcess } from '../support/script-runner';
 
 jest.setTimeout(30 * 60_000);
 
@@ -130,9 +132,16 @@ describe('npm start, end to end', () => {
     return { runtime, readyMs: Date.now() - began };
   }
 
-  /** `npm run token -- <handle>`: stdout must be the token and nothing else. */
+  /**
+   * `npm run token -- <handle>`: stdout must be the token and nothing else. The first call runs
+   * the command as a user does (a process: what it prints is the contract); the others run it
+   * in-process, where a process of its own would prove nothing more.
+   */
+  let tokenProcesses = 0;
   async function token(handle: string): Promise<string> {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'tools/token.ts', handle], { cwd: ROOT, env });
+    const stdout = tokenProcesses++ === 0
+      ? (await run(process.execPath, ['--import', 'tsx', 'tools/token.ts', handle], { cwd: ROOT, env })).stdout
+      : (await runScriptInProcess(tokenScript, [handle], env)).stdout.map((line) => `${line}\n`).join('');
     expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
     return stdout.trim();
   }
@@ -293,10 +302,7 @@ describe('npm start, end to end', () => {
     const output = restarted.runtime.output;
     expect(output).toMatch(/andrewbrown and bayko: already have a group, skipped/);
     expect(output).toMatch(/stream message-stream: resuming .* from the checkpoint/);
-    // Nothing already applied is delivered again: no batch in the first seconds.
     const readyAt = restarted.runtime.output.length;
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    expect(restarted.runtime.since(readyAt)).not.toMatch(/stream message-stream: \d+ record/);
     // (It may only move past records the filter drops, such as the consumer's own last writes.)
     expect(checkpointedSequence()).toBeGreaterThanOrEqual(checkpointBefore);
 
@@ -310,6 +316,8 @@ describe('npm start, end to end', () => {
     await waitForGroup('bayko', (group) => group.uuid === seeded.uuid && group.message === textAfter);
     // (The consumer logs after its writes, so the line may trail the summary a little.)
     await restarted.runtime.waitFor(/stream message-stream: 1 record\(s\), seq \d+ -> ok/, 10_000, readyAt);
+    // Nothing already applied was delivered again: since the restart, that one record is the only batch.
+    expect(restarted.runtime.since(readyAt).match(/stream message-stream: \d+ record/g)).toEqual(['stream message-stream: 1 record']);
     const after = await tableState();
     expect(after.messages[seeded.uuid]).toBe(54);
     expect(Object.values(after.summaries).map((items) => items.length)).toEqual([2, 2, 2]);

@@ -288,8 +288,8 @@ describe('local stream consumer', () => {
     await ensureTable(lowLevel, table.tableName);
     await putMessages(['new1', 'new2']);
 
-    // Act: past the once-a-second look at the table.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // Act: until the consumer's once-a-second look at the table finds the new stream.
+    for (const deadline = Date.now() + 30_000; running.status().streamArn === oldArn && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 50));
     const status = await drain(running);
 
     // Assess

@@ -3,13 +3,14 @@
  * once for the synth tests, test/support/synth-setup.ts): functions in the VPC, least-privilege roles, the stream mapping, the
  * HTTP API, and no secret in the output.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { FUNCTIONS, HTTP_FUNCTIONS, LAMBDA_RUNTIME, MESSAGE_STREAM_SOURCE, STREAM_FUNCTIONS, type FunctionDefinition } from '../../functions/catalog';
 import { GROUP_SK_INDEX } from '../../functions/data/model';
 import { buildStacks, type CruddurStacks } from '../../infrastructure/app';
 import { loadConfig, type CruddurConfig } from '../../infrastructure/config';
-import type { FunctionBundles } from '../../infrastructure/bundling/bundle';
+import type { BundleResult } from '../../infrastructure/bundling/bundle';
 import { MessagingService } from '../../infrastructure/constructs/messaging-service';
 import { sharedBundles } from '../support/bundles';
 import {
@@ -38,7 +39,7 @@ const CONFIG_ENV = {
 const READ_ACTIONS = new Set(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:Scan', 'dynamodb:ConditionCheckItem']);
 const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 
-let bundles: FunctionBundles;
+let bundles: Readonly<Record<string, BundleResult>>;
 let config: CruddurConfig;
 let outdir: string;
 let stacks: CruddurStacks;
@@ -110,10 +111,13 @@ describe('functions', () => {
         timeout: definition.timeoutSeconds,
         description: definition.description,
       });
-      expect(fn.filename).toMatch(/^assets\/.+\/archive\.zip$/);
-      expect(existsSync(path.join(bundles[definition.name]!.dir, 'index.mjs'))).toBe(true);
-      // The full synth zipped the bundle where the function's filename points.
-      expect(existsSync(path.join(outdir, 'stacks', 'cruddur-dev-lambdas', fn.filename))).toBe(true);
+      // The bundler's zip, copied as it is where the function's filename points, its SHA-256 the code hash.
+      const bundle = bundles[definition.name]!;
+      expect(fn.filename).toMatch(/^assets\/.+\/[0-9a-f]{64}\.zip$/);
+      const deployed = readFileSync(path.join(outdir, 'stacks', 'cruddur-dev-lambdas', fn.filename));
+      expect(deployed.equals(readFileSync(bundle.zipFile))).toBe(true);
+      expect(fn.source_code_hash).toBe(createHash('sha256').update(deployed).digest('base64'));
+      expect(fn.source_code_hash).toBe(bundle.zipSha256);
     }
   });
 
