@@ -94,6 +94,11 @@ function eventFor(fn: FunctionDefinition, fixture: MessagingFixture): unknown {
     record.dynamodb = { ...record.dynamodb, Keys: { pk: image.pk, sk: image.sk }, NewImage: image };
     return { Records: [record] };
   }
+  if (fn.kind === 'websocket') {
+    // As the local WebSocket API builds it: what the authorizer passed on, and the connection.
+    return { requestContext: { routeKey: fn.route, eventType: fn.route === '$connect' ? 'CONNECT' : 'DISCONNECT', connectionId: 'Bench0ColdStart=', stage: 'ws', apiId: 'local', requestId: 'bench', authorizer: { sub: caller.sub, principalId: caller.sub } }, isBase64Encoded: false };
+  }
+  if (fn.kind !== 'http') throw new Error(`cold-start has no event for ${fn.name}`);
   const now = Math.floor(Date.now() / 1000);
   const claims = { sub: caller.sub, token_use: 'access', client_id: 'bench', scope: 'aws.cognito.signin.user.admin', username: caller.handle, iat: String(now), exp: String(now + 3600) };
   const byName: Record<string, Parameters<typeof eventForRoute>[1]> = {
@@ -121,14 +126,18 @@ export const benchmark: Benchmark = {
     context.progress('cold-start: creating a table and users of its own...');
     const fixture = await createMessagingFixture({ dynamodbUrl: services.dynamodb.url, databaseUrl: services.postgres.url, label: 'cold', groups: 2, messagesInFirstGroup: 21 });
     try {
-      const functionEnv = localFunctionEnvironment({ dynamodbUrl: services.dynamodb.url, databaseUrl: services.postgres.url, tableName: fixture.tableName });
+      // The push function posts nowhere here (the fixture has no connections), but needs an endpoint to be configured.
+      const functionEnv = localFunctionEnvironment({ dynamodbUrl: services.dynamodb.url, databaseUrl: services.postgres.url, tableName: fixture.tableName, websocketManagementUrl: 'http://127.0.0.1:9/ws' });
       // As deployed (infrastructure/constructs/messaging-service.ts), source maps are on.
       const env = { ...(Object.fromEntries(Object.entries(functionEnv).filter(([, value]) => value !== undefined)) as Record<string, string>), NODE_OPTIONS: '--enable-source-maps' };
       const subjects = [
         { name: FLOOR.name, file: floor.file, bytes: floor.bytes, event: {}, context: {} },
-        ...built.map((bundle) => {
+        // The WebSocket authorizer is left out: its first invocation fetches the user pool's JWKS
+        // from Cognito, which only a real pool (or the local one, with a token of its own) serves.
+        ...built.flatMap((bundle) => {
           const fn = FUNCTIONS.find((candidate) => candidate.name === bundle.name)!;
-          return { name: fn.name, file: bundle.file, bytes: bundle.bytes, event: eventFor(fn, fixture), context: lambdaContext(fn) };
+          if (fn.kind === 'websocket-authorizer') return [];
+          return [{ name: fn.name, file: bundle.file, bytes: bundle.bytes, event: eventFor(fn, fixture), context: lambdaContext(fn) }];
         }),
       ];
       const samples = new Map<string, Sample[]>(subjects.map((subject) => [subject.name, []]));

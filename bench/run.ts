@@ -10,7 +10,7 @@ import { runAsMain, UsageError, type ScriptContext, type ScriptSpec } from '../t
 import { createScratchDir, formatTable, formatTargets, sharedServices, type Benchmark } from './lib/harness';
 
 /** Every benchmark, in the order `npm run bench` runs them; each is `bench/<name>.ts`. */
-export const BENCHMARKS = ['stream', 'capacity', 'api', 'cold-start', 'devloop'] as const;
+export const BENCHMARKS = ['stream', 'capacity', 'api', 'cold-start', 'push', 'devloop'] as const;
 
 export const RESULTS_DIR = path.join(__dirname, 'results');
 

@@ -19,6 +19,12 @@ interface FunctionBase {
   table: { actions: readonly TableAction[]; index?: boolean };
   /** Whether the function reads users from PostgreSQL. */
   usersDatabase: boolean;
+  /**
+   * Whether it runs in the VPC. Those that read PostgreSQL must; those that call public AWS
+   * endpoints the VPC has no endpoint for (Cognito's JWKS, API Gateway's @connections, which an
+   * execute-api VPC endpoint does not serve) must not: the VPC has no NAT.
+   */
+  vpc: boolean;
 }
 
 /** A function behind the HTTP API, invoked with API Gateway v2 (payload 2.0) events. */
@@ -38,6 +44,27 @@ export interface HttpFunction extends FunctionBase {
   auth: 'cognito-jwt' | 'public';
 }
 
+/**
+ * A route of the WebSocket API (API Gateway v2, WEBSOCKET), invoked with its proxy events.
+ * `$connect` runs only after the API's authorizer accepted the token; clients may send
+ * nothing else (no `$default` route).
+ */
+export interface WebSocketFunction extends FunctionBase {
+  kind: 'websocket';
+  route: '$connect' | '$disconnect';
+}
+
+/**
+ * The WebSocket API's Lambda REQUEST authorizer: WebSocket APIs have no JWT authorizer, and
+ * a browser cannot set headers on a WebSocket, so the access token comes as the `token`
+ * query parameter of the connection URL.
+ */
+export interface WebSocketAuthorizerFunction extends FunctionBase {
+  kind: 'websocket-authorizer';
+  /** Where API Gateway finds the token; without it, the connection is refused before the function runs. */
+  identitySource: 'route.request.querystring.token';
+}
+
 /** Settings of the DynamoDB stream event source mapping (deployed and local alike). */
 export interface StreamSource {
   batchSize: number;
@@ -55,9 +82,11 @@ export interface StreamSource {
 export interface StreamFunction extends FunctionBase {
   kind: 'stream';
   source: StreamSource;
+  /** Posts to the WebSocket API's connections (`execute-api:ManageConnections` on that API). */
+  manageConnections?: boolean;
 }
 
-export type FunctionDefinition = HttpFunction | StreamFunction;
+export type FunctionDefinition = HttpFunction | StreamFunction | WebSocketFunction | WebSocketAuthorizerFunction;
 
 /** Only new messages move group summaries; group, pair and summary items are ignored. */
 export const MESSAGE_STREAM_SOURCE: StreamSource = {
@@ -69,6 +98,19 @@ export const MESSAGE_STREAM_SOURCE: StreamSource = {
   bisectBatchOnFunctionError: true,
   functionResponseTypes: ['ReportBatchItemFailures'],
   filterPatterns: [{ eventName: ['INSERT'], dynamodb: { Keys: { pk: { S: [{ prefix: 'MSG#' }] } } } }],
+};
+
+/**
+ * New messages pushed to open WebSockets: a push older than a few minutes helps nobody (the
+ * app fetches on open), so records expire sooner and are retried less than the summaries'.
+ */
+export const MESSAGE_PUSH_SOURCE: StreamSource = {
+  ...MESSAGE_STREAM_SOURCE,
+  batchSize: 100,
+  maximumBatchingWindowInSeconds: 0,
+  startingPosition: 'LATEST',
+  maximumRetryAttempts: 2,
+  maximumRecordAgeInSeconds: 300,
 };
 
 export const FUNCTIONS: readonly FunctionDefinition[] = [
@@ -83,6 +125,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     timeoutSeconds: 10,
     table: { actions: ['dynamodb:Query'] },
     usersDatabase: true,
+    vpc: true,
   },
   {
     kind: 'http',
@@ -95,6 +138,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     timeoutSeconds: 10,
     table: { actions: ['dynamodb:GetItem', 'dynamodb:Query'] },
     usersDatabase: true,
+    vpc: true,
   },
   {
     kind: 'http',
@@ -107,6 +151,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     timeoutSeconds: 10,
     table: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] },
     usersDatabase: true,
+    vpc: true,
   },
   {
     kind: 'http',
@@ -120,6 +165,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     timeoutSeconds: 10,
     table: { actions: [] },
     usersDatabase: true,
+    vpc: true,
   },
   {
     kind: 'stream',
@@ -130,12 +176,69 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     timeoutSeconds: 60,
     table: { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem'] },
     usersDatabase: false,
+    vpc: true,
     source: MESSAGE_STREAM_SOURCE,
+  },
+  {
+    kind: 'websocket-authorizer',
+    name: 'ws-authorize',
+    description: 'WebSocket $connect: accepts a Cognito access token of the app client, given as ?token=',
+    entry: 'functions/ws-authorize/index.ts',
+    identitySource: 'route.request.querystring.token',
+    memoryMb: 256,
+    timeoutSeconds: 5,
+    table: { actions: [] },
+    usersDatabase: false,
+    // It fetches the user pool's JWKS from Cognito's public endpoint.
+    vpc: false,
+  },
+  {
+    kind: 'websocket',
+    name: 'ws-connect',
+    description: 'WebSocket $connect: records the connection under its user',
+    entry: 'functions/ws-connect/index.ts',
+    route: '$connect',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    table: { actions: ['dynamodb:PutItem'] },
+    usersDatabase: true,
+    vpc: true,
+  },
+  {
+    kind: 'websocket',
+    name: 'ws-disconnect',
+    description: 'WebSocket $disconnect: forgets the connection',
+    entry: 'functions/ws-disconnect/index.ts',
+    route: '$disconnect',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    table: { actions: ['dynamodb:DeleteItem'] },
+    usersDatabase: true,
+    vpc: true,
+  },
+  {
+    kind: 'stream',
+    name: 'message-push',
+    description: 'Pushes each new message to every open WebSocket of both participants',
+    entry: 'functions/message-push/index.ts',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    table: { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem'] },
+    usersDatabase: false,
+    // API Gateway's @connections endpoint is public and has no VPC endpoint.
+    vpc: false,
+    manageConnections: true,
+    source: MESSAGE_PUSH_SOURCE,
   },
 ];
 
 export const HTTP_FUNCTIONS = FUNCTIONS.filter((fn): fn is HttpFunction => fn.kind === 'http');
 export const STREAM_FUNCTIONS = FUNCTIONS.filter((fn): fn is StreamFunction => fn.kind === 'stream');
+export const WEBSOCKET_FUNCTIONS = FUNCTIONS.filter((fn): fn is WebSocketFunction => fn.kind === 'websocket');
+export const WEBSOCKET_AUTHORIZER = FUNCTIONS.find((fn): fn is WebSocketAuthorizerFunction => fn.kind === 'websocket-authorizer');
+
+/** The WebSocket API's stage: the path of its URL (`wss://{api}.execute-api.{region}.amazonaws.com/ws`, locally `ws://127.0.0.1:4567/ws`). */
+export const WEBSOCKET_STAGE = 'ws';
 
 /** The stream function with this name. @throws Error when there is none. */
 export function streamFunctionNamed(name: string): StreamFunction {

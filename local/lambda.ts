@@ -13,6 +13,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FUNCTIONS, type FunctionDefinition } from '../functions/catalog';
 import { sharedDocumentClient } from '../functions/runtime/clients';
 import { functionEnvironment } from '../functions/runtime/config';
+import type { AccessTokenSettings } from '../functions/runtime/access-token';
 import { installLocalFaults, type FaultRates } from './faults';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './aws';
 import { REPOSITORY_ROOT } from './paths';
@@ -110,6 +111,10 @@ export interface LocalTargets {
   dynamodbUrl: string;
   databaseUrl: string;
   tableName: string;
+  /** The local user pool, for the WebSocket authorizer (absent: that function cannot run here). */
+  cognito?: AccessTokenSettings;
+  /** The local gateway's WebSocket management URL, for the push function (absent: likewise). */
+  websocketManagementUrl?: string;
 }
 
 /**
@@ -121,7 +126,15 @@ export interface LocalTargets {
  * developer's POWERTOOLS_LOG_LEVEL, if any.
  */
 export function localFunctionEnvironment(targets: LocalTargets, logLevel?: string): Record<string, string | undefined> {
-  const functions = Object.assign({}, ...FUNCTIONS.map((fn) => functionEnvironment(fn, { tableName: targets.tableName, usersDatabase: { url: targets.databaseUrl } }))) as Record<string, string>;
+  const input = {
+    tableName: targets.tableName,
+    usersDatabase: { url: targets.databaseUrl },
+    ...(targets.cognito ? { cognito: targets.cognito } : {}),
+    ...(targets.websocketManagementUrl ? { websocketManagementUrl: targets.websocketManagementUrl } : {}),
+  };
+  // A function whose settings are not known here is left out: its handler says what it misses when called.
+  const runnable = FUNCTIONS.filter((fn) => (fn.kind !== 'websocket-authorizer' || input.cognito) && !(fn.kind === 'stream' && fn.manageConnections && !input.websocketManagementUrl));
+  const functions = Object.assign({}, ...runnable.map((fn) => functionEnvironment(fn, input))) as Record<string, string>;
   return {
     ...functions,
     DATABASE_SECRET_ARN: undefined,
@@ -150,13 +163,19 @@ export interface LocalFunctionsOptions {
  * their shared DynamoDB client. Returns what undoes the environment.
  */
 export function prepareLocalFunctions(options: LocalFunctionsOptions): () => void {
+  const restore = setEnvironment(localFunctionEnvironment(options.targets, options.logLevel));
+  if (options.faults) installLocalFaults(sharedDocumentClient() as unknown as DynamoDBClient, options.targets.dynamodbUrl, options.faults);
+  return restore;
+}
+
+/** Sets (or, for `undefined`, removes) variables of this process; returns what puts them back. */
+export function setEnvironment(variables: Record<string, string | undefined>): () => void {
   const saved = new Map<string, string | undefined>();
-  for (const [name, value] of Object.entries(localFunctionEnvironment(options.targets, options.logLevel))) {
+  for (const [name, value] of Object.entries(variables)) {
     saved.set(name, process.env[name]);
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
   }
-  if (options.faults) installLocalFaults(sharedDocumentClient() as unknown as DynamoDBClient, options.targets.dynamodbUrl, options.faults);
   return () => {
     for (const [name, value] of saved) {
       if (value === undefined) delete process.env[name];

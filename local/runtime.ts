@@ -5,11 +5,12 @@
  * `npm start` starts it once the services are up.
  */
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { STREAM_FUNCTIONS, type StreamFunction } from '../functions/catalog';
+import { STREAM_FUNCTIONS, WEBSOCKET_AUTHORIZER, WEBSOCKET_FUNCTIONS, type StreamFunction } from '../functions/catalog';
 import type { FaultRates } from './faults';
-import { createLocalCognitoAuthorizer } from './gateway/auth';
+import { createLocalCognitoAuthorizer, localIssuer } from './gateway/auth';
+import { createLocalWebSocketApi, WEBSOCKET_PATH } from './gateway/websocket';
 import { startGateway, type RunningGateway } from './gateway/server';
-import { loadHandler, prepareLocalFunctions, type LambdaHandler, type LocalTargets } from './lambda';
+import { loadHandler, prepareLocalFunctions, setEnvironment, type LambdaHandler, type LocalTargets } from './lambda';
 import { streamFiles } from './paths';
 import { createStreamConsumer, type StreamConsumer } from './streams/consumer';
 
@@ -71,7 +72,13 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
   const log = (line: string) => {
     if (!(probing && line.startsWith('GET /api/message_groups 401'))) output(line);
   };
-  const restoreEnvironment = prepareLocalFunctions({ targets, logLevel: options.logLevel, faults: options.faults });
+  const cognito = { ...options.pool, issuerUrl: localIssuer(targets.cognitoUrl, options.pool.userPoolId) };
+  const restoreFunctionEnvironment = prepareLocalFunctions({ targets: { ...targets, cognito }, logLevel: options.logLevel, faults: options.faults });
+  let restoreManagementUrl = () => {};
+  const restoreEnvironment = () => {
+    restoreManagementUrl();
+    restoreFunctionEnvironment();
+  };
 
   let gateway: RunningGateway | undefined;
   const consumers: Record<string, StreamConsumer> = {};
@@ -84,7 +91,10 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
       port: options.port,
       authorizer: createLocalCognitoAuthorizer({ cognitoUrl: targets.cognitoUrl, ...options.pool }),
       log,
+      ...(WEBSOCKET_AUTHORIZER ? { websocket: createLocalWebSocketApi({ authorizer: WEBSOCKET_AUTHORIZER, routes: WEBSOCKET_FUNCTIONS, log }) } : {}),
     });
+    // The push function posts to this gateway's @connections; its port is known only now.
+    restoreManagementUrl = setEnvironment({ WEBSOCKET_MANAGEMENT_URL: `${gateway.url}${WEBSOCKET_PATH}` });
     for (const fn of options.streamFunctions ?? STREAM_FUNCTIONS) {
       const consumer = await createLocalStreamConsumer(fn, { ...targets, dataDir: options.dataDir, log });
       consumers[fn.name] = consumer;

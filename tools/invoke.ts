@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { functionNamed, FUNCTIONS, type FunctionDefinition, type HttpFunction } from '../functions/catalog';
+import { functionNamed, FUNCTIONS, WEBSOCKET_STAGE, type FunctionDefinition, type HttpFunction } from '../functions/catalog';
+import { getPortFromEnv } from '../functions/runtime/env';
 import { runAsMain, UsageError, type ScriptContext, type ScriptSpec } from './lib/cli';
 import { createCognitoClient, findLocalPool } from './lib/cognito';
 import { withPool } from './lib/postgres';
@@ -17,6 +18,7 @@ import { localIssuer } from '../local/gateway/auth';
 import { eventForRoute, scopesOf, type HttpApiEvent } from '../local/gateway/events';
 import { prepareLocalFunctions, invokeFunction, lambdaContext, loadHandler, type LambdaHandler } from '../local/lambda';
 import { REPOSITORY_ROOT } from '../local/paths';
+import { DEFAULT_GATEWAY_PORT } from '../local/runtime';
 
 const options = {
   user: { type: 'string' },
@@ -89,13 +91,7 @@ async function claimsOf(targets: Targets, handle: string): Promise<Record<string
   if (user === undefined) throw new UsageError(`no user has the handle "${handle}"`);
   if (!user.cognito_user_id) throw new UsageError(`@${handle} has no cognito_user_id yet: run npm run db:update-cognito-user-ids (npm start does it)`);
   const endpoint = targets.cognitoEndpoint!;
-  const cognito = createCognitoClient(endpoint);
-  let pool;
-  try {
-    pool = await findLocalPool(cognito);
-  } finally {
-    cognito.destroy();
-  }
+  const pool = await localPoolOf(targets);
   const now = Math.floor(Date.now() / 1000);
   return {
     sub: user.cognito_user_id,
@@ -110,6 +106,17 @@ async function claimsOf(targets: Targets, handle: string): Promise<Record<string
     jti: randomUUID(),
     event_id: randomUUID(),
   };
+}
+
+/** The local user pool and its app client. */
+async function localPoolOf(targets: Targets): Promise<{ userPoolId: string; clientId: string }> {
+  const cognito = createCognitoClient(targets.cognitoEndpoint!);
+  try {
+    const pool = await findLocalPool(cognito);
+    return { userPoolId: pool.userPoolId, clientId: pool.clientId };
+  } finally {
+    cognito.destroy();
+  }
 }
 
 async function httpEvent(fn: HttpFunction, targets: Targets, values: ScriptContext<typeof options>['values']): Promise<HttpApiEvent> {
@@ -151,11 +158,35 @@ export async function main({ prod, targets, env, positionals, values, out }: Scr
   if (fn.kind === 'http') {
     event = await httpEvent(fn, targets, values);
   } else {
-    if (values.user || values.path || values.query || values.body) throw new UsageError(`${fn.name} takes a stream event: use --event (e.g. events/${fn.name}.json)`);
-    event = readJsonFile(values.event ?? path.join(REPOSITORY_ROOT, 'events', `${fn.name}.json`), 'event file');
+    const sample = readJsonFile(values.event ?? path.join(REPOSITORY_ROOT, 'events', `${fn.name}.json`), 'event file') as Record<string, any>;
+    if (values.path || values.body) throw new UsageError(`${fn.name} takes no --path or --body: use --event (e.g. events/${fn.name}.json)`);
+    if (values.user && fn.kind !== 'websocket') throw new UsageError(`--user applies to HTTP and WebSocket routes; ${fn.name} is not one`);
+    if (values.query && fn.kind !== 'websocket-authorizer') throw new UsageError(`--query applies to HTTP routes and the WebSocket authorizer; ${fn.name} is not one`);
+    // A WebSocket route as the authorizer would have let @user in; the authorizer with the given query (its token).
+    if (values.user) {
+      const { sub } = await claimsOf(targets, values.user.replace(/^@/, ''));
+      sample.requestContext = { ...sample.requestContext, authorizer: { sub, principalId: sub } };
+    }
+    const query = pairs(values.query as unknown as string[] | undefined, 'query');
+    if (query) {
+      sample.queryStringParameters = query;
+      sample.multiValueQueryStringParameters = Object.fromEntries(Object.entries(query).map(([name, value]) => [name, [value]]));
+    }
+    event = sample;
   }
 
-  prepareLocalFunctions({ targets: { dynamodbUrl: targets.dynamodbEndpoint!, databaseUrl: databaseUrlOf(targets), tableName: targets.tableName }, logLevel: env.POWERTOOLS_LOG_LEVEL });
+  // The WebSocket authorizer accepts the local pool's tokens; the push function posts to a running npm start's WebSocket API.
+  const pool = fn.kind === 'websocket-authorizer' ? await localPoolOf(targets) : undefined;
+  prepareLocalFunctions({
+    targets: {
+      dynamodbUrl: targets.dynamodbEndpoint!,
+      databaseUrl: databaseUrlOf(targets),
+      tableName: targets.tableName,
+      ...(pool ? { cognito: { ...pool, issuerUrl: localIssuer(targets.cognitoEndpoint!.replace('localhost', '127.0.0.1'), pool.userPoolId) } } : {}),
+      websocketManagementUrl: `http://127.0.0.1:${getPortFromEnv('PORT', DEFAULT_GATEWAY_PORT, env)}/${WEBSOCKET_STAGE}`,
+    },
+    logLevel: env.POWERTOOLS_LOG_LEVEL,
+  });
   const handler = await loadHandler<LambdaHandler<unknown, unknown>>(fn);
   const context = lambdaContext(fn);
   const began = performance.now();

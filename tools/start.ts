@@ -9,6 +9,7 @@ import path from 'node:path';
 import { getPortFromEnv } from '../functions/runtime/env';
 import { FAULTS_ENV_VAR, parseFaultRates } from '../local/faults';
 import { assertDataDirFree, DataDirInUseError, localDataDir, lockDataDir } from '../local/paths';
+import { WEBSOCKET_PATH } from '../local/gateway/websocket';
 import { DEFAULT_GATEWAY_PORT, startLocalRuntime, type LocalRuntime } from '../local/runtime';
 import { startLocalServices, type LocalServices } from '../local/services';
 import { bootstrapLocalData } from './lib/bootstrap';
@@ -143,6 +144,7 @@ async function run({ prod, targets, env, values, out }: ScriptContext<typeof opt
     });
     out.log(`Everything answers after ${((Date.now() - began) / 1000).toFixed(1)} s; data in ${dataDir}; Ctrl-C stops.`);
     out.log(`Cruddur messaging API ready at ${runtime.gateway.url}`);
+    out.log(`WebSocket API (new messages, pushed) at ${runtime.gateway.url.replace(/^http/, 'ws')}${WEBSOCKET_PATH}?token=<access token>`);
   })();
 
   const first = await Promise.race([startUp.then(() => undefined, () => undefined), signalled]);

@@ -36,6 +36,7 @@ export interface StoredMessage {
   message_uuid?: unknown;
   message?: unknown;
   user_uuid?: unknown;
+  created_at?: unknown;
 }
 
 export interface TableSnapshot {
@@ -95,7 +96,10 @@ export type ViolationKind =
   | 'poison-not-reported'
   | 'poison-dead-lettered'
   | 'message-dead-lettered'
-  | 'consumer-not-resumed';
+  | 'consumer-not-resumed'
+  | 'push-missing'
+  | 'push-duplicated'
+  | 'push-to-stranger';
 
 export interface Violation {
   kind: ViolationKind;
@@ -281,4 +285,41 @@ export function unplaceableKeys(logLines: readonly string[]): Set<string> {
     }
   }
   return found;
+}
+
+/** What one listener (a user's open WebSocket, open for the whole soak) received. */
+export interface ListenerLog {
+  userUuid: string;
+  handle: string;
+  /** Message uuids and groups of the pushes, in arrival order. */
+  pushes: { uuid: string; groupUuid: string }[];
+}
+
+/**
+ * Real-time delivery: every message stored in a group since the listeners opened reached
+ * each member's listener exactly once, and no listener got a message of a group it is not in.
+ */
+export function checkPushes(input: { snapshot: TableSnapshot; listeners: readonly ListenerLog[]; since: string }): Violation[] {
+  const violations: Violation[] = [];
+  const membersOf = new Map(input.snapshot.groups.map((group) => [groupUuidOf(group), new Set(group.member_uuids)]));
+  const byUser = new Map(input.listeners.map((listener) => [listener.userUuid, listener]));
+  for (const listener of input.listeners) {
+    for (const push of listener.pushes) {
+      if (!membersOf.get(push.groupUuid)?.has(listener.userUuid)) violations.push({ kind: 'push-to-stranger', detail: `@${listener.handle} got ${push.uuid} of group ${push.groupUuid}, not theirs` });
+    }
+  }
+  for (const message of input.snapshot.messages) {
+    const groupUuid = groupUuidOfMessageKey(message.pk);
+    const members = groupUuid === undefined ? undefined : membersOf.get(groupUuid);
+    // Messages before the listeners, and poison without a group, are not pushed to anyone.
+    if (members === undefined || String(message.created_at ?? message.sk) < input.since) continue;
+    for (const member of members) {
+      const listener = byUser.get(member);
+      if (listener === undefined) continue;
+      const times = listener.pushes.filter((push) => push.uuid === message.message_uuid).length;
+      if (times === 0) violations.push({ kind: 'push-missing', detail: `@${listener.handle} never got ${message.message_uuid} of group ${groupUuid}` });
+      if (times > 1) violations.push({ kind: 'push-duplicated', detail: `@${listener.handle} got ${message.message_uuid} ${times} times` });
+    }
+  }
+  return violations;
 }

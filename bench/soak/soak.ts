@@ -29,7 +29,9 @@ import { bootstrapLocalData } from '../../tools/lib/bootstrap';
 import type { Output } from '../../tools/lib/cli';
 import { createCognitoClient, findLocalPool, type LocalPool } from '../../tools/lib/cognito';
 import { databaseUrlOf, runningServiceTargets, type Targets } from '../../tools/lib/targets';
+import { STREAM_FUNCTIONS } from '../../functions/catalog';
 import {
+  checkPushes,
   checkSoak,
   readDeadLetters,
   unplaceableKeys,
@@ -41,6 +43,7 @@ import {
 } from './check';
 import { percentile } from '../lib/stats';
 import { DEFAULT_THINK_MS, runLoad, type LoadResult, type RequestKind } from './load';
+import { openListeners } from './listeners';
 import { createSoakUsers, type SoakUser } from './users';
 
 export interface SoakOptions {
@@ -135,7 +138,9 @@ async function startOwnRuntime(options: SoakOptions, out: Output, scratch: strin
       logLevel: 'CRITICAL',
       // From here on the functions' client (here and in the consumer's process) sees the faults.
       faults: options.faults,
-      streamFunctions: [],
+      // The summaries consumer runs in a child process of its own (killed halfway in fault mode);
+      // the push consumer here, so the listeners get their messages.
+      streamFunctions: STREAM_FUNCTIONS.filter((fn) => fn.name !== SOAK_STREAM_FUNCTION),
       // Every request has a line; the soak prints its own figures. A function that crashed is worth seeing.
       log: (line) => {
         if (/ failed: /.test(line)) out.log(`  gateway: ${line.split('\n')[0]}`);
@@ -307,6 +312,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       });
       at(0.75, poisonEvent);
     }
+    // One open app per person, from before the first message to after the last push.
+    const listenersSince = nowIso();
+    const listeners = await openListeners(target.apiUrl, users);
+    out.log(`  ${listeners.logs.length} listeners connected to the WebSocket API`);
     const load = await runLoad({ apiUrl: target.apiUrl, users, durationMs: options.durationMs, thinkMs: options.thinkMs, faultsInjected: options.faults !== undefined, retries: options.retries, progress: (line) => out.log(line) });
     await Promise.all(events);
 
@@ -330,6 +339,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
 
     const snapshot = await readTableSnapshot(db, target.tableName);
     violations.push(...(await check(snapshot)));
+    // The pushes trail the writes by the push consumer's poll: wait until every listener has what it should (or the deadline).
+    const pushDeadline = Date.now() + 30_000;
+    const pushViolations = () => checkPushes({ snapshot, listeners: listeners.logs.filter((log) => !listeners.closedEarly().includes(log.handle)), since: listenersSince });
+    while (pushViolations().some((violation) => violation.kind === 'push-missing') && Date.now() < pushDeadline) await sleep(250);
+    await sleep(500); // anything sent twice arrives within this
+    await listeners.close();
+    violations.push(...pushViolations());
+    if (listeners.closedEarly().length > 0) notes.push(`listeners closed early (not checked): ${listeners.closedEarly().join(', ')}`);
+    notes.push(`pushes    ${listeners.received()} frames to ${listeners.logs.length} listeners; each stored message checked at both members' listeners`);
     printSummary({ out, load, users, snapshot, violations, notes, faults: options.faults, retries: options.retries, consumerFaults: own?.consumer().faults(), deadLetters: deadLetterFile ? readDeadLetters(deadLetterFile).length : undefined, unplaceable: own ? unplaceableKeys(consumerLines).size : undefined, totalMs: Date.now() - began });
     return { violations, load };
   } finally {

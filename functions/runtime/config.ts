@@ -4,6 +4,7 @@
  * emulator alike) and read by one function here (`readFunctionConfig`), once, at cold start.
  */
 import type { FunctionDefinition } from '../catalog';
+import type { AccessTokenSettings } from './access-token';
 import { getOptionalStringFromEnv, getStringFromEnv } from './env';
 
 /** The service name in every function's structured logs. */
@@ -42,11 +43,28 @@ export type UsersDatabaseLocation = { secretArn: string } | { url: string };
  * read, for its catalog entry. The deployment and the emulator add only what is theirs
  * (the emulator: DynamoDB Local's endpoint and dummy credentials).
  */
-export function functionEnvironment(fn: Pick<FunctionDefinition, 'usersDatabase'>, input: { tableName: string; usersDatabase: UsersDatabaseLocation }): Record<string, string> {
+export function functionEnvironment(
+  fn: FunctionDefinition,
+  input: {
+    tableName: string;
+    usersDatabase: UsersDatabaseLocation;
+    /** For the WebSocket authorizer: whose tokens it accepts. */
+    cognito?: AccessTokenSettings;
+    /** For functions that post to WebSocket connections: the API's URL with its stage (https, or the local gateway's). */
+    websocketManagementUrl?: string;
+  },
+): Record<string, string> {
   const database = input.usersDatabase;
+  const needs = (what: string) => new Error(`${fn.name} needs ${what}`);
+  const cognito = fn.kind !== 'websocket-authorizer' ? undefined : input.cognito;
+  if (fn.kind === 'websocket-authorizer' && !cognito) throw needs('the user pool and app client');
+  const manages = fn.kind === 'stream' && fn.manageConnections === true;
+  if (manages && !input.websocketManagementUrl) throw needs('the WebSocket API\'s management URL');
   return {
     TABLE_NAME: input.tableName,
     POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+    ...(cognito ? { COGNITO_USER_POOL_ID: cognito.userPoolId, COGNITO_CLIENT_ID: cognito.clientId, ...(cognito.issuerUrl ? { COGNITO_ISSUER_URL: cognito.issuerUrl } : {}) } : {}),
+    ...(manages ? { WEBSOCKET_MANAGEMENT_URL: input.websocketManagementUrl! } : {}),
     ...(!fn.usersDatabase
       ? {}
       : 'url' in database

@@ -11,12 +11,13 @@ import type { DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/
 import { CloudwatchLogMetricFilter } from '@cdktf/provider-aws/lib/cloudwatch-log-metric-filter';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
-import type { FunctionDefinition, StreamFunction } from '../../functions/catalog';
+import { WEBSOCKET_AUTHORIZER, type FunctionDefinition, type StreamFunction, type WebSocketFunction } from '../../functions/catalog';
 import { GROUP_SK_INDEX } from '../../functions/data/model';
 import { UNPLACEABLE_MESSAGE } from '../../functions/message-stream/summaries';
 import { functionEnvironment } from '../../functions/runtime/config';
 import type { FunctionBundles } from '../bundling/bundle';
 import { HttpApi } from './http-api';
+import { WebSocketApi } from './websocket-api';
 import { NodejsFunction } from './nodejs-function';
 
 /** What the event source mapping, acting with the stream function's role, calls on the table's stream. */
@@ -40,6 +41,8 @@ export interface MessagingServiceOptions {
   /** The customer-managed KMS key of that secret, if any: those functions may decrypt with it through Secrets Manager only. */
   databaseSecretKmsKeyArn?: string;
   jwt: { issuer: string; audience: string[] };
+  /** The user pool and app client the WebSocket authorizer accepts tokens of. */
+  cognito: { userPoolId: string; clientId: string };
   frontendOrigin: string;
   throttling: { burstLimit: number; rateLimit: number };
   logRetentionDays: number;
@@ -53,11 +56,18 @@ export class MessagingService extends Construct {
   public readonly failureQueues: Readonly<Record<string, SqsQueue>>;
   public readonly eventSourceMappings: Readonly<Record<string, LambdaEventSourceMapping>>;
   public readonly apiUrl: string;
+  /** The WebSocket API, when the catalog has WebSocket functions. */
+  public readonly websocketApi?: WebSocketApi;
 
   constructor(scope: Construct, id: string, private readonly options: MessagingServiceOptions) {
     super(scope, id);
     const account = new DataAwsCallerIdentity(this, 'account');
     const vpcStatements = networkInterfaceStatements(options.region, account.accountId);
+    // Before the functions: the push function's environment and grant name it.
+    const websocketApi = options.functions.some((definition) => definition.kind === 'websocket')
+      ? new WebSocketApi(this, 'websocket-api', { name: `${options.namePrefix}-realtime`, region: options.region, throttling: options.throttling, logRetentionDays: options.logRetentionDays })
+      : undefined;
+    this.websocketApi = websocketApi;
 
     const functions: Record<string, NodejsFunction> = {};
     const failureQueues: Record<string, SqsQueue> = {};
@@ -74,9 +84,9 @@ export class MessagingService extends Construct {
         memoryMb: definition.memoryMb,
         timeoutSeconds: definition.timeoutSeconds,
         environment: this.environment(definition),
-        vpc: { subnetIds: options.network.subnetIds, securityGroupIds: [options.network.securityGroupId] },
+        ...(definition.vpc ? { vpc: { subnetIds: options.network.subnetIds, securityGroupIds: [options.network.securityGroupId] } } : {}),
         logRetentionDays: options.logRetentionDays,
-        statements: [...this.statements(definition, failureQueue), ...vpcStatements],
+        statements: [...this.statements(definition, failureQueue), ...(definition.vpc ? vpcStatements : [])],
       });
       functions[definition.name] = fn;
       if (definition.kind === 'stream' && failureQueue) {
@@ -86,6 +96,14 @@ export class MessagingService extends Construct {
       }
     }
     this.functions = functions;
+    if (websocketApi) {
+      const authorizer = WEBSOCKET_AUTHORIZER;
+      if (!authorizer || !options.functions.includes(authorizer)) throw new Error('WebSocket routes need the catalog\'s websocket-authorizer');
+      websocketApi.addRoutes(
+        { definition: authorizer, fn: functions[authorizer.name]! },
+        options.functions.filter((definition): definition is WebSocketFunction => definition.kind === 'websocket').map((definition) => ({ definition, fn: functions[definition.name]! })),
+      );
+    }
     this.failureQueues = failureQueues;
     this.eventSourceMappings = mappings;
 
@@ -108,7 +126,12 @@ export class MessagingService extends Construct {
   /** What the function reads (`functionEnvironment`, shared with the local emulator), plus source maps. */
   private environment(definition: FunctionDefinition): Record<string, string> {
     return {
-      ...functionEnvironment(definition, { tableName: this.options.table.name, usersDatabase: { secretArn: this.options.databaseSecretArn } }),
+      ...functionEnvironment(definition, {
+        tableName: this.options.table.name,
+        usersDatabase: { secretArn: this.options.databaseSecretArn },
+        cognito: this.options.cognito,
+        ...(this.websocketApi ? { websocketManagementUrl: this.websocketApi.managementUrl } : {}),
+      }),
       // The bundles ship their source maps: stack traces in the logs point at the TypeScript.
       NODE_OPTIONS: '--enable-source-maps',
     };
@@ -131,6 +154,11 @@ export class MessagingService extends Construct {
     }
     if (failureQueue) {
       statements.push({ sid: 'StreamFailureDestination', actions: ['sqs:SendMessage'], resources: [failureQueue.arn] });
+    }
+    if (definition.kind === 'stream' && definition.manageConnections) {
+      if (!this.websocketApi) throw new Error(`${definition.name} posts to WebSocket connections, but the catalog has no WebSocket API`);
+      // Posting to this API's connections only (not DeleteConnection, not another API's).
+      statements.push({ sid: 'WebSocketConnections', actions: ['execute-api:ManageConnections'], resources: [this.websocketApi.manageConnectionsArn] });
     }
     if (definition.usersDatabase) {
       statements.push({ sid: 'UsersDatabaseSecret', actions: ['secretsmanager:GetSecretValue'], resources: [databaseSecretArn] });

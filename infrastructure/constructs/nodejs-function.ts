@@ -35,7 +35,8 @@ export interface NodejsFunctionOptions {
   memoryMb: number;
   timeoutSeconds: number;
   environment: Record<string, string>;
-  vpc: { subnetIds: string[]; securityGroupIds: string[] };
+  /** Absent: outside any VPC (the function calls public AWS endpoints only). */
+  vpc?: { subnetIds: string[]; securityGroupIds: string[] };
   logRetentionDays: number;
   /** Everything the function may do besides writing its own logs. */
   statements: DataAwsIamPolicyDocumentStatement[];
@@ -51,6 +52,8 @@ export class NodejsFunction extends Construct {
   public readonly asset: TerraformAsset;
   public readonly functionName: string;
   public readonly functionArn: string;
+  /** What API Gateway integrations and authorizers name the function by. */
+  public readonly invokeArn: string;
 
   constructor(scope: Construct, id: string, options: NodejsFunctionOptions) {
     super(scope, id);
@@ -99,12 +102,13 @@ export class NodejsFunction extends Construct {
       memorySize: options.memoryMb,
       timeout: options.timeoutSeconds,
       environment: { variables: options.environment },
-      vpcConfig: { subnetIds: options.vpc.subnetIds, securityGroupIds: options.vpc.securityGroupIds },
+      ...(options.vpc ? { vpcConfig: { subnetIds: options.vpc.subnetIds, securityGroupIds: options.vpc.securityGroupIds } } : {}),
       loggingConfig: { logFormat: 'Text', logGroup: this.logGroup.name },
       // Lambda checks the role's network-interface permissions when it places the function in the VPC.
       dependsOn: [this.rolePolicy],
     });
     this.functionName = this.function.functionName;
     this.functionArn = this.function.arn;
+    this.invokeArn = this.function.invokeArn;
   }
 }

@@ -35,11 +35,13 @@ export class LambdasStack extends TerraformStack {
       databaseSecretArn: config.database.secretArn,
       ...(config.database.secretKmsKeyArn ? { databaseSecretKmsKeyArn: config.database.secretKmsKeyArn } : {}),
       jwt: { issuer: cognitoIssuerUrl(config.cognito.userPoolId), audience: [config.cognito.clientId] },
+      cognito: config.cognito,
       frontendOrigin: config.frontendOrigin,
       throttling: { burstLimit: config.api.throttlingBurstLimit, rateLimit: config.api.throttlingRateLimit },
       logRetentionDays: config.logRetentionDays,
     });
     new TerraformOutput(this, 'api_url', { value: this.messaging.apiUrl });
+    if (this.messaging.websocketApi) new TerraformOutput(this, 'websocket_url', { value: this.messaging.websocketApi.url });
     for (const [name, queue] of Object.entries(this.messaging.failureQueues)) {
       new TerraformOutput(this, `${name.replace(/-/g, '_')}_failure_queue_url`, { value: queue.url });
     }

@@ -2,13 +2,10 @@
  * The local JWT authorizer: verifies Cognito access tokens of the local user pool as the
  * deployed API's JWT authorizer verifies the real pool's (signature against the pool's
  * JWKS, issuer, expiry, the app client), plus `token_use: access`, so an ID token is
- * refused too. aws-jwt-verify does the cryptography; its CognitoJwtVerifier only knows
- * `https://cognito-idp...` issuers, so the generic JwtRsaVerifier is configured with the
- * local issuer and the Cognito checks are added here.
+ * refused too: the same verifier as the WebSocket authorizer function's
+ * (functions/runtime/access-token.ts), pointed at the local issuer.
  */
-import { JwtRsaVerifier } from 'aws-jwt-verify';
-import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
-import type { Fetcher } from 'aws-jwt-verify/https';
+import { createAccessTokenVerifier } from '../../functions/runtime/access-token';
 import { claimsAsStrings, scopesOf } from './events';
 
 /** What a verified token gives the function: claims (strings, as API Gateway passes them) and scopes. */
@@ -41,37 +38,12 @@ export interface LocalCognitoAuthorizerOptions {
 /** The local pool's issuer: `http://127.0.0.1:<port>/<poolId>`, as cognito-local writes `iss`. */
 export const localIssuer = (cognitoUrl: string, userPoolId: string) => `${cognitoUrl.replace(/\/+$/, '')}/${userPoolId}`;
 
-/** aws-jwt-verify's fetcher speaks HTTPS only; the local JWKS is served over HTTP. */
-const httpFetcher: Fetcher = {
-  async fetch(uri) {
-    const response = await fetch(uri, { signal: AbortSignal.timeout(3000) });
-    if (!response.ok) throw new Error(`${uri} answered ${response.status}`);
-    return response.arrayBuffer();
-  },
-};
-
 export function createLocalCognitoAuthorizer(options: LocalCognitoAuthorizerOptions): Authorizer {
-  const issuer = localIssuer(options.cognitoUrl, options.userPoolId);
-  const verifier = JwtRsaVerifier.create(
-    {
-      issuer,
-      jwksUri: `${issuer}/.well-known/jwks.json`,
-      // Access tokens carry the app client in `client_id`, not `aud`: checked below.
-      audience: null,
-      customJwtCheck: ({ payload }) => {
-        if (payload.token_use !== 'access') throw new Error(`token_use is ${JSON.stringify(payload.token_use)}, expected "access"`);
-        if (payload.client_id !== options.clientId) throw new Error('the token was issued to another app client');
-        // aws-jwt-verify accepts a token without `exp`; API Gateway does not.
-        if (typeof payload.exp !== 'number') throw new Error('the token has no expiry');
-        if (typeof payload.sub !== 'string' || payload.sub === '') throw new Error('the token has no subject');
-      },
-    },
-    { jwksCache: new SimpleJwksCache({ fetcher: httpFetcher }) },
-  );
+  const verifier = createAccessTokenVerifier({ userPoolId: options.userPoolId, clientId: options.clientId, issuerUrl: localIssuer(options.cognitoUrl, options.userPoolId) });
   return {
     async verify(token) {
       try {
-        const payload = (await verifier.verify(token)) as unknown as Record<string, unknown>;
+        const payload = await verifier.verify(token);
         return { claims: claimsAsStrings(payload), scopes: scopesOf(payload) };
       } catch (error) {
         throw new AuthorizationError((error as Error).message);

@@ -30,6 +30,7 @@ import {
 } from './events';
 import { LOCAL_HOST } from '../services/process';
 import { invokeFunction, lambdaContext, loadHandler, type LambdaHandler } from '../lambda';
+import type { LocalWebSocketApi } from './websocket';
 
 /** The gateway's own body limit; the functions enforce their much smaller one (16 KiB) themselves. */
 export const GATEWAY_MAX_BODY_BYTES = 1024 * 1024;
@@ -47,6 +48,8 @@ export interface GatewayOptions {
   cors?: CorsConfiguration;
   maxBodyBytes?: number;
   log?: (line: string) => void;
+  /** The WebSocket API served beside the HTTP API on the same port (`/ws`); none by default. */
+  websocket?: LocalWebSocketApi;
 }
 
 export interface RunningGateway {
@@ -171,6 +174,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
 
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    // The WebSocket API's @connections endpoint (the push function's client): not the HTTP API's.
+    if (options.websocket?.handleManagement(request, response)) return;
     const began = process.hrtime.bigint();
     const requestId = gatewayRequestId();
     const method = request.method ?? 'GET';
@@ -240,7 +245,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     log(printable(`${request.method ?? '-'} ${splitUrl(request.url ?? '/').rawPath} 404 0ms (${request.method === 'CONNECT' ? 'CONNECT' : 'upgrade'} is not served)`));
   };
   server.on('connect', refuseOnSocket);
-  server.on('upgrade', refuseOnSocket);
+  server.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!options.websocket?.handleUpgrade(request, socket, head)) refuseOnSocket(request, socket);
+  });
 
   const host = options.host ?? LOCAL_HOST;
   await new Promise<void>((resolve, reject) => {
@@ -257,12 +264,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   return {
     url: `http://${host}:${port}`,
     port,
-    stop: () =>
-      new Promise<void>((resolve) => {
+    stop: async () => {
+      await options.websocket?.close();
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
         // Requests in flight get a moment to finish; then their connections go too.
         setTimeout(() => server.closeAllConnections(), 2000).unref();
-      }),
+      });
+    },
   };
 }

@@ -2,7 +2,8 @@
  * A short `npm run soak -- --faults` on the suite's services, so the soak stays honest in
  * CI: a few users for about 12 s with DynamoDB faults, clients retrying with an
  * Idempotency-Key (some first attempts dropped on purpose), the stream consumer killed and
- * restarted, poison records (reported at once, never dead-lettered); zero violations. (The checker's own test, which shows it does
+ * restarted, poison records (reported at once, never dead-lettered), a WebSocket listener
+ * per person checked to get every message of theirs once; zero violations. (The checker's own test, which shows it does
  * report each kind of violation, is test/unit/soak-check.test.ts.)
  */
 import { execFile } from 'node:child_process';
@@ -41,5 +42,7 @@ describe('npm run soak', () => {
     // The two orphan poison records are reported at once as never applicable, not retried into the dead letters.
     expect(output).toMatch(/dead letters 0$/m);
     expect(output).toMatch(/reported as never applicable 2$/m);
+    // Every person had a WebSocket open throughout: each stored message reached both members once (else push-* violations above).
+    expect(Number(/pushes +(\d+) frames to 4 listeners/.exec(output)?.[1])).toBeGreaterThan(accepted);
   });
 });

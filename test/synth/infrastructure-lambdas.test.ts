@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { FUNCTIONS, HTTP_FUNCTIONS, LAMBDA_RUNTIME, MESSAGE_STREAM_SOURCE, STREAM_FUNCTIONS, type FunctionDefinition } from '../../functions/catalog';
+import { FUNCTIONS, HTTP_FUNCTIONS, LAMBDA_RUNTIME, MESSAGE_PUSH_SOURCE, MESSAGE_STREAM_SOURCE, STREAM_FUNCTIONS, WEBSOCKET_FUNCTIONS, type FunctionDefinition } from '../../functions/catalog';
 import { GROUP_SK_INDEX } from '../../functions/data/model';
 import { buildStacks, type CruddurStacks } from '../../infrastructure/app';
 import { loadConfig, type CruddurConfig } from '../../infrastructure/config';
@@ -94,6 +94,18 @@ function remoteOutput(stack: 'app' | 'network', pattern: RegExp): string {
   return `\${data.terraform_remote_state.cross-stack-reference-input-cruddur-dev-${stack}.outputs.${name}}`;
 }
 
+/** The Terraform name of the API of a protocol (HTTP, WEBSOCKET). */
+function apiNamed(protocol: 'HTTP' | 'WEBSOCKET'): string {
+  const entries = Object.entries(lambdas.resources('aws_apigatewayv2_api')).filter(([, api]) => api.protocol_type === protocol);
+  expect(entries).toHaveLength(1);
+  return entries[0]![0];
+}
+
+/** Resources of a type that belong to one API (their api_id names it). */
+function ofApi(type: string, apiName: string): [string, Block][] {
+  return Object.entries(lambdas.resources(type)).filter(([, body]) => body.api_id === reference('aws_apigatewayv2_api', apiName, 'id'));
+}
+
 const tableArn = () => remoteOutput('app', /dynamodb_table.*arn$/);
 const streamArn = () => remoteOutput('app', /dynamodb_table.*stream_arn$/);
 
@@ -121,12 +133,15 @@ describe('functions', () => {
     }
   });
 
-  it('runs every function in the private subnets with the functions security group', () => {
+  it('runs the catalog\'s VPC functions in the private subnets with the functions security group, the others outside any VPC', () => {
     const subnets = [remoteOutput('network', /aws_subnet.*private-subnet-0.*id$/), remoteOutput('network', /aws_subnet.*private-subnet-1.*id$/)];
     const group = remoteOutput('network', /aws_security_group.*function-security-group.*id$/);
     for (const definition of FUNCTIONS) {
-      expect(lambdaNamed(definition)[1].vpc_config).toEqual({ subnet_ids: subnets, security_group_ids: [group] });
+      expect({ fn: definition.name, vpc: lambdaNamed(definition)[1].vpc_config }).toEqual({ fn: definition.name, vpc: definition.vpc ? { subnet_ids: subnets, security_group_ids: [group] } : undefined });
     }
+    // Those that read PostgreSQL must be inside; the authorizer (Cognito's JWKS) and the push (@connections) must not.
+    expect(FUNCTIONS.filter((definition) => definition.usersDatabase && !definition.vpc)).toEqual([]);
+    expect(FUNCTIONS.filter((definition) => !definition.vpc).map((definition) => definition.name).sort()).toEqual(['message-push', 'ws-authorize']);
   });
 
   it('passes the table name, source maps, the Powertools service and, to users-database functions only, the secret ARN and TLS settings', () => {
@@ -137,6 +152,10 @@ describe('functions', () => {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'cruddur-messaging',
         ...(definition.usersDatabase ? { DATABASE_SECRET_ARN: SECRET_ARN, NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem', DATABASE_SSLMODE: 'verify-full' } : {}),
+        ...(definition.kind === 'websocket-authorizer' ? { COGNITO_USER_POOL_ID: 'us-east-1_AbC123xyZ', COGNITO_CLIENT_ID: '1example23456789abcdefghij' } : {}),
+        ...(definition.kind === 'stream' && definition.manageConnections
+          ? { WEBSOCKET_MANAGEMENT_URL: `https://${reference('aws_apigatewayv2_api', apiNamed('WEBSOCKET'), 'id')}.execute-api.us-east-1.amazonaws.com/ws` }
+          : {}),
       });
     }
   });
@@ -213,6 +232,7 @@ describe('least privilege', () => {
         network: { subnetIds: ['subnet-0123456789abcdef0'], securityGroupId: 'sg-0123456789abcdef0' },
         databaseSecretArn: SECRET_ARN,
         jwt: { issuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123xyZ', audience: ['client'] },
+        cognito: { userPoolId: 'us-east-1_AbC123xyZ', clientId: 'client' },
         frontendOrigin: 'https://cruddur.test',
         throttling: { burstLimit: 1, rateLimit: 1 },
         logRetentionDays: 1,
@@ -266,10 +286,14 @@ describe('least privilege', () => {
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         resources: [`${reference('aws_cloudwatch_log_group', groupName, 'arn')}:*`],
       }));
-      expect(statements).toContainEqual(expect.objectContaining({
-        sid: 'VpcNetworkInterfacesManage',
-        resources: [expect.stringMatching(/^arn:aws:ec2:us-east-1:\$\{data\.aws_caller_identity\.[^}]+\.account_id\}:\*\/\*$/)],
-      }));
+      const networkInterfaces = statements.filter((statement) => statement.sid.startsWith('VpcNetworkInterfaces'));
+      if (!definition.vpc) expect(networkInterfaces).toEqual([]);
+      else {
+        expect(statements).toContainEqual(expect.objectContaining({
+          sid: 'VpcNetworkInterfacesManage',
+          resources: [expect.stringMatching(/^arn:aws:ec2:us-east-1:\$\{data\.aws_caller_identity\.[^}]+\.account_id\}:\*\/\*$/)],
+        }));
+      }
     }
   });
 
@@ -282,12 +306,25 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets only the stream function send to its failure queue', () => {
-    const [queueName] = lambdas.single('aws_sqs_queue');
+  it('lets each stream function send to its own failure queue, and no other function to any', () => {
+    const queues = Object.entries(lambdas.resources('aws_sqs_queue'));
+    expect(queues).toHaveLength(STREAM_FUNCTIONS.length);
     for (const definition of FUNCTIONS) {
       const sqs = statementsOf(definition).filter((statement) => statement.actions.some((action: string) => action.startsWith('sqs:')));
+      const own = queues.find(([, queue]) => queue.name === `cruddur-dev-${definition.name}-failures`);
       expect(sqs).toEqual(
-        definition.kind === 'stream' ? [expect.objectContaining({ actions: ['sqs:SendMessage'], resources: [reference('aws_sqs_queue', queueName, 'arn')] })] : [],
+        definition.kind === 'stream' ? [expect.objectContaining({ actions: ['sqs:SendMessage'], resources: [reference('aws_sqs_queue', own![0], 'arn')] })] : [],
+      );
+    }
+  });
+
+  it('lets only the push function post to WebSocket connections, on this API\'s stage only', () => {
+    for (const definition of FUNCTIONS) {
+      const manage = statementsOf(definition).filter((statement) => statement.actions.some((action: string) => action.startsWith('execute-api:')));
+      expect(manage).toEqual(
+        definition.kind === 'stream' && definition.manageConnections
+          ? [expect.objectContaining({ actions: ['execute-api:ManageConnections'], resources: [`${reference('aws_apigatewayv2_api', apiNamed('WEBSOCKET'), 'execution_arn')}/ws/POST/@connections/*`] })]
+          : [],
       );
     }
   });
@@ -296,27 +333,31 @@ describe('least privilege', () => {
 describe('stream event source mapping', () => {
   it('has one mapping per stream function with exactly the catalog settings', () => {
     // Prepare
-    const [streamFunction] = STREAM_FUNCTIONS;
-    const [fnName] = lambdaNamed(streamFunction!);
-    const [, mapping] = lambdas.single('aws_lambda_event_source_mapping');
-    const [queueName] = lambdas.single('aws_sqs_queue');
+    const mappings = Object.values(lambdas.resources('aws_lambda_event_source_mapping'));
+    expect(mappings).toHaveLength(STREAM_FUNCTIONS.length);
+    expect(STREAM_FUNCTIONS.map((fn) => [fn.name, fn.source])).toEqual([['message-stream', MESSAGE_STREAM_SOURCE], ['message-push', MESSAGE_PUSH_SOURCE]]);
 
-    // Assess
-    expect(streamFunction!.source).toBe(MESSAGE_STREAM_SOURCE);
-    expect(mapping).toMatchObject({
-      event_source_arn: streamArn(),
-      function_name: reference('aws_lambda_function', fnName, 'arn'),
-      batch_size: MESSAGE_STREAM_SOURCE.batchSize,
-      maximum_batching_window_in_seconds: MESSAGE_STREAM_SOURCE.maximumBatchingWindowInSeconds,
-      starting_position: MESSAGE_STREAM_SOURCE.startingPosition,
-      maximum_retry_attempts: MESSAGE_STREAM_SOURCE.maximumRetryAttempts,
-      maximum_record_age_in_seconds: MESSAGE_STREAM_SOURCE.maximumRecordAgeInSeconds,
-      bisect_batch_on_function_error: MESSAGE_STREAM_SOURCE.bisectBatchOnFunctionError,
-      function_response_types: ['ReportBatchItemFailures'],
-      destination_config: { on_failure: { destination_arn: reference('aws_sqs_queue', queueName, 'arn') } },
-    });
-    expect(mapping.filter_criteria.filter.map((filter: Block) => JSON.parse(filter.pattern))).toEqual(MESSAGE_STREAM_SOURCE.filterPatterns);
-    expect(mapping.depends_on).toEqual([expect.stringMatching(/^aws_iam_role_policy\./)]);
+    for (const definition of STREAM_FUNCTIONS) {
+      const [fnName] = lambdaNamed(definition);
+      const mapping = mappings.find((candidate) => candidate.function_name === reference('aws_lambda_function', fnName, 'arn'))!;
+      const [queueName] = Object.entries(lambdas.resources('aws_sqs_queue')).find(([, queue]) => queue.name === `cruddur-dev-${definition.name}-failures`)!;
+      const source = definition.source;
+
+      // Assess
+      expect(mapping).toMatchObject({
+        event_source_arn: streamArn(),
+        batch_size: source.batchSize,
+        maximum_batching_window_in_seconds: source.maximumBatchingWindowInSeconds,
+        starting_position: source.startingPosition,
+        maximum_retry_attempts: source.maximumRetryAttempts,
+        maximum_record_age_in_seconds: source.maximumRecordAgeInSeconds,
+        bisect_batch_on_function_error: source.bisectBatchOnFunctionError,
+        function_response_types: ['ReportBatchItemFailures'],
+        destination_config: { on_failure: { destination_arn: reference('aws_sqs_queue', queueName, 'arn') } },
+      });
+      expect(mapping.filter_criteria.filter.map((filter: Block) => JSON.parse(filter.pattern))).toEqual(source.filterPatterns);
+      expect(mapping.depends_on).toEqual([expect.stringMatching(/^aws_iam_role_policy\./)]);
+    }
     expect(lambdas.json).toHaveResourceWithProperties(LambdaEventSourceMapping, { bisect_batch_on_function_error: true });
   });
 
@@ -360,8 +401,9 @@ describe('HTTP API', () => {
 
   it('routes each HTTP catalog entry, every route but the public ones behind the JWT authorizer, to a payload 2.0 proxy integration', () => {
     // Prepare
-    const [authorizerName] = lambdas.single('aws_apigatewayv2_authorizer');
-    const routes = Object.values(lambdas.resources('aws_apigatewayv2_route'));
+    const http = apiNamed('HTTP');
+    const [[authorizerName]] = ofApi('aws_apigatewayv2_authorizer', http) as [[string, Block]];
+    const routes = ofApi('aws_apigatewayv2_route', http).map(([, route]) => route);
     const integrations = lambdas.resources('aws_apigatewayv2_integration');
 
     // Assess
@@ -388,8 +430,8 @@ describe('HTTP API', () => {
   });
 
   it('lets the API invoke each HTTP function only through its own route', () => {
-    const [apiName] = lambdas.single('aws_apigatewayv2_api');
-    const permissions = Object.values(lambdas.resources('aws_lambda_permission'));
+    const apiName = apiNamed('HTTP');
+    const permissions = Object.values(lambdas.resources('aws_lambda_permission')).filter((permission) => permission.source_arn.startsWith(reference('aws_apigatewayv2_api', apiName, 'execution_arn')));
     expect(permissions).toHaveLength(HTTP_FUNCTIONS.length);
     for (const definition of HTTP_FUNCTIONS) {
       expect(permissions).toContainEqual(expect.objectContaining({
@@ -410,8 +452,8 @@ describe('HTTP API', () => {
 
   it('serves a $default auto-deployed stage with JSON access logs and the configured throttling', () => {
     // Prepare
-    const [, stage] = lambdas.single('aws_apigatewayv2_stage');
-    const accessLogs = Object.entries(lambdas.resources('aws_cloudwatch_log_group')).find(([, group]) => group.name.startsWith('/aws/apigateway/'))!;
+    const [[, stage]] = ofApi('aws_apigatewayv2_stage', apiNamed('HTTP')) as [[string, Block]];
+    const accessLogs = Object.entries(lambdas.resources('aws_cloudwatch_log_group')).find(([, group]) => group.name === '/aws/apigateway/cruddur-dev-messaging/access')!;
 
     // Assess
     expect(lambdas.json).toHaveResourceWithProperties(Apigatewayv2Stage, { name: '$default', auto_deploy: true });
@@ -423,13 +465,72 @@ describe('HTTP API', () => {
 
   it('outputs the API URL without a trailing slash (the frontend appends /api/...), served by the $default stage', () => {
     // Prepare
-    const [apiName] = lambdas.single('aws_apigatewayv2_api');
-    const [, stage] = lambdas.single('aws_apigatewayv2_stage');
+    const apiName = apiNamed('HTTP');
+    const [[, stage]] = ofApi('aws_apigatewayv2_stage', apiName) as [[string, Block]];
 
     // Assess: api_endpoint is `https://{id}.execute-api.{region}.amazonaws.com`, no path, no slash;
     // the stage's invoke_url is the same with a `/` at the end.
     expect(lambdas.outputs().api_url?.value).toBe(reference('aws_apigatewayv2_api', apiName, 'api_endpoint'));
     expect(stage.name).toBe('$default');
+  });
+});
+
+describe('WebSocket API', () => {
+  it('is a WEBSOCKET API with a REQUEST authorizer reading the token query parameter, on $connect only', () => {
+    // Prepare
+    const ws = apiNamed('WEBSOCKET');
+    const authorizers = ofApi('aws_apigatewayv2_authorizer', ws);
+    const routes = ofApi('aws_apigatewayv2_route', ws).map(([, route]) => route);
+    const authorizerFn = FUNCTIONS.find((fn) => fn.kind === 'websocket-authorizer')!;
+
+    // Assess
+    expect(lambdas.resources('aws_apigatewayv2_api')[ws]).toMatchObject({ name: 'cruddur-dev-realtime', protocol_type: 'WEBSOCKET', route_selection_expression: '$request.body.action' });
+    expect(authorizers).toHaveLength(1);
+    expect(authorizers[0]![1]).toMatchObject({
+      authorizer_type: 'REQUEST',
+      identity_sources: ['route.request.querystring.token'],
+      authorizer_uri: reference('aws_lambda_function', lambdaNamed(authorizerFn)[0], 'invoke_arn'),
+    });
+    // Exactly the catalog's routes: no $default, so a client can send nothing.
+    expect(routes.map((route) => route.route_key).sort()).toEqual(WEBSOCKET_FUNCTIONS.map((fn) => fn.route).sort());
+    for (const route of routes) {
+      expect(route).toMatchObject(route.route_key === '$connect'
+        ? { authorization_type: 'CUSTOM', authorizer_id: reference('aws_apigatewayv2_authorizer', authorizers[0]![0], 'id') }
+        : { authorization_type: 'NONE' });
+      const integrationName = /aws_apigatewayv2_integration\.([^.]+)\.id/.exec(route.target)![1]!;
+      const definition = WEBSOCKET_FUNCTIONS.find((fn) => fn.route === route.route_key)!;
+      expect(lambdas.resources('aws_apigatewayv2_integration')[integrationName]).toMatchObject({ integration_type: 'AWS_PROXY', integration_uri: reference('aws_lambda_function', lambdaNamed(definition)[0], 'invoke_arn') });
+    }
+  });
+
+  it('lets the WebSocket API invoke its authorizer and each route\'s function, from this API only', () => {
+    const ws = apiNamed('WEBSOCKET');
+    const executionArn = reference('aws_apigatewayv2_api', ws, 'execution_arn');
+    const [[authorizerName]] = ofApi('aws_apigatewayv2_authorizer', ws) as [[string, Block]];
+    const permissions = Object.values(lambdas.resources('aws_lambda_permission')).filter((permission) => permission.source_arn.startsWith(executionArn));
+    const authorizerFn = FUNCTIONS.find((fn) => fn.kind === 'websocket-authorizer')!;
+    expect(permissions).toHaveLength(WEBSOCKET_FUNCTIONS.length + 1);
+    expect(permissions).toContainEqual(expect.objectContaining({
+      principal: 'apigateway.amazonaws.com',
+      function_name: reference('aws_lambda_function', lambdaNamed(authorizerFn)[0], 'function_name'),
+      source_arn: `${executionArn}/authorizers/${reference('aws_apigatewayv2_authorizer', authorizerName, 'id')}`,
+    }));
+    for (const definition of WEBSOCKET_FUNCTIONS) {
+      expect(permissions).toContainEqual(expect.objectContaining({
+        function_name: reference('aws_lambda_function', lambdaNamed(definition)[0], 'function_name'),
+        source_arn: `${executionArn}/ws/${definition.route}`,
+      }));
+    }
+  });
+
+  it('serves the ws stage with throttling and access logs that never hold the token, and outputs its wss:// URL', () => {
+    const ws = apiNamed('WEBSOCKET');
+    const [[, stage]] = ofApi('aws_apigatewayv2_stage', ws) as [[string, Block]];
+    expect(stage).toMatchObject({ name: 'ws', auto_deploy: true, default_route_settings: { throttling_burst_limit: 40, throttling_rate_limit: 12.5 } });
+    const format = stage.access_log_settings.format as string;
+    expect(JSON.parse(format)).toMatchObject({ routeKey: '$context.routeKey', connectionId: '$context.connectionId' });
+    expect(format).not.toMatch(/querystring|token/i);
+    expect(lambdas.outputs().websocket_url?.value).toBe(`${reference('aws_apigatewayv2_api', ws, 'api_endpoint')}/ws`);
   });
 });
 

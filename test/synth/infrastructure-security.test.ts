@@ -140,6 +140,11 @@ afterAll(() => {
   for (const { outdir } of configurations) rmSync(outdir, { recursive: true, force: true });
 });
 
+/** Text for a RegExp that matches it literally. */
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** Every resource of every stack of a configuration, as [type, name, body]. */
 function allResources(configuration: Synthesized): [type: string, name: string, body: Block][] {
   return configuration.stacks.flatMap((stack) =>
@@ -188,29 +193,40 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
       }
     });
 
-    it('puts every API route but the public profile behind the JWT authorizer', () => {
+    it('puts every HTTP route but the public profile behind the JWT authorizer, and WebSocket connections behind the token authorizer', () => {
       const routes = Object.values(configuration().lambdas.resources('aws_apigatewayv2_route'));
       expect(routes.length).toBeGreaterThan(0);
+      // $disconnect needs no authorizer: only a connection the authorizer let in can disconnect.
+      const expectedAuthorization: Record<string, string> = { 'GET /api/users/{handle}/short': 'NONE', $connect: 'CUSTOM', $disconnect: 'NONE' };
       for (const route of routes) {
-        const expected = route.route_key === 'GET /api/users/{handle}/short' ? 'NONE' : 'JWT';
-        expect([route.route_key, route.authorization_type]).toEqual([route.route_key, expected]);
+        expect([route.route_key, route.authorization_type]).toEqual([route.route_key, expectedAuthorization[route.route_key] ?? 'JWT']);
+      }
+      // No $default route: a WebSocket client can send nothing that reaches a function.
+      expect(routes.map((route) => route.route_key)).not.toContain('$default');
+    });
+
+    it('throttles every route, the public one included, at each API\'s stage', () => {
+      const stages = Object.values(configuration().lambdas.resources('aws_apigatewayv2_stage'));
+      expect(stages).toHaveLength(2);
+      for (const stage of stages) {
+        expect(stage.default_route_settings).toMatchObject({ throttling_burst_limit: expect.any(Number), throttling_rate_limit: expect.any(Number) });
+        expect(stage.route_settings ?? []).toEqual([]);
       }
     });
 
-    it('throttles every route, the public one included, at the stage', () => {
-      const [, stage] = configuration().lambdas.single('aws_apigatewayv2_stage');
-      expect(stage.default_route_settings).toMatchObject({ throttling_burst_limit: expect.any(Number), throttling_rate_limit: expect.any(Number) });
-      expect(stage.route_settings ?? []).toEqual([]);
-    });
-
-    it('lets only API Gateway invoke a function, and only from this API', () => {
-      const [apiName] = configuration().lambdas.single('aws_apigatewayv2_api');
-      const executionArn = reference('aws_apigatewayv2_api', apiName, 'execution_arn');
+    it('lets only API Gateway invoke a function, and only from these APIs: an HTTP route, a WebSocket route or the WebSocket authorizer', () => {
+      const apis = configuration().lambdas.resources('aws_apigatewayv2_api');
+      const executionArn = (protocol: string) => reference('aws_apigatewayv2_api', Object.keys(apis).find((name) => apis[name]!.protocol_type === protocol)!, 'execution_arn');
+      const allowed = [
+        new RegExp(`^${escape(executionArn('HTTP'))}/\\*/(GET|POST)/api/`),
+        new RegExp(`^${escape(executionArn('WEBSOCKET'))}/ws/\\$(connect|disconnect)$`),
+        new RegExp(`^${escape(executionArn('WEBSOCKET'))}/authorizers/\\$\\{aws_apigatewayv2_authorizer\\.[^.]+\\.id\\}$`),
+      ];
       const permissions = Object.values(configuration().lambdas.resources('aws_lambda_permission'));
       expect(permissions.length).toBeGreaterThan(0);
       for (const permission of permissions) {
-        expect(permission).toMatchObject({ action: 'lambda:InvokeFunction', principal: 'apigateway.amazonaws.com', source_arn: expect.stringMatching(/^\S+\/\*\/(GET|POST)\/api\//) });
-        expect(permission.source_arn.startsWith(`${executionArn}/`)).toBe(true);
+        expect(permission).toMatchObject({ action: 'lambda:InvokeFunction', principal: 'apigateway.amazonaws.com' });
+        expect({ arn: permission.source_arn, allowed: allowed.some((pattern) => pattern.test(permission.source_arn)) }).toEqual({ arn: permission.source_arn, allowed: true });
       }
     });
 
@@ -260,6 +276,7 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
         StreamFailureDestination: (resource) => /^\$\{aws_sqs_queue\.[^.]+\.arn\}$/.test(resource),
         UsersDatabaseSecret: (resource) => resource === SECRET_ARN,
         UsersDatabaseSecretKey: (resource) => resource === SECRET_KEY_ARN,
+        WebSocketConnections: (resource) => /^\$\{aws_apigatewayv2_api\.[^.]+\.execution_arn\}\/ws\/POST\/@connections\/\*$/.test(resource),
         // ListStreams has no resource-level permission (IAM's service authorization reference lists
         // no resource type for it); it names stream ARNs, never their records.
         MessagesTableStreamList: (resource) => resource === '*',
@@ -279,9 +296,9 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
         ...(definition.table.actions.length > 0 ? ['MessagesTable'] : []),
         ...(definition.kind === 'stream' ? ['MessagesTableStream', 'MessagesTableStreamList', 'StreamFailureDestination'] : []),
         ...(definition.usersDatabase ? ['UsersDatabaseSecret', ...(customerKey ? ['UsersDatabaseSecretKey'] : [])] : []),
+        ...(definition.kind === 'stream' && definition.manageConnections ? ['WebSocketConnections'] : []),
         'OwnLogGroup',
-        'VpcNetworkInterfacesDescribe',
-        'VpcNetworkInterfacesManage',
+        ...(definition.vpc ? ['VpcNetworkInterfacesDescribe', 'VpcNetworkInterfacesManage'] : []),
       ].sort();
     }
 

@@ -4,6 +4,7 @@
  * conditions that fail a plan (not an apply) when AWS disagrees with the settings.
  */
 import { rmSync } from 'node:fs';
+import { FUNCTIONS } from '../../functions/catalog';
 import { buildStacks, stackNames } from '../../infrastructure/app';
 import { loadConfig } from '../../infrastructure/config';
 import { NetworkStack } from '../../infrastructure/stacks/network-stack';
@@ -107,8 +108,8 @@ describe('named database instance (CRUDDUR_DATABASE_INSTANCE)', () => {
     const subnetIds = Object.keys(network.config.locals as Block).find((name) => /function-subnet-ids/.test(name))!;
     const output = `cross-stack-output-local${subnetIds}`;
     expect(network.outputs()[output]).toEqual({ sensitive: true, value: `\${local.${subnetIds}}` });
-    const functions = Object.values(lambdas.resources('aws_lambda_function'));
-    expect(functions.length).toBeGreaterThan(0);
+    const functions = Object.values(lambdas.resources('aws_lambda_function')).filter((fn) => fn.vpc_config !== undefined);
+    expect(functions).toHaveLength(FUNCTIONS.filter((definition) => definition.vpc).length);
     for (const fn of functions) {
       expect(fn.vpc_config.subnet_ids).toBe(`\${data.terraform_remote_state.cross-stack-reference-input-cruddur-dev-network.outputs.${output}}`);
     }

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { FUNCTIONS, HTTP_FUNCTIONS, MESSAGE_STREAM_SOURCE, functionNamed, type HttpFunction } from '../../functions/catalog';
+import { FUNCTIONS, HTTP_FUNCTIONS, STREAM_FUNCTIONS, functionNamed, type HttpFunction } from '../../functions/catalog';
 import { matchesAnyFilterPattern } from '../../local/streams/filter';
 import { bearerToken } from '../../local/gateway/auth';
 import {
@@ -216,7 +216,9 @@ describe('sample events (events/)', () => {
     for (const fn of FUNCTIONS) expect(samples).toContain(`${fn.name}.json`);
   });
 
-  it.each(samples.filter((file) => file !== 'message-stream.json'))('%s routes to its function as the gateway would route it', (file) => {
+  const kindOf = (file: string) => FUNCTIONS.find((fn) => fn.name === file.replace('.json', '').replace('-new-group', ''))?.kind;
+
+  it.each(samples.filter((file) => kindOf(file) === 'http'))('%s routes to its function as the gateway would route it', (file) => {
     // Prepare
     const event = read<HttpApiEvent>(file);
 
@@ -230,12 +232,19 @@ describe('sample events (events/)', () => {
     expect(event.requestContext.authorizer.jwt.claims).toMatchObject({ token_use: 'access', sub: expect.any(String) });
   });
 
-  it('message-stream.json holds records the catalog\'s filter patterns let through', () => {
+  it.each(STREAM_FUNCTIONS.map((fn) => [fn.name, fn] as const))('%s.json holds records the catalog\'s filter patterns let through', (name, fn) => {
     // Act
-    const event = read<DynamoDBStreamEvent>('message-stream.json');
+    const event = read<DynamoDBStreamEvent>(`${name}.json`);
 
     // Assess
     expect(event.Records.length).toBeGreaterThan(0);
-    for (const record of event.Records) expect(matchesAnyFilterPattern(MESSAGE_STREAM_SOURCE.filterPatterns, record)).toBe(true);
+    for (const record of event.Records) expect(matchesAnyFilterPattern(fn.source.filterPatterns, record)).toBe(true);
+  });
+
+  it('holds WebSocket events for the routes and the authorizer', () => {
+    for (const fn of FUNCTIONS) {
+      if (fn.kind === 'websocket') expect(read<{ requestContext: { routeKey: string; connectionId: string } }>(`${fn.name}.json`).requestContext).toMatchObject({ routeKey: fn.route, connectionId: expect.any(String) });
+      if (fn.kind === 'websocket-authorizer') expect(read<{ type: string; queryStringParameters: Record<string, string> }>(`${fn.name}.json`)).toMatchObject({ type: 'REQUEST', queryStringParameters: { token: expect.any(String) } });
+    }
   });
 });

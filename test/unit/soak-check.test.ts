@@ -11,7 +11,7 @@ import {
   type MessageItem,
   type Participant,
 } from '../../functions/data/model';
-import { checkSoak, classifyResponse, type CheckInput, type SentMessage, type TableSnapshot, unplaceableKeys } from '../../bench/soak/check';
+import { checkPushes, checkSoak, classifyResponse, type CheckInput, type SentMessage, type TableSnapshot, unplaceableKeys } from '../../bench/soak/check';
 
 const alice: Participant = { user_uuid: '00000000-0000-4000-8000-00000000000a', display_name: 'Alice', handle: 'alice' };
 const bob: Participant = { user_uuid: '00000000-0000-4000-8000-00000000000b', display_name: 'Bob', handle: 'bob' };
@@ -167,5 +167,32 @@ describe('soak response classification', () => {
   ] as const)('status %p (Retry-After %p, faults %p) is %p, violation %p', (status, retryAfter, faults, outcome, violation) => {
     // Act & Assess
     expect(classifyResponse(status, retryAfter, faults)).toEqual({ outcome, violation });
+  });
+});
+
+describe('push checker', () => {
+  const carol: Participant = { user_uuid: '00000000-0000-4000-8000-00000000000c', display_name: 'Carol', handle: 'carol' };
+  const since = '2026-11-24T06:00:00.000Z';
+  const [first, second] = consistentTable().snapshot.messages as [MessageItem, MessageItem];
+  const pushes = (...items: MessageItem[]) => items.map((item) => ({ uuid: item.message_uuid, groupUuid: GROUP }));
+  const listeners = (alicePushes: { uuid: string; groupUuid: string }[], bobPushes = pushes(first, second), carolPushes: { uuid: string; groupUuid: string }[] = []) => [
+    { userUuid: alice.user_uuid, handle: 'alice', pushes: alicePushes },
+    { userUuid: bob.user_uuid, handle: 'bob', pushes: bobPushes },
+    { userUuid: carol.user_uuid, handle: 'carol', pushes: carolPushes },
+  ];
+  const pushKinds = (logs: ReturnType<typeof listeners>, at = since) => checkPushes({ snapshot: consistentTable().snapshot, listeners: logs, since: at }).map((violation) => violation.kind);
+
+  it('passes when each member got each message once, and the stranger nothing', () => {
+    expect(pushKinds(listeners(pushes(first, second)))).toEqual([]);
+  });
+
+  it('reports a push missing, one sent twice, and one to a stranger', () => {
+    expect(pushKinds(listeners(pushes(first)))).toEqual(['push-missing']);
+    expect(pushKinds(listeners(pushes(first, second, second)))).toEqual(['push-duplicated']);
+    expect(pushKinds(listeners(pushes(first, second), pushes(first, second), pushes(first)))).toEqual(['push-to-stranger']);
+  });
+
+  it('expects nothing of messages older than the listeners', () => {
+    expect(pushKinds(listeners([], []), '2026-11-24T08:00:00.000Z')).toEqual([]);
   });
 });

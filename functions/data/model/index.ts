@@ -11,3 +11,4 @@ export * from './summary';
 export * from './group';
 export * from './pair';
 export * from './idempotency';
+export * from './connection';

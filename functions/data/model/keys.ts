@@ -19,6 +19,9 @@ export const keys = {
   groupSummaryPartition: (ownerUuid: string): string => `${KeyPrefix.groupSummary}${ownerUuid}`,
   group: (groupUuid: string): TableKey => ({ pk: `${KeyPrefix.group}${groupUuid}`, sk: GROUP_SK }),
   idempotency: (userUuid: string, key: string): TableKey => ({ pk: `${KeyPrefix.idempotency}${userUuid}#${key}`, sk: IDEMPOTENCY_SK }),
+  /** One open WebSocket of a user: all of a user's connections are one Query of `CONN#{user}`. */
+  connection: (userUuid: string, connectionId: string): TableKey => ({ pk: `${KeyPrefix.connection}${userUuid}`, sk: connectionId }),
+  connectionPartition: (userUuid: string): string => `${KeyPrefix.connection}${userUuid}`,
   pair: (userA: string, userB: string): TableKey => {
     const [low, high] = [userA, userB].sort();
     return { pk: `${KeyPrefix.pair}${low}#${high}`, sk: PAIR_SK };

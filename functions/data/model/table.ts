@@ -34,6 +34,7 @@ export const KeyPrefix = {
   group: 'GROUP#',
   pair: 'PAIR#',
   idempotency: 'IDEMPOTENCY#',
+  connection: 'CONN#',
 } as const;
 
 export type TableKey = { pk: string; sk: string };

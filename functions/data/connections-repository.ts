@@ -1,0 +1,49 @@
+/**
+ * The WebSocket connections of users (`CONN#{user}` items, functions/data/model/connection.ts)
+ * and what the push function needs besides: who is in a group.
+ */
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_TABLE_NAME, buildConnectionItem, keys, type ConnectionItem, type IsoTimestamp, type MessageGroupItem } from './model';
+
+export type ConnectionsRepository = ReturnType<typeof createConnectionsRepository>;
+
+export function createConnectionsRepository(client: DynamoDBDocumentClient, options: { tableName?: string; clock?: () => number } = {}) {
+  const tableName = options.tableName ?? DEFAULT_TABLE_NAME;
+  const clock = options.clock ?? Date.now;
+
+  return {
+    async addConnection(userUuid: string, connectionId: string, connectedAt: IsoTimestamp): Promise<ConnectionItem> {
+      const item = buildConnectionItem({ userUuid, connectionId, connectedAt });
+      await client.send(new PutCommand({ TableName: tableName, Item: item }));
+      return item;
+    },
+
+    async removeConnection(userUuid: string, connectionId: string): Promise<void> {
+      await client.send(new DeleteCommand({ TableName: tableName, Key: keys.connection(userUuid, connectionId) }));
+    },
+
+    /** The user's connections that have not expired (DynamoDB's TTL deletes late). */
+    async connectionsOf(userUuid: string): Promise<ConnectionItem[]> {
+      const items: ConnectionItem[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.connectionPartition(userUuid) },
+          ExclusiveStartKey: start,
+        }));
+        items.push(...((page.Items ?? []) as ConnectionItem[]));
+        start = page.LastEvaluatedKey;
+      } while (start);
+      const nowSeconds = clock() / 1000;
+      return items.filter((item) => item.expires_at > nowSeconds);
+    },
+
+    /** The two members of a group (a group's members never change). */
+    async membersOf(groupUuid: string): Promise<string[] | undefined> {
+      const output = await client.send(new GetCommand({ TableName: tableName, Key: keys.group(groupUuid) }));
+      return (output.Item as MessageGroupItem | undefined)?.member_uuids;
+    },
+  };
+}

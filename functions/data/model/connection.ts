@@ -1,0 +1,48 @@
+/**
+ * An open WebSocket connection of a user (`pk = CONN#{user_uuid}`, `sk = {connectionId}`):
+ * written by `$connect`, deleted by `$disconnect` and by the push function when API Gateway
+ * says the connection is gone (410). In the messages table rather than a table of its own:
+ * the push function reads the message's group item and its members' connections from the
+ * same place, the table's TTL (`expires_at`) already exists, and both stream consumers' filters
+ * let only new messages through, so connection items cost them nothing.
+ */
+import { keys } from './keys';
+import type { IsoTimestamp } from './time';
+
+/**
+ * API Gateway closes a WebSocket after two hours whatever happens (and after ten idle
+ * minutes); the item outlives that by a margin, then DynamoDB's TTL removes what a lost
+ * `$disconnect` left behind.
+ */
+export const CONNECTION_TTL_SECONDS = 2 * 60 * 60 + 10 * 60;
+
+export interface ConnectionItem {
+  pk: string;
+  sk: string;
+  connection_id: string;
+  user_uuid: string;
+  connected_at: IsoTimestamp;
+  /** Epoch seconds; the table's TTL attribute. */
+  expires_at: number;
+}
+
+export function buildConnectionItem(input: { userUuid: string; connectionId: string; connectedAt: IsoTimestamp }): ConnectionItem {
+  return {
+    ...keys.connection(input.userUuid, input.connectionId),
+    connection_id: input.connectionId,
+    user_uuid: input.userUuid,
+    connected_at: input.connectedAt,
+    expires_at: Math.floor(Date.parse(input.connectedAt) / 1000) + CONNECTION_TTL_SECONDS,
+  };
+}
+
+/** What the push function sends to each connection for a new message. */
+export interface MessagePush {
+  type: 'message';
+  message_group_uuid: string;
+  uuid: string;
+  display_name: string;
+  handle: string;
+  message: string;
+  created_at: IsoTimestamp;
+}

@@ -1,0 +1,226 @@
+/**
+ * The local WebSocket API: what the deployed API Gateway WebSocket API does in front of the
+ * catalog's WebSocket functions, on the local gateway's port at `/ws` (the deployed stage's
+ * path). A connection runs the REQUEST authorizer function first (no `token` query parameter:
+ * 401 without running it, as the identity source makes API Gateway do), then `$connect`;
+ * only a 2xx from both completes the handshake. Closing runs `$disconnect`. Clients may send
+ * nothing (no `$default` route): a frame gets API Gateway's "Forbidden" answer.
+ *
+ * `POST /ws/@connections/{id}` (and GET, DELETE) is the management API the push function's
+ * SDK client is pointed at: a frame to a connection, or 410 Gone when there is none.
+ */
+import { randomBytes } from 'node:crypto';
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { APIGatewayAuthorizerResult, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { WEBSOCKET_STAGE, type FunctionDefinition, type WebSocketAuthorizerFunction, type WebSocketFunction } from '../../functions/catalog';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../aws';
+import { invokeFunction, lambdaContext, loadHandler, type LambdaHandler } from '../lambda';
+import { gatewayRequestId, splitUrl } from './events';
+
+/** API Gateway's limit on a frame a client sends; the local API refuses all of them anyway. */
+const MAX_CLIENT_FRAME_BYTES = 128 * 1024;
+const LOCAL_API_ID = 'local';
+export const WEBSOCKET_PATH = `/${WEBSOCKET_STAGE}`;
+const CONNECTIONS_PATH = `${WEBSOCKET_PATH}/@connections/`;
+
+export interface LocalWebSocketApiOptions {
+  authorizer: WebSocketAuthorizerFunction;
+  routes: readonly WebSocketFunction[];
+  /** The function's handler; by default the catalog entry's `handler` export. */
+  handlerFor?: (fn: FunctionDefinition) => Promise<LambdaHandler<unknown, unknown>>;
+  log: (line: string) => void;
+}
+
+interface Connection {
+  socket: WebSocket;
+  connectedAt: Date;
+  lastActiveAt: Date;
+  sourceIp: string;
+  /** What the authorizer passed on, for `$disconnect`. */
+  authorizer: Record<string, unknown>;
+}
+
+export interface LocalWebSocketApi {
+  /** Completes or refuses a WebSocket handshake to `/ws`; false for any other path. */
+  handleUpgrade(request: http.IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Serves `/ws/@connections/...`; false for any other path. */
+  handleManagement(request: http.IncomingMessage, response: http.ServerResponse): boolean;
+  /** How many connections are open. */
+  connections(): number;
+  /** Closes every connection (each runs `$disconnect`) and waits for those calls. */
+  close(): Promise<void>;
+}
+
+/** API Gateway's connection ids are 16 base64 characters ending in `=`. */
+const newConnectionId = () => randomBytes(10).toString('base64');
+
+function refuse(socket: Duplex, statusCode: number, message: string): void {
+  const body = JSON.stringify({ message });
+  socket.on('error', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${statusCode} ${statusCode === 401 ? 'Unauthorized' : statusCode === 403 ? 'Forbidden' : statusCode === 404 ? 'Not Found' : 'Internal Server Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+const single = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(',') : value);
+
+export function createLocalWebSocketApi(options: LocalWebSocketApiOptions): LocalWebSocketApi {
+  const handlerFor = options.handlerFor ?? ((fn: FunctionDefinition) => loadHandler<LambdaHandler<unknown, unknown>>(fn));
+  const route = (key: WebSocketFunction['route']) => options.routes.find((fn) => fn.route === key);
+  const server = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES });
+  const open = new Map<string, Connection>();
+  const disconnecting = new Set<Promise<unknown>>();
+
+  function requestContext(routeKey: string, eventType: string, connectionId: string, request: http.IncomingMessage, extra: Record<string, unknown> = {}) {
+    const now = Date.now();
+    return {
+      routeKey,
+      eventType,
+      extendedRequestId: gatewayRequestId(),
+      requestTime: new Date(now).toUTCString(),
+      messageDirection: 'IN',
+      stage: WEBSOCKET_STAGE,
+      connectedAt: now,
+      requestTimeEpoch: now,
+      identity: { sourceIp: request.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1', userAgent: single(request.headers['user-agent']) },
+      requestId: gatewayRequestId(),
+      domainName: request.headers.host ?? '127.0.0.1',
+      connectionId,
+      apiId: LOCAL_API_ID,
+      ...extra,
+    };
+  }
+
+  async function invoke<R>(fn: FunctionDefinition, event: unknown): Promise<R> {
+    return (await invokeFunction(fn, await handlerFor(fn), event, lambdaContext(fn))) as R;
+  }
+
+  async function connect(request: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const began = Date.now();
+    const connectionId = newConnectionId();
+    const { rawQueryString } = splitUrl(request.url ?? '/');
+    const query = Object.fromEntries(new URLSearchParams(rawQueryString));
+    const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, single(value) ?? '']));
+    const done = (status: number, note?: string) => options.log(`WS ${WEBSOCKET_PATH} $connect ${status} ${Date.now() - began}ms${note ? ` (${note})` : ''}`);
+
+    // The identity source: without the token, API Gateway refuses before any function runs.
+    if (!query.token) {
+      refuse(socket, 401, 'Unauthorized');
+      return done(401, 'no token');
+    }
+    let context: Record<string, unknown>;
+    try {
+      const result = await invoke<APIGatewayAuthorizerResult>(options.authorizer, {
+        type: 'REQUEST',
+        methodArn: `arn:aws:execute-api:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${LOCAL_API_ID}/${WEBSOCKET_STAGE}/$connect`,
+        headers,
+        multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
+        queryStringParameters: query,
+        multiValueQueryStringParameters: Object.fromEntries(Object.entries(query).map(([name, value]) => [name, [value]])),
+        stageVariables: {},
+        requestContext: requestContext('$connect', 'CONNECT', connectionId, request),
+      });
+      const allowed = result.policyDocument.Statement.some((statement) => statement.Effect === 'Allow');
+      if (!allowed) {
+        refuse(socket, 403, 'Forbidden');
+        return done(403, 'the authorizer denied it');
+      }
+      context = { ...(result.context ?? {}), principalId: result.principalId };
+    } catch (error) {
+      const unauthorized = (error as Error).message === 'Unauthorized';
+      refuse(socket, unauthorized ? 401 : 500, unauthorized ? 'Unauthorized' : 'Internal server error');
+      return done(unauthorized ? 401 : 500, unauthorized ? 'invalid token' : `${options.authorizer.name}: ${(error as Error).message}`);
+    }
+
+    const connectRoute = route('$connect');
+    if (connectRoute) {
+      try {
+        const result = await invoke<APIGatewayProxyResultV2>(connectRoute, { requestContext: requestContext('$connect', 'CONNECT', connectionId, request, { authorizer: context }), headers, queryStringParameters: query, isBase64Encoded: false });
+        const status = typeof result === 'object' && result !== null && typeof result.statusCode === 'number' ? result.statusCode : 200;
+        if (status < 200 || status > 299) {
+          refuse(socket, status === 401 ? 401 : 403, status === 401 ? 'Unauthorized' : 'Forbidden');
+          return done(status, `${connectRoute.name} answered ${status}`);
+        }
+      } catch (error) {
+        refuse(socket, 500, 'Internal server error');
+        return done(500, `${connectRoute.name}: ${(error as Error).message}`);
+      }
+    }
+
+    server.handleUpgrade(request, socket, head, (ws) => {
+      const connection: Connection = { socket: ws, connectedAt: new Date(), lastActiveAt: new Date(), sourceIp: request.socket.remoteAddress ?? '127.0.0.1', authorizer: context };
+      open.set(connectionId, connection);
+      done(101, connectionId);
+      ws.on('message', () => {
+        connection.lastActiveAt = new Date();
+        // No route but $connect and $disconnect: API Gateway answers a client's frame so.
+        ws.send(JSON.stringify({ message: 'Forbidden', connectionId, requestId: gatewayRequestId() }));
+      });
+      ws.on('error', () => ws.terminate());
+      ws.on('close', () => {
+        open.delete(connectionId);
+        const disconnectRoute = route('$disconnect');
+        if (!disconnectRoute) return;
+        const call = invoke(disconnectRoute, { requestContext: requestContext('$disconnect', 'DISCONNECT', connectionId, request, { authorizer: context, disconnectStatusCode: 1000 }), headers, isBase64Encoded: false })
+          .then(() => options.log(`WS ${WEBSOCKET_PATH} $disconnect ${connectionId}`))
+          .catch((error: unknown) => options.log(`WS ${WEBSOCKET_PATH} $disconnect ${connectionId} failed: ${(error as Error).message}`))
+          .finally(() => disconnecting.delete(call));
+        disconnecting.add(call);
+      });
+    });
+  }
+
+  function management(request: http.IncomingMessage, response: http.ServerResponse, connectionId: string): void {
+    const connection = open.get(connectionId);
+    const reply = (status: number, body?: unknown, headers: http.OutgoingHttpHeaders = {}) => {
+      const text = body === undefined ? '' : JSON.stringify(body);
+      response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+      response.end(text);
+    };
+    // As API Gateway answers a connection that is gone; the SDK maps the error type to GoneException.
+    const gone = () => reply(410, { message: null }, { 'x-amzn-errortype': 'GoneException' });
+    if (request.method === 'POST') {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        if (!connection || connection.socket.readyState !== connection.socket.OPEN) return gone();
+        connection.socket.send(Buffer.concat(chunks).toString('utf8'), (error) => (error ? gone() : reply(200)));
+      });
+      return;
+    }
+    if (!connection) return gone();
+    if (request.method === 'GET') return reply(200, { ConnectedAt: connection.connectedAt.toISOString(), Identity: { SourceIp: connection.sourceIp }, LastActiveAt: connection.lastActiveAt.toISOString() });
+    if (request.method === 'DELETE') {
+      connection.socket.close(1000);
+      return reply(204);
+    }
+    return reply(405, { message: 'Method Not Allowed' });
+  }
+
+  return {
+    handleUpgrade(request, socket, head) {
+      if (splitUrl(request.url ?? '/').rawPath !== WEBSOCKET_PATH) return false;
+      connect(request, socket, head).catch((error: unknown) => {
+        options.log(`WS ${WEBSOCKET_PATH} $connect failed: ${(error as Error).stack ?? error}`);
+        if (socket.writable) refuse(socket, 500, 'Internal server error');
+      });
+      return true;
+    },
+    handleManagement(request, response) {
+      const { rawPath } = splitUrl(request.url ?? '/');
+      if (!rawPath.startsWith(CONNECTIONS_PATH)) return false;
+      management(request, response, decodeURIComponent(rawPath.slice(CONNECTIONS_PATH.length)));
+      return true;
+    },
+    connections: () => open.size,
+    async close() {
+      for (const connection of open.values()) connection.socket.close(1001);
+      // Each close runs $disconnect; wait for the frames and the calls.
+      const deadline = Date.now() + 5000;
+      while ((open.size > 0 || disconnecting.size > 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      for (const connection of open.values()) connection.socket.terminate();
+      await Promise.allSettled([...disconnecting]);
+      server.close();
+    },
+  };
+}
