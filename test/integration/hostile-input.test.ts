@@ -13,21 +13,16 @@ import net from 'node:net';
 import { CreateUserPoolClientCommand, type CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Pool } from 'pg';
-import type { HttpFunction } from '../../functions/catalog';
 import { encodeCursor } from '../../functions/data/cursor';
 import { createMessagesRepository } from '../../functions/data/messages-repository';
 import { createMessaging, type Messaging } from '../../functions/domain/messaging';
 import { keys } from '../../functions/data/model';
 import { createCachedUserDirectory } from '../../functions/domain/user-directory';
 import { createUsersRepository } from '../../functions/data/users-repository';
-import { createCreateMessageHandler } from '../../functions/create-message/index';
-import { createListMessageGroupsHandler } from '../../functions/list-message-groups/index';
-import { createListMessagesHandler } from '../../functions/list-messages/index';
-import { createUserShortHandler } from '../../functions/user-short/index';
 import { createCognitoClient, ensureLocalPool, ensurePoolUser, signIn, type LocalPool } from '../../tools/lib/cognito';
-import { startGateway, type HttpHandler, type RunningGateway } from '../../local/gateway/server';
-import { createLocalCognitoAuthorizer } from '../../local/gateway/auth';
-import { createTestPool, createTestTable, endpoints, insertUsers, unique, type TestTable, servicePorts } from '../support/services';
+import type { RunningGateway } from '../../local/gateway/server';
+import { startMessagingGateway } from '../support/gateway';
+import { createTestPool, createTestTable, endpoints, insertUsers, unique, type TestTable } from '../support/services';
 import { cognitoLocalPrivateKey, cognitoLocalPublicKey, headerOf, hmacSignedJwt, payloadOf, signJwt, unsignedJwt } from '../support/tokens';
 
 jest.setTimeout(300_000);
@@ -193,20 +188,7 @@ beforeAll(async () => {
     messages: createMessagesRepository(table.client, { tableName: table.tableName }),
     users: createCachedUserDirectory(createUsersRepository(database)),
   });
-  const deps = { messaging: () => messaging };
-  const handlers: Record<string, HttpHandler> = {
-    'list-message-groups': createListMessageGroupsHandler(deps) as HttpHandler,
-    'list-messages': createListMessagesHandler(deps) as HttpHandler,
-    'create-message': createCreateMessageHandler(deps) as HttpHandler,
-    'user-short': createUserShortHandler(deps) as HttpHandler,
-  };
-  gateway = await startGateway({
-    port: 0,
-    // cognito-local writes `iss` with 127.0.0.1, as npm start's authorizer expects it.
-    authorizer: createLocalCognitoAuthorizer({ cognitoUrl: `http://127.0.0.1:${servicePorts().cognito}`, ...pool }),
-    handlerFor: async (fn: HttpFunction) => handlers[fn.name]!,
-    log: (line) => gatewayLog.push(line),
-  });
+  gateway = await startMessagingGateway({ messaging, pool, log: (line) => gatewayLog.push(line) });
 
   [alice, bob, mallory] = [await registerAccount(), await registerAccount(), await registerAccount()];
   group = await startConversation(messaging, alice, bob);

@@ -12,21 +12,17 @@ import { DeleteCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } f
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { Pool } from 'pg';
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { streamFunctionNamed, type HttpFunction } from '../../functions/catalog';
+import { streamFunctionNamed } from '../../functions/catalog';
 import { createMessagesRepository } from '../../functions/data/messages-repository';
 import { KeyPrefix, messagesTableSchema, type Participant } from '../../functions/data/model';
 import { createMessaging } from '../../functions/domain/messaging';
 import { createCachedUserDirectory } from '../../functions/domain/user-directory';
 import { createUsersRepository } from '../../functions/data/users-repository';
-import { createCreateMessageHandler } from '../../functions/create-message/index';
-import { createListMessageGroupsHandler } from '../../functions/list-message-groups/index';
-import { createListMessagesHandler } from '../../functions/list-messages/index';
 import { createMessageStreamHandler } from '../../functions/message-stream/index';
-import { createUserShortHandler } from '../../functions/user-short/index';
 import { logger } from '../../functions/runtime/logger';
 import { localDocumentClient } from '../../local/aws';
-import { createLocalCognitoAuthorizer } from '../../local/gateway/auth';
-import { startGateway, type HttpHandler, type RunningGateway } from '../../local/gateway/server';
+import type { RunningGateway } from '../../local/gateway/server';
+import { startMessagingGateway } from '../support/gateway';
 import { lambdaContext } from '../../local/lambda';
 import { openStreamTail } from '../../local/streams/shard-reader';
 import { createCognitoClient, ensureLocalPool, ensurePoolUser, signIn, type LocalPool } from '../../tools/lib/cognito';
@@ -36,7 +32,7 @@ import * as schemaLoad from '../../tools/ddb/schema-load';
 import { createOriginalMessages, createOriginalTable, pythonIsoFormat } from '../../bench/lib/original';
 import { readTableSnapshot, checkSoak } from '../../bench/soak/check';
 import { runScriptInProcess } from '../support/script-runner';
-import { createTestPool, endpoints, insertUsers, servicePorts, unique } from '../support/services';
+import { createTestPool, endpoints, insertUsers, unique } from '../support/services';
 import { payloadOf } from '../support/tokens';
 
 jest.setTimeout(300_000);
@@ -245,19 +241,7 @@ describe('the migrated table over HTTP', () => {
       messages: createMessagesRepository(client, { tableName }),
       users: createCachedUserDirectory(createUsersRepository(database)),
     });
-    const deps = { messaging: () => messaging };
-    const handlers: Record<string, HttpHandler> = {
-      'list-message-groups': createListMessageGroupsHandler(deps) as HttpHandler,
-      'list-messages': createListMessagesHandler(deps) as HttpHandler,
-      'create-message': createCreateMessageHandler(deps) as HttpHandler,
-      'user-short': createUserShortHandler(deps) as HttpHandler,
-    };
-    gateway = await startGateway({
-      port: 0,
-      authorizer: createLocalCognitoAuthorizer({ cognitoUrl: `http://127.0.0.1:${servicePorts().cognito}`, ...pool }),
-      handlerFor: async (fn: HttpFunction) => handlers[fn.name]!,
-      log: (line) => handlerLog.push(line),
-    });
+    gateway = await startMessagingGateway({ messaging, pool, log: (line) => handlerLog.push(line) });
     // The people sign in, and db:update-cognito-user-ids links them.
     for (const person of [alice, bob, carol, dave]) {
       const user = { handle: person.handle, email: `${person.handle}@example.test`, display_name: person.display_name };
