@@ -4,7 +4,7 @@
  *   functions        deployable code: what a Lambda bundle holds
  *   infrastructure   CDKTF stacks and the bundling they need          -> functions
  *   local            the AWS emulator behind `npm start`              -> functions
- *   tools            operator commands (ddb:*, db:*, start, ...)     -> functions, local, infrastructure/{config,bundling}
+ *   scripts          operator commands (ddb:*, db:*, start, ...)     -> functions, local, infrastructure/{config,bundling}
  *   bench            benchmarks and the soak (the harness)           -> everything above
  *   test             the tests                                       -> everything
  *
@@ -17,10 +17,10 @@ module.exports = {
   forbidden: [
     {
       name: 'functions-import-functions-only',
-      comment: 'Deployable code may not import the infrastructure, the emulator, the tools, the harness or the tests: whatever it imports ships in a Lambda bundle.',
+      comment: 'Deployable code may not import the infrastructure, the emulator, the operator scripts, the harness or the tests: whatever it imports ships in a Lambda bundle.',
       severity: 'error',
       from: { path: layer('functions') },
-      to: { path: '^(infrastructure|local|tools|bench|test)/' },
+      to: { path: '^(infrastructure|local|scripts|bench|test)/' },
     },
     {
       name: 'functions-no-local-only-packages',
@@ -38,37 +38,37 @@ module.exports = {
     },
     {
       name: 'infrastructure-imports-functions-only',
-      comment: 'The stacks read the catalog and the model; they never depend on the emulator, the tools, the harness or the tests.',
+      comment: 'The stacks read the catalog and the model; they never depend on the emulator, the operator scripts, the harness or the tests.',
       severity: 'error',
       from: { path: layer('infrastructure') },
-      to: { path: '^(local|tools|bench|test)/' },
+      to: { path: '^(local|scripts|bench|test)/' },
     },
     {
       name: 'local-imports-functions-only',
-      comment: 'The emulator runs the functions as AWS would; it knows nothing of the stacks, the tools, the harness or the tests.',
+      comment: 'The emulator runs the functions as AWS would; it knows nothing of the stacks, the operator scripts, the harness or the tests.',
       severity: 'error',
       from: { path: layer('local') },
-      to: { path: '^(infrastructure|tools|bench|test)/' },
+      to: { path: '^(infrastructure|scripts|bench|test)/' },
     },
     {
-      name: 'tools-import-below-only',
+      name: 'scripts-import-below-only',
       comment: 'Operator commands may use the functions, the emulator and the infrastructure config and bundling, never the harness or the tests.',
       severity: 'error',
-      from: { path: layer('tools') },
+      from: { path: layer('scripts') },
       to: { path: '^(bench|test)/' },
     },
     {
-      name: 'tools-infrastructure-config-and-bundling-only',
-      comment: 'Tools may read the deployment settings and build the bundles; the CDKTF constructs stay inside infrastructure/.',
+      name: 'scripts-infrastructure-config-and-bundling-only',
+      comment: 'Operator scripts may read the deployment settings and build the bundles; the CDKTF constructs stay inside infrastructure/.',
       severity: 'error',
-      from: { path: layer('tools') },
+      from: { path: layer('scripts') },
       to: { path: '^infrastructure/', pathNot: '^infrastructure/(config|bundling/)' },
     },
     {
       name: 'nothing-below-imports-the-harness',
       comment: 'Nothing below the harness imports it.',
       severity: 'error',
-      from: { path: '^(functions|infrastructure|local|tools)/' },
+      from: { path: '^(functions|infrastructure|local|scripts)/' },
       to: { path: layer('bench') },
     },
     {

@@ -2,7 +2,7 @@
  * Consumed capacity per operation of patterns A to E: ours (the messaging domain the HTTP
  * handlers call, over the real repository, and our stream handler) against the original's
  * requests (bench/lib/original.ts), on DynamoDB Local with `ReturnConsumedCapacity`
- * (tools/lib/capacity.ts).
+ * (scripts/lib/capacity.ts).
  *
  * DynamoDB Local reports one total per request, GSI writes included, and charges as
  * DynamoDB does: 0.5 RCU per 4 KB eventually consistent, 1 RCU consistent, 1 WCU per 1 KB,

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { FUNCTIONS, type FunctionDefinition } from '../functions/catalog';
-import { buildAll } from '../tools/build';
+import { buildAll } from '../scripts/build';
 import { bundleFunction } from '../infrastructure/bundling/bundle';
 import { eventForRoute } from '../local/gateway/events';
 import { lambdaContext, localFunctionEnvironment } from '../local/lambda';

@@ -61,7 +61,7 @@ async function timeStart(dataDir: string): Promise<StartRun> {
   const ports = { PORT: await getFreePort(), DYNAMODB_PORT: await getFreePort(), POSTGRES_PORT: await getFreePort(), COGNITO_PORT: await getFreePort() };
   const env = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])), CRUDDUR_DATA_DIR: dataDir };
   const began = process.hrtime.bigint();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'tools', 'start.ts')], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'scripts', 'start.ts')], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const ready = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`npm start was not ready after ${TIMEOUT_MS / 1000} s:\n${output.slice(-2000)}`)), TIMEOUT_MS);

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runAsMain, UsageError, type ScriptContext, type ScriptSpec } from '../tools/lib/cli';
+import { runAsMain, UsageError, type ScriptContext, type ScriptSpec } from '../scripts/lib/cli';
 import { createScratchDir, formatTable, formatTargets, sharedServices, type Benchmark } from './lib/harness';
 
 /** Every benchmark, in the order `npm run bench` runs them; each is `bench/<name>.ts`. */

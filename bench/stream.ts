@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { MESSAGE_STREAM_SOURCE } from '../functions/catalog';
-import type { TableAdmin } from '../tools/lib/table-admin';
+import type { TableAdmin } from '../scripts/lib/table-admin';
 import { buildMessageItem, type MessageItem, type Participant } from '../functions/data/model';
 import { filterEvents } from '../local/streams/filter';
 import { type Benchmark, type BenchContext, type Table, type Target } from './lib/harness';

@@ -9,13 +9,13 @@ import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamod
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { functionNamed } from '../../functions/catalog';
-import { reportConsumedCapacity, totalUnits } from '../../tools/lib/capacity';
+import { reportConsumedCapacity, totalUnits } from '../../scripts/lib/capacity';
 import { localDocumentClient } from '../../local/aws';
 import { createMessagesRepository } from '../../functions/data/messages-repository';
-import { createTableAdmin, type TableAdmin } from '../../tools/lib/table-admin';
+import { createTableAdmin, type TableAdmin } from '../../scripts/lib/table-admin';
 import { buildGroupItem, buildGroupSummaryItems, buildMessageItem, buildPairItem, KeyPrefix, type MessageItem, type Participant } from '../../functions/data/model';
 import { createMessageStreamHandler } from '../../functions/message-stream/index';
-import { ensureTable } from '../../tools/lib/table';
+import { ensureTable } from '../../scripts/lib/table';
 import { lambdaContext } from '../../local/lambda';
 import { openStreamTail, type StreamTail } from '../../local/streams/shard-reader';
 

@@ -13,8 +13,8 @@ import { createPgPool } from '../../functions/runtime/postgres';
 import { localDocumentClient } from '../../local/aws';
 import { createMessagesRepository, type MessagesRepository } from '../../functions/data/messages-repository';
 import type { MessageItem, Participant } from '../../functions/data/model';
-import { ensureTable } from '../../tools/lib/table';
-import { applyUsersSchema } from '../../tools/lib/users-schema';
+import { ensureTable } from '../../scripts/lib/table';
+import { applyUsersSchema } from '../../scripts/lib/users-schema';
 
 export interface FixtureUser extends Participant {
   /** The `cognito_user_id` the API resolves the caller by. */

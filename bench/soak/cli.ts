@@ -5,7 +5,7 @@
  * server errors. Exits 1 on any violation. See bench/soak/soak.ts.
  */
 import { parseFaultRates, type FaultRates } from '../../local/faults';
-import { runAsMain, UsageError, type ScriptContext, type ScriptSpec } from '../../tools/lib/cli';
+import { runAsMain, UsageError, type ScriptContext, type ScriptSpec } from '../../scripts/lib/cli';
 import { runSoak } from './soak';
 
 /** The fault rates of `--faults` without `--fault-rates`. */

@@ -25,10 +25,10 @@ import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { startLocalServices, type LocalServices } from '../../local/services';
 import { getFreePort, LOCAL_HOST } from '../../local/services/process';
 import { startConsumerProcess, type ConsumerProcess } from '../../local/streams/consumer-process';
-import { bootstrapLocalData } from '../../tools/lib/bootstrap';
-import type { Output } from '../../tools/lib/cli';
-import { createCognitoClient, findLocalPool, type LocalPool } from '../../tools/lib/cognito';
-import { databaseUrlOf, runningServiceTargets, type Targets } from '../../tools/lib/targets';
+import { bootstrapLocalData } from '../../scripts/lib/bootstrap';
+import type { Output } from '../../scripts/lib/cli';
+import { createCognitoClient, findLocalPool, type LocalPool } from '../../scripts/lib/cognito';
+import { databaseUrlOf, runningServiceTargets, type Targets } from '../../scripts/lib/targets';
 import { STREAM_FUNCTIONS } from '../../functions/catalog';
 import {
   checkPushes,

@@ -8,8 +8,8 @@ import pLimit from 'p-limit';
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import type { Pool } from 'pg';
 import { createUsersRepository } from '../../functions/data/users-repository';
-import { ensurePoolUser, signIn, type LocalPool } from '../../tools/lib/cognito';
-import { LOCAL_USER_PASSWORD } from '../../tools/lib/seed-users';
+import { ensurePoolUser, signIn, type LocalPool } from '../../scripts/lib/cognito';
+import { LOCAL_USER_PASSWORD } from '../../scripts/lib/seed-users';
 
 export interface SoakUser {
   uuid: string;

@@ -1,5 +1,5 @@
 /**
- * End to end, as a developer uses it: `npm start` (tools/start.ts) as a child process on
+ * End to end, as a developer uses it: `npm start` (scripts/start.ts) as a child process on
  * free ports with a temporary data directory, `npm run token` for access tokens, and the
  * HTTP API walked through patterns A-E with plain HTTP requests. Then Ctrl-C (SIGINT), a
  * second start on the same data, and checks that everything persisted, nothing was lost
@@ -17,7 +17,7 @@ import { DEFAULT_TABLE_NAME, keys } from '../../functions/data/model';
 import { assertPortFree, getFreePort } from '../../local/services/process';
 import { LOCAL_SERVICES } from '../../local/services/registry';
 import { streamFiles } from '../../local/paths';
-import * as tokenScript from '../../tools/token';
+import * as tokenScript from '../../scripts/token';
 import { runScriptInProcess } from '../support/script-runner';
 
 jest.setTimeout(30 * 60_000);
@@ -33,7 +33,7 @@ class StartedRuntime {
   private readonly child: ChildProcess;
 
   constructor(env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'tools/start.ts'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     this.child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
@@ -140,7 +140,7 @@ describe('npm start, end to end', () => {
   let tokenProcesses = 0;
   async function token(handle: string): Promise<string> {
     const stdout = tokenProcesses++ === 0
-      ? (await run(process.execPath, ['--import', 'tsx', 'tools/token.ts', handle], { cwd: ROOT, env })).stdout
+      ? (await run(process.execPath, ['--import', 'tsx', 'scripts/token.ts', handle], { cwd: ROOT, env })).stdout
       : (await runScriptInProcess(tokenScript, [handle], env)).stdout.map((line) => `${line}\n`).join('');
     expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
     return stdout.trim();
@@ -272,14 +272,14 @@ describe('npm start, end to end', () => {
     expect((await api<Group[]>('bayko', 'GET', '/api/message_groups')).status).toBe(200);
 
     // npm run invoke against the running services.
-    const invoked = await run(process.execPath, ['--import', 'tsx', 'tools/invoke.ts', 'list-message-groups', '--user', 'londo'], { cwd: ROOT, env });
+    const invoked = await run(process.execPath, ['--import', 'tsx', 'scripts/invoke.ts', 'list-message-groups', '--user', 'londo'], { cwd: ROOT, env });
     const result = JSON.parse(invoked.stdout) as { statusCode: number; body: string };
     expect(result.statusCode).toBe(200);
     expect((JSON.parse(result.body) as Group[]).map((group) => group.message)).toContain(textD2);
     expect(invoked.stderr).toMatch(/REPORT RequestId: [0-9a-f-]{36}\tDuration: [\d.]+ ms\tMemory Size: 256 MB/);
 
     // A second npm start on the same data is refused while this one runs.
-    const second = await run(process.execPath, ['--import', 'tsx', 'tools/start.ts'], { cwd: ROOT, env: { ...env, PORT: String(await getFreePort()) } }).catch((error: { code: number; stderr: string }) => error);
+    const second = await run(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env: { ...env, PORT: String(await getFreePort()) } }).catch((error: { code: number; stderr: string }) => error);
     expect(second).toMatchObject({ code: 1, stderr: expect.stringMatching(/is using .*stop it/) });
 
     // Every participant has exactly one summary per group.

@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Pool } from 'pg';
 import { FUNCTIONS } from '../../functions/catalog';
-import { buildAll, sizeTable, type BuiltFunction } from '../../tools/build';
+import { buildAll, sizeTable, type BuiltFunction } from '../../scripts/build';
 import { apiEvent, lambdaContext, type ApiEventOptions } from '../support/api-events';
 import { createTestPool, createTestTable, endpoints, insertUsers, type TestTable } from '../support/services';
 

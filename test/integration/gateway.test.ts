@@ -7,7 +7,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { CreateUserPoolClientCommand, type CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { HTTP_FUNCTIONS } from '../../functions/catalog';
-import { createCognitoClient, ensureLocalPool, ensurePoolUser, signIn, type LocalPool } from '../../tools/lib/cognito';
+import { createCognitoClient, ensureLocalPool, ensurePoolUser, signIn, type LocalPool } from '../../scripts/lib/cognito';
 import { startGateway, type HttpHandler, type RunningGateway } from '../../local/gateway/server';
 import { createLocalCognitoAuthorizer } from '../../local/gateway/auth';
 import type { HttpApiEvent } from '../../local/gateway/events';

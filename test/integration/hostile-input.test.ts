@@ -19,7 +19,7 @@ import { createMessaging, type Messaging } from '../../functions/domain/messagin
 import { keys } from '../../functions/data/model';
 import { createCachedUserDirectory } from '../../functions/domain/user-directory';
 import { createUsersRepository } from '../../functions/data/users-repository';
-import { createCognitoClient, ensureLocalPool, ensurePoolUser, signIn, type LocalPool } from '../../tools/lib/cognito';
+import { createCognitoClient, ensureLocalPool, ensurePoolUser, signIn, type LocalPool } from '../../scripts/lib/cognito';
 import type { RunningGateway } from '../../local/gateway/server';
 import { startMessagingGateway } from '../support/gateway';
 import { createTestPool, createTestTable, endpoints, insertUsers, unique, type TestTable } from '../support/services';

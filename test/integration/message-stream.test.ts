@@ -12,7 +12,7 @@ import type { Context, DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda'
 import { MESSAGE_STREAM_SOURCE } from '../../functions/catalog';
 import { localDocumentClient } from '../../local/aws';
 import { createMessagesRepository, type MessagesRepository } from '../../functions/data/messages-repository';
-import { createTableAdmin, type TableAdmin } from '../../tools/lib/table-admin';
+import { createTableAdmin, type TableAdmin } from '../../scripts/lib/table-admin';
 import { keys, type MessageGroupItem, type MessageGroupSummaryItem, type MessageItem, type Participant } from '../../functions/data/model';
 import { timestampOfKey } from '../../functions/data/model';
 import { filterEvents } from '../../local/streams/filter';

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createMessagesRepository, type MessagesRepository } from '../../functions/data/messages-repository';
-import { createTableAdmin } from '../../tools/lib/table-admin';
+import { createTableAdmin } from '../../scripts/lib/table-admin';
 import { keys, type Participant } from '../../functions/data/model';
 import { createTestTable, type TestTable } from '../support/services';
 

@@ -33,7 +33,7 @@ import { startGateway, type HttpHandler, type RunningGateway } from '../../local
 import { createLocalWebSocketApi } from '../../local/gateway/websocket';
 import type { LambdaHandler } from '../../local/lambda';
 import { createStreamConsumer, type StreamConsumer, type StreamHandler } from '../../local/streams/consumer';
-import { createCognitoClient, ensureLocalPool, ensurePoolUser, signIn, type LocalPool } from '../../tools/lib/cognito';
+import { createCognitoClient, ensureLocalPool, ensurePoolUser, signIn, type LocalPool } from '../../scripts/lib/cognito';
 import { createTestPool, createTestTable, endpoints, insertUsers, servicePorts, unique, type TestTable } from '../support/services';
 import { payloadOf } from '../support/tokens';
 

@@ -7,19 +7,19 @@ import { createOriginalMessages, createOriginalTable } from '../../bench/lib/ori
 import type { Pool } from 'pg';
 import { localDocumentClient } from '../../local/aws';
 import { DEFAULT_TABLE_NAME, GROUP_SK_INDEX } from '../../functions/data/model';
-import * as dbSchemaLoad from '../../tools/db/schema-load';
-import * as dbSeed from '../../tools/db/seed';
-import * as updateCognitoUserIds from '../../tools/db/update-cognito-user-ids';
-import * as drop from '../../tools/ddb/drop';
-import * as getConversation from '../../tools/ddb/get-conversation';
-import * as listConversations from '../../tools/ddb/list-conversations';
-import * as listTables from '../../tools/ddb/list-tables';
-import * as scan from '../../tools/ddb/scan';
-import * as schemaLoad from '../../tools/ddb/schema-load';
-import * as seed from '../../tools/ddb/seed';
-import { createCognitoClient, ensureLocalPool, ensurePoolUser } from '../../tools/lib/cognito';
-import { SEED_USERS } from '../../tools/lib/seed-users';
-import { SEED_CONVERSATIONS } from '../../tools/lib/seed-conversations';
+import * as dbSchemaLoad from '../../scripts/db/schema-load';
+import * as dbSeed from '../../scripts/db/seed';
+import * as updateCognitoUserIds from '../../scripts/db/update-cognito-user-ids';
+import * as drop from '../../scripts/ddb/drop';
+import * as getConversation from '../../scripts/ddb/get-conversation';
+import * as listConversations from '../../scripts/ddb/list-conversations';
+import * as listTables from '../../scripts/ddb/list-tables';
+import * as scan from '../../scripts/ddb/scan';
+import * as schemaLoad from '../../scripts/ddb/schema-load';
+import * as seed from '../../scripts/ddb/seed';
+import { createCognitoClient, ensureLocalPool, ensurePoolUser } from '../../scripts/lib/cognito';
+import { SEED_USERS } from '../../scripts/lib/seed-users';
+import { SEED_CONVERSATIONS } from '../../scripts/lib/seed-conversations';
 import { getFreePort } from '../../local/services/process';
 import { runScriptInProcess } from '../support/script-runner';
 import { createTestPool, endpoints, insertUsers, unique } from '../support/services';
@@ -153,7 +153,7 @@ describe('DynamoDB scripts', () => {
     const port = await getFreePort();
 
     // Act
-    const failure = await run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'tools/ddb/list-tables.ts')], { cwd: ROOT, env: { ...process.env, DYNAMODB_PORT: String(port) } }).catch(
+    const failure = await run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/ddb/list-tables.ts')], { cwd: ROOT, env: { ...process.env, DYNAMODB_PORT: String(port) } }).catch(
       (error: { code: number; stderr: string }) => error,
     );
 

@@ -16,7 +16,7 @@ import { streamFunctionNamed, MESSAGE_STREAM_SOURCE, type StreamSource } from '.
 import { createMessagesRepository } from '../../functions/data/messages-repository';
 import { keys, type MessageGroupSummaryItem, type Participant } from '../../functions/data/model';
 import { createMessageStreamHandler } from '../../functions/message-stream/index';
-import { ensureTable } from '../../tools/lib/table';
+import { ensureTable } from '../../scripts/lib/table';
 import { createStreamConsumer, type StreamConsumer, type StreamConsumerOptions, type StreamHandler } from '../../local/streams/consumer';
 import { createTestTable, endpoints, type TestTable } from '../support/services';
 import { openStreamTail } from '../../local/streams/shard-reader';

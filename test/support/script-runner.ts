@@ -1,5 +1,5 @@
 /** Runs a script in-process as its CLI would, capturing what it prints. */
-import { runScript, type Options, type ScriptContext, type ScriptSpec } from '../../tools/lib/cli';
+import { runScript, type Options, type ScriptContext, type ScriptSpec } from '../../scripts/lib/cli';
 
 export interface ScriptRun {
   code: number;

@@ -6,8 +6,8 @@ import type { Pool } from 'pg';
 import { createPgPool } from '../../functions/runtime/postgres';
 import { localDocumentClient } from '../../local/aws';
 import { localEndpoints, localPorts } from '../../local/services/registry';
-import { ensureTable } from '../../tools/lib/table';
-import { applyUsersSchema } from '../../tools/lib/users-schema';
+import { ensureTable } from '../../scripts/lib/table';
+import { applyUsersSchema } from '../../scripts/lib/users-schema';
 
 /** The ports of the services global-setup started (it hands them to the workers in the environment). */
 export function servicePorts() {

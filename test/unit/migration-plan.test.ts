@@ -1,6 +1,6 @@
-/** The migration's plan (tools/lib/migration.ts) as a pure function of a table's items. */
+/** The migration's plan (scripts/lib/migration.ts) as a pure function of a table's items. */
 import { buildGroupItem, buildGroupSummaryItems, buildMessageItem, buildPairItem, type Participant } from '../../functions/data/model';
-import { normalizeTimestamp, offsetMinutes, planMigration, type Item, type KnownUser } from '../../tools/lib/migration';
+import { normalizeTimestamp, offsetMinutes, planMigration, type Item, type KnownUser } from '../../scripts/lib/migration';
 
 const ann: Participant = { user_uuid: '11111111-1111-4111-8111-111111111111', display_name: 'Ann', handle: 'ann' };
 const ben: Participant = { user_uuid: '22222222-2222-4222-8222-222222222222', display_name: 'Ben', handle: 'ben' };

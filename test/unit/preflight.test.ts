@@ -25,8 +25,8 @@ import { DBInstanceNotFoundFault, DescribeDBInstancesCommand, RDSClient } from '
 import { DescribeSecretCommand, GetSecretValueCommand, ResourceNotFoundException as SecretNotFound, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { loadConfig } from '../../infrastructure/config';
-import { formatResult, runPreflight, type CheckResult, type PreflightClients } from '../../tools/lib/preflight';
-import { main as preflightMain } from '../../tools/preflight';
+import { formatResult, runPreflight, type CheckResult, type PreflightClients } from '../../scripts/lib/preflight';
+import { main as preflightMain } from '../../scripts/preflight';
 
 const ACCOUNT = '123456789012';
 const POOL = 'us-east-1_AbC123xyZ';

@@ -1,8 +1,8 @@
-import { describeError, runScript } from '../../tools/lib/cli';
-import { describeConnectionFailure } from '../../tools/lib/targets';
+import { describeError, runScript } from '../../scripts/lib/cli';
+import { describeConnectionFailure } from '../../scripts/lib/targets';
 import { localPorts } from '../../local/services/registry';
-import { conversationTimeline } from '../../tools/ddb/seed';
-import { SEED_CONVERSATIONS } from '../../tools/lib/seed-conversations';
+import { conversationTimeline } from '../../scripts/ddb/seed';
+import { SEED_CONVERSATIONS } from '../../scripts/lib/seed-conversations';
 
 const refused = (port: number) => Object.assign(new Error(`connect ECONNREFUSED 127.0.0.1:${port}`), { code: 'ECONNREFUSED', port });
 

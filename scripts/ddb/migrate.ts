@@ -1,6 +1,6 @@
 /**
  * `npm run ddb:migrate`: upgrades a `cruddur-messages` table written by the original in
- * place (tools/lib/migration.ts says what it does to it), with progress while it scans and
+ * place (scripts/lib/migration.ts says what it does to it), with progress while it scans and
  * writes, and a closing report of what it did and what it could not place. Idempotent: a
  * second run, or a run after an interrupted one, finds what is done and does the rest.
  *
