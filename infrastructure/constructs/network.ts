@@ -55,6 +55,11 @@ interface Placement {
   /** Where the Secrets Manager endpoint goes: one subnet per zone, at most ENDPOINT_ZONES of them. */
   endpointSubnetIds: string[];
   routeTableIds: string[];
+  /**
+   * The same route tables keyed for `for_each`, whose keys Terraform must know at plan: a new
+   * VPC's tables (ids unknown until apply) by their place, the others (read or given) by id.
+   */
+  routeTablesByKey: Record<string, string>;
   database: DatabasePath;
   endpoints: EndpointChoices;
   /** What the functions need of the subnets (checked at plan on their security group). */
@@ -128,7 +133,7 @@ export class Network extends Construct {
       });
       // One association per route table (not the endpoint's route_table_ids), so route tables
       // that are not ours are associated without the endpoint owning their list.
-      const routeTables = TerraformIterator.fromList(Fn.toset(placement.routeTableIds));
+      const routeTables = TerraformIterator.fromMap(placement.routeTablesByKey);
       new VpcEndpointRouteTableAssociation(this, 'dynamodb-endpoint-route-table', {
         forEach: routeTables,
         vpcEndpointId: endpoint.id,
@@ -298,6 +303,7 @@ export class Network extends Construct {
     });
     const subnetIds: string[] = [];
     const routeTableIds: string[] = [];
+    const routeTablesByKey: Record<string, string> = {};
     for (let index = 0; index < AVAILABILITY_ZONES; index++) {
       const subnet = new Subnet(this, `private-subnet-${index}`, {
         vpcId: vpc.id,
@@ -325,12 +331,14 @@ export class Network extends Construct {
       }
       subnetIds.push(subnet.id);
       routeTableIds.push(routeTable.id);
+      routeTablesByKey[`private-${index}`] = routeTable.id;
     }
     return {
       vpcId: vpc.id,
       subnetIds,
       endpointSubnetIds: subnetIds,
       routeTableIds,
+      routeTablesByKey,
       database: settings.database ? { kind: 'cidr', cidr: settings.database.cidr, port: POSTGRES } : { kind: 'none' },
       endpoints: { dynamoDb: 'create', secretsManager: 'create' },
       subnetConditions: [],
@@ -380,6 +388,7 @@ export class Network extends Construct {
       // The subnets were chosen one per zone by the user; all of them take the endpoint.
       endpointSubnetIds: [...settings.subnetIds],
       routeTableIds: [...settings.routeTableIds],
+      routeTablesByKey: Object.fromEntries(settings.routeTableIds.map((id) => [id, id])),
       database,
       endpoints: settings.endpoints,
       subnetConditions: [],
@@ -441,6 +450,8 @@ export class Network extends Construct {
       subnetIds: subnetIds.asList,
       endpointSubnetIds: Fn.slice(subnetIds.asList, 0, Fn.min([ENDPOINT_ZONES, Fn.lengthOf(subnetIds.asList)])),
       routeTableIds: routeTableIds.asList,
+      // Read by data sources at plan, so their ids are known keys.
+      routeTablesByKey: Token.asStringMap(Fn.zipmap(routeTableIds.asList, routeTableIds.asList)),
       database: { kind: 'security-group', securityGroupId, port: Token.asNumber(instance.port) },
       endpoints: settings.endpoints,
       endpointSubnetConditions: [],
