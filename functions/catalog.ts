@@ -17,14 +17,8 @@ interface FunctionBase {
   timeoutSeconds: number;
   /** Actions on the table; `index: true` also grants them on the GSI. */
   table: { actions: readonly TableAction[]; index?: boolean };
-  /** Whether the function reads users from PostgreSQL. */
+  /** Whether the function reads users from PostgreSQL: exactly those run in the VPC ({@link runsInVpc}). */
   usersDatabase: boolean;
-  /**
-   * Whether it runs in the VPC. Those that read PostgreSQL must; those that call public AWS
-   * endpoints the VPC has no endpoint for (Cognito's JWKS, API Gateway's @connections, which an
-   * execute-api VPC endpoint does not serve) must not: the VPC has no NAT.
-   */
-  vpc: boolean;
 }
 
 /** A function behind the HTTP API, invoked with API Gateway v2 (payload 2.0) events. */
@@ -84,9 +78,25 @@ export interface StreamFunction extends FunctionBase {
   source: StreamSource;
   /** Posts to the WebSocket API's connections (`execute-api:ManageConnections` on that API). */
   manageConnections?: boolean;
+  /**
+   * Logs the records it can never apply as one `UNPLACEABLE_MESSAGE` line with their count, so
+   * the deployment counts them with a log metric filter (and alarms on them).
+   */
+  reportsUnplaceableRecords?: boolean;
 }
 
 export type FunctionDefinition = HttpFunction | StreamFunction | WebSocketFunction | WebSocketAuthorizerFunction;
+
+/**
+ * Whether a function runs in the VPC: exactly when it reads PostgreSQL, whose database is
+ * only reachable there. Every other function stays out: the VPC has no NAT, so inside it a
+ * function could not reach the public endpoints some call (Cognito's JWKS, API Gateway's
+ * @connections, which no VPC endpoint serves), and each VPC function costs network
+ * interfaces and a slower cold start for nothing.
+ */
+export function runsInVpc(definition: Pick<FunctionDefinition, 'usersDatabase'>): boolean {
+  return definition.usersDatabase;
+}
 
 /** Only new messages move group summaries; group, pair and summary items are ignored. */
 export const MESSAGE_STREAM_SOURCE: StreamSource = {
@@ -125,7 +135,6 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     timeoutSeconds: 10,
     table: { actions: ['dynamodb:Query'] },
     usersDatabase: true,
-    vpc: true,
   },
   {
     kind: 'http',
@@ -138,7 +147,6 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     timeoutSeconds: 10,
     table: { actions: ['dynamodb:GetItem', 'dynamodb:Query'] },
     usersDatabase: true,
-    vpc: true,
   },
   {
     kind: 'http',
@@ -151,7 +159,6 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     timeoutSeconds: 10,
     table: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] },
     usersDatabase: true,
-    vpc: true,
   },
   {
     kind: 'http',
@@ -165,7 +172,6 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     timeoutSeconds: 10,
     table: { actions: [] },
     usersDatabase: true,
-    vpc: true,
   },
   {
     kind: 'stream',
@@ -176,7 +182,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     timeoutSeconds: 60,
     table: { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem'] },
     usersDatabase: false,
-    vpc: true,
+    reportsUnplaceableRecords: true,
     source: MESSAGE_STREAM_SOURCE,
   },
   {
@@ -189,8 +195,6 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     timeoutSeconds: 5,
     table: { actions: [] },
     usersDatabase: false,
-    // It fetches the user pool's JWKS from Cognito's public endpoint.
-    vpc: false,
   },
   {
     kind: 'websocket',
@@ -202,7 +206,6 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     timeoutSeconds: 10,
     table: { actions: ['dynamodb:PutItem'] },
     usersDatabase: true,
-    vpc: true,
   },
   {
     kind: 'websocket',
@@ -214,7 +217,6 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     timeoutSeconds: 10,
     table: { actions: ['dynamodb:DeleteItem'] },
     usersDatabase: true,
-    vpc: true,
   },
   {
     kind: 'stream',
@@ -225,8 +227,6 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     timeoutSeconds: 30,
     table: { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem'] },
     usersDatabase: false,
-    // API Gateway's @connections endpoint is public and has no VPC endpoint.
-    vpc: false,
     manageConnections: true,
     source: MESSAGE_PUSH_SOURCE,
   },
@@ -270,4 +270,4 @@ export const API_CORS = {
 } as const;
 
 /** The Lambda runtime the bundles target and the infrastructure deploys. */
-export const LAMBDA_RUNTIME = { name: 'nodejs22.x', esbuildTarget: 'node22', architecture: 'arm64' } as const;
+export const LAMBDA_RUNTIME = { name: 'nodejs24.x', esbuildTarget: 'node24', architecture: 'arm64' } as const;

@@ -34,7 +34,7 @@ export const TEST_ACCOUNT_ENV = {
   CRUDDUR_COGNITO_USER_POOL_ID: 'us-east-1_AbC123xyZ',
   CRUDDUR_COGNITO_CLIENT_ID: '1example23456789abcdefghij',
   CRUDDUR_DATABASE_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:cruddur/dev/database-Ab12Cd',
-  CRUDDUR_FRONTEND_ORIGIN: 'https://cruddur.test',
+  CRUDDUR_FRONTEND_ORIGINS: 'https://cruddur.test',
 } as const;
 
 /** A Terraform block body as synthesized (`//` metadata removed). */

@@ -12,6 +12,7 @@ import { ConfigurationError } from '../../functions/errors';
 import { getOptionalStringFromEnv } from '../../functions/runtime/env';
 import { DEFAULT_TABLE_NAME } from '../../functions/data/model';
 import { NETWORK_VARIABLES, readNetwork, type NetworkSettings } from './network';
+import { choice, fail, flag, matching, value } from './read';
 
 export type { NetworkSettings } from './network';
 
@@ -19,6 +20,9 @@ export const ENVIRONMENTS = ['dev', 'prod'] as const;
 export type EnvironmentName = (typeof ENVIRONMENTS)[number];
 
 export type BillingMode = 'PAY_PER_REQUEST' | 'PROVISIONED';
+
+export const WEBSOCKET_ACCESS_LOGS = ['off', 'account-role', 'create-role'] as const;
+export type WebSocketAccessLogs = (typeof WEBSOCKET_ACCESS_LOGS)[number];
 
 export interface CruddurConfig {
   environment: EnvironmentName;
@@ -30,8 +34,8 @@ export interface CruddurConfig {
     /** The app client whose tokens the API accepts (the JWT authorizer's audience). */
     clientId: string;
   };
-  /** The Cruddur frontend's origin, the only one CORS allows. */
-  frontendOrigin: string;
+  /** The Cruddur frontend's origins (e.g. `https://example.org` and `https://www.example.org`): the only ones CORS allows. */
+  frontendOrigins: string[];
   database: {
     /** Secrets Manager secret (JSON: username, password, host, port, dbname) of the users database. */
     secretArn: string;
@@ -50,7 +54,22 @@ export interface CruddurConfig {
     adoptExisting: boolean;
   };
   logRetentionDays: number;
-  api: { throttlingBurstLimit: number; throttlingRateLimit: number };
+  api: {
+    throttlingBurstLimit: number;
+    throttlingRateLimit: number;
+    /** Per-route CloudWatch metrics of the HTTP API: billed as custom metrics, so off unless asked. */
+    detailedMetrics: boolean;
+  };
+  websocket: {
+    /**
+     * Access logs of the WebSocket stage. WebSocket (and REST) stages log only through the
+     * account's API Gateway CloudWatch Logs role, one per account and region, which a fresh
+     * account does not have: `off` (the default) needs nothing; `account-role` uses the role
+     * the account already has; `create-role` creates one and makes it the account's (refused by
+     * preflight where the account has another: it would be replaced for every API there).
+     */
+    accessLogs: WebSocketAccessLogs;
+  };
   /** Settings still holding the built-in example values: fine for synth, refused for deploy. */
   exampleValues: string[];
   /** Why a deploy of these settings could not work (example values, no database route): synth prints them, deploy refuses. */
@@ -105,7 +124,7 @@ export const CONFIG_VARIABLES = [
   'CRUDDUR_AWS_REGION',
   'CRUDDUR_COGNITO_USER_POOL_ID',
   'CRUDDUR_COGNITO_CLIENT_ID',
-  'CRUDDUR_FRONTEND_ORIGIN',
+  'CRUDDUR_FRONTEND_ORIGINS',
   'CRUDDUR_DATABASE_SECRET_ARN',
   'CRUDDUR_DATABASE_SECRET_KMS_KEY_ARN',
   ...NETWORK_VARIABLES,
@@ -115,6 +134,8 @@ export const CONFIG_VARIABLES = [
   'CRUDDUR_LOG_RETENTION_DAYS',
   'CRUDDUR_API_THROTTLING_BURST_LIMIT',
   'CRUDDUR_API_THROTTLING_RATE_LIMIT',
+  'CRUDDUR_API_DETAILED_METRICS',
+  'CRUDDUR_WEBSOCKET_ACCESS_LOGS',
   'CRUDDUR_STRICT_CONFIG',
 ] as const;
 
@@ -124,21 +145,6 @@ const CLIENT_ID = /^[0-9A-Za-z]+$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:[\w/+=.@-]+$/;
 /** A key ARN: an alias ARN would not do, IAM matches kms:Decrypt against the key's own ARN. */
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):\d{12}:key\/(mrk-)?[0-9a-f-]{32,36}$/;
-
-function fail(name: string, message: string): never {
-  throw new ConfigurationError(`${name}: ${message}`);
-}
-
-function matching(name: string, value: string, pattern: RegExp, shape: string): string {
-  if (!pattern.test(value)) fail(name, `expected ${shape}, got "${value}"`);
-  return value;
-}
-
-function flag(name: string, env: NodeJS.ProcessEnv): boolean {
-  const value = getOptionalStringFromEnv(name, '0', env).trim();
-  if (value !== '0' && value !== '1') fail(name, `expected 1 or 0, got "${value}"`);
-  return value === '1';
-}
 
 function positiveNumber(name: string, value: string, integer: boolean): number {
   const parsed = Number(value);
@@ -173,14 +179,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CruddurConfig 
 
   const userPoolId = matching('CRUDDUR_COGNITO_USER_POOL_ID', read('CRUDDUR_COGNITO_USER_POOL_ID', examples.userPoolId, true), USER_POOL_ID, 'a user pool id like us-east-1_AbC123xyZ');
   const clientId = matching('CRUDDUR_COGNITO_CLIENT_ID', read('CRUDDUR_COGNITO_CLIENT_ID', examples.clientId, true), CLIENT_ID, 'an app client id (letters and digits)');
-  const frontendOrigin = read('CRUDDUR_FRONTEND_ORIGIN', defaults.frontendOrigin.value, defaults.frontendOrigin.example);
-  let origin: string | undefined;
-  try {
-    origin = new URL(frontendOrigin).origin;
-  } catch {
-    origin = undefined;
+  if (value(env, 'CRUDDUR_FRONTEND_ORIGIN') !== undefined) {
+    fail('CRUDDUR_FRONTEND_ORIGIN', 'renamed to CRUDDUR_FRONTEND_ORIGINS, a comma-separated list of origins (e.g. https://example.org,https://www.example.org)');
   }
-  if (origin !== frontendOrigin) fail('CRUDDUR_FRONTEND_ORIGIN', `expected an origin like https://app.example.org (scheme, host, optional port; no path or trailing slash), got "${frontendOrigin}"`);
+  const frontendOrigins = frontendOriginList(read('CRUDDUR_FRONTEND_ORIGINS', defaults.frontendOrigin.value, defaults.frontendOrigin.example));
 
   const secretArn = matching('CRUDDUR_DATABASE_SECRET_ARN', read('CRUDDUR_DATABASE_SECRET_ARN', examples.databaseSecretArn, true), SECRET_ARN, 'a Secrets Manager secret ARN');
   // The functions reach Secrets Manager through their VPC's endpoint, which serves its own region only.
@@ -207,7 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CruddurConfig 
     region,
     namePrefix: `cruddur-${environment}`,
     cognito: { userPoolId, clientId },
-    frontendOrigin,
+    frontendOrigins,
     database: { secretArn, ...(secretKmsKeyArn ? { secretKmsKeyArn } : {}) },
     network,
     table: {
@@ -215,13 +217,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CruddurConfig 
       billingMode,
       provisionedCapacity: { read: 5, write: 5 },
       deletionProtection: defaults.deletionProtection,
-      adoptExisting: flag('CRUDDUR_ADOPT_TABLE', env),
+      adoptExisting: flag(env, 'CRUDDUR_ADOPT_TABLE'),
     },
     logRetentionDays,
     api: {
       throttlingBurstLimit: positiveNumber('CRUDDUR_API_THROTTLING_BURST_LIMIT', getOptionalStringFromEnv('CRUDDUR_API_THROTTLING_BURST_LIMIT', String(defaults.throttlingBurstLimit), env), true),
       throttlingRateLimit: positiveNumber('CRUDDUR_API_THROTTLING_RATE_LIMIT', getOptionalStringFromEnv('CRUDDUR_API_THROTTLING_RATE_LIMIT', String(defaults.throttlingRateLimit), env), false),
+      detailedMetrics: flag(env, 'CRUDDUR_API_DETAILED_METRICS'),
     },
+    websocket: { accessLogs: choice(env, 'CRUDDUR_WEBSOCKET_ACCESS_LOGS', WEBSOCKET_ACCESS_LOGS) },
     exampleValues: usedExamples,
     deployRefusals: [
       ...(usedExamples.length > 0 ? [`example values in use; set ${usedExamples.join(', ')}`] : []),
@@ -235,6 +239,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CruddurConfig 
     );
   }
   return config;
+}
+
+/** Origins as CORS compares them: scheme, host and port, no path, no trailing slash, each once. */
+function frontendOriginList(text: string): string[] {
+  const origins = text.split(',').map((origin) => origin.trim()).filter(Boolean);
+  if (origins.length === 0) fail('CRUDDUR_FRONTEND_ORIGINS', 'expected at least one origin');
+  for (const origin of origins) {
+    let parsed: string | undefined;
+    try {
+      parsed = new URL(origin).origin;
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed !== origin || !/^https?:/.test(origin)) {
+      fail('CRUDDUR_FRONTEND_ORIGINS', `expected origins like https://app.example.org (scheme, host, optional port; no path or trailing slash), separated by commas; got "${origin}"`);
+    }
+  }
+  const repeated = origins.find((origin, index) => origins.indexOf(origin) !== index);
+  if (repeated) fail('CRUDDUR_FRONTEND_ORIGINS', `"${repeated}" is listed twice`);
+  return origins;
 }
 
 /** The issuer of a user pool's tokens; the pool's region is the prefix of its id. */

@@ -13,8 +13,8 @@
  * what only AWS knows (a subnet's zone, a VPC's DNS attributes) is checked by Terraform
  * conditions at plan time and by `npm run preflight`.
  */
-import { ConfigurationError } from '../../functions/errors';
 import { canonical, isAligned, overlaps, parseIpv4Cidr, type Ipv4Block } from './cidr';
+import { choice, fail, matching, value } from './read';
 
 /** Create the VPC endpoint, or use the one the VPC already has (two cannot coexist). */
 export type EndpointChoice = 'create' | 'existing';
@@ -114,20 +114,6 @@ const RDS_INSTANCE_ID = /^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,62}(?<!-)$/;
 const ZONE_ID = /^[a-z]{2,5}\d-az\d{1,2}$/;
 const AWS_ID = (prefix: string) => new RegExp(`^${prefix}-[0-9a-f]{8,17}$`);
 
-function fail(name: string, message: string): never {
-  throw new ConfigurationError(`${name}: ${message}`);
-}
-
-function matching(name: string, value: string, pattern: RegExp, shape: string): string {
-  if (!pattern.test(value)) fail(name, `expected ${shape}, got "${value}"`);
-  return value;
-}
-
-function value(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const raw = env[name]?.trim();
-  return raw ? raw : undefined;
-}
-
 function idList(env: NodeJS.ProcessEnv, name: string, prefix: string): string[] {
   const ids = (value(env, name) ?? '').split(',').map((id) => id.trim()).filter(Boolean);
   for (const id of ids) matching(name, id, AWS_ID(prefix), `${prefix}-… ids separated by commas`);
@@ -144,9 +130,7 @@ function cidr(name: string, text: string): Ipv4Block {
 }
 
 function endpointChoice(env: NodeJS.ProcessEnv, name: string): EndpointChoice {
-  const choice = value(env, name) ?? 'create';
-  if (choice !== 'create' && choice !== 'existing') fail(name, `expected create or existing, got "${choice}"`);
-  return choice;
+  return choice<EndpointChoice>(env, name, ['create', 'existing']);
 }
 
 function excludedZones(env: NodeJS.ProcessEnv, region: string): string[] {

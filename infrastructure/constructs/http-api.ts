@@ -52,6 +52,8 @@ export interface HttpApiOptions {
   jwtAudience: string[];
   corsAllowOrigins: string[];
   throttling: { burstLimit: number; rateLimit: number };
+  /** Per-route CloudWatch metrics (billed as custom metrics); the API-wide ones are always there. */
+  detailedMetrics: boolean;
   logRetentionDays: number;
   routes: HttpApiRoute[];
 }
@@ -130,7 +132,7 @@ export class HttpApi extends Construct {
       defaultRouteSettings: {
         throttlingBurstLimit: options.throttling.burstLimit,
         throttlingRateLimit: options.throttling.rateLimit,
-        detailedMetricsEnabled: true,
+        detailedMetricsEnabled: options.detailedMetrics,
       },
     });
     // The $default stage is served at the API's endpoint itself, which has no trailing slash.

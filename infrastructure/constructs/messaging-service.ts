@@ -11,11 +11,12 @@ import type { DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/
 import { CloudwatchLogMetricFilter } from '@cdktf/provider-aws/lib/cloudwatch-log-metric-filter';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
-import { WEBSOCKET_AUTHORIZER, type FunctionDefinition, type StreamFunction, type WebSocketFunction } from '../../functions/catalog';
+import { runsInVpc, WEBSOCKET_AUTHORIZER, type FunctionDefinition, type StreamFunction, type WebSocketFunction } from '../../functions/catalog';
 import { GROUP_SK_INDEX } from '../../functions/data/model';
 import { UNPLACEABLE_MESSAGE } from '../../functions/message-stream/summaries';
 import { functionEnvironment } from '../../functions/runtime/config';
 import type { FunctionBundles } from '../bundling/bundle';
+import type { WebSocketAccessLogs } from '../config';
 import { HttpApi } from './http-api';
 import { WebSocketApi } from './websocket-api';
 import { NodejsFunction } from './nodejs-function';
@@ -43,8 +44,11 @@ export interface MessagingServiceOptions {
   jwt: { issuer: string; audience: string[] };
   /** The user pool and app client the WebSocket authorizer accepts tokens of. */
   cognito: { userPoolId: string; clientId: string };
-  frontendOrigin: string;
+  frontendOrigins: string[];
   throttling: { burstLimit: number; rateLimit: number };
+  /** Per-route HTTP API metrics. */
+  detailedMetrics: boolean;
+  websocketAccessLogs: WebSocketAccessLogs;
   logRetentionDays: number;
 }
 
@@ -65,7 +69,13 @@ export class MessagingService extends Construct {
     const vpcStatements = networkInterfaceStatements(options.region, account.accountId);
     // Before the functions: the push function's environment and grant name it.
     const websocketApi = options.functions.some((definition) => definition.kind === 'websocket')
-      ? new WebSocketApi(this, 'websocket-api', { name: `${options.namePrefix}-realtime`, region: options.region, throttling: options.throttling, logRetentionDays: options.logRetentionDays })
+      ? new WebSocketApi(this, 'websocket-api', {
+        name: `${options.namePrefix}-realtime`,
+        region: options.region,
+        throttling: options.throttling,
+        logRetentionDays: options.logRetentionDays,
+        accessLogs: options.websocketAccessLogs,
+      })
       : undefined;
     this.websocketApi = websocketApi;
 
@@ -84,15 +94,15 @@ export class MessagingService extends Construct {
         memoryMb: definition.memoryMb,
         timeoutSeconds: definition.timeoutSeconds,
         environment: this.environment(definition),
-        ...(definition.vpc ? { vpc: { subnetIds: options.network.subnetIds, securityGroupIds: [options.network.securityGroupId] } } : {}),
+        ...(runsInVpc(definition) ? { vpc: { subnetIds: options.network.subnetIds, securityGroupIds: [options.network.securityGroupId] } } : {}),
         logRetentionDays: options.logRetentionDays,
-        statements: [...this.statements(definition, failureQueue), ...(definition.vpc ? vpcStatements : [])],
+        statements: [...this.statements(definition, failureQueue), ...(runsInVpc(definition) ? vpcStatements : [])],
       });
       functions[definition.name] = fn;
       if (definition.kind === 'stream' && failureQueue) {
         failureQueues[definition.name] = failureQueue;
         mappings[definition.name] = this.streamMapping(definition, fn, failureQueue);
-        this.unplaceableRecordsMetric(definition, fn);
+        if (definition.reportsUnplaceableRecords) this.unplaceableRecordsMetric(definition, fn);
       }
     }
     this.functions = functions;
@@ -111,8 +121,9 @@ export class MessagingService extends Construct {
       name: `${options.namePrefix}-messaging`,
       jwtIssuer: options.jwt.issuer,
       jwtAudience: options.jwt.audience,
-      corsAllowOrigins: [options.frontendOrigin],
+      corsAllowOrigins: options.frontendOrigins,
       throttling: options.throttling,
+      detailedMetrics: options.detailedMetrics,
       logRetentionDays: options.logRetentionDays,
       routes: options.functions.flatMap((definition) => {
         if (definition.kind !== 'http') return [];

@@ -3,19 +3,25 @@
  * `$connect` behind a Lambda REQUEST authorizer (WebSocket APIs have no JWT authorizer) whose
  * identity source is the `token` query parameter, so a connection without one is refused
  * before any function runs; `$disconnect`; no `$default` route, so clients can send nothing.
- * One stage, `ws` (the path of the URL), with access logs and throttling.
+ * One stage, `ws` (the path of the URL), with throttling, and access logs as the settings say:
+ * WebSocket stages log only through the account's API Gateway CloudWatch Logs role (one per
+ * account and region), which a fresh account does not have, so by default they are off.
  *
  * The API is created before the functions (the push function's environment names its
  * management URL) and its routes after them (`addRoutes`).
  */
 import { Construct } from 'constructs';
+import { ApiGatewayAccount } from '@cdktf/provider-aws/lib/api-gateway-account';
 import { Apigatewayv2Api } from '@cdktf/provider-aws/lib/apigatewayv2-api';
 import { Apigatewayv2Authorizer } from '@cdktf/provider-aws/lib/apigatewayv2-authorizer';
 import { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-integration';
 import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
 import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
+import type { WebSocketAccessLogs } from '../config';
 import { WEBSOCKET_STAGE, type WebSocketAuthorizerFunction, type WebSocketFunction } from '../../functions/catalog';
 
 /** The fields of each access log line (`$context` variables of WebSocket APIs); never the query string, which holds the token. */
@@ -32,11 +38,16 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
   userSub: '$context.authorizer.sub',
 });
 
+/** The AWS managed policy API Gateway's documentation gives the account's logging role. */
+const PUSH_TO_CLOUDWATCH_LOGS = 'arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs';
+
 export interface WebSocketApiOptions {
   name: string;
   region: string;
   throttling: { burstLimit: number; rateLimit: number };
   logRetentionDays: number;
+  /** `off`; `account-role`: the account's role exists; `create-role`: this stack creates it (infrastructure/config). */
+  accessLogs: WebSocketAccessLogs;
 }
 
 export interface DeployedFunction {
@@ -48,6 +59,8 @@ export interface DeployedFunction {
 export class WebSocketApi extends Construct {
   public readonly api: Apigatewayv2Api;
   public readonly stage: Apigatewayv2Stage;
+  /** The account's API Gateway logging setting, when this stack creates it (`create-role`). */
+  public readonly account?: ApiGatewayAccount;
   /** `wss://{api}.execute-api.{region}.amazonaws.com/ws`: what the frontend connects to. */
   public readonly url: string;
   /** `https://{api}.execute-api.{region}.amazonaws.com/ws`: where the push function posts (`@connections`). */
@@ -63,23 +76,49 @@ export class WebSocketApi extends Construct {
       // Required by API Gateway; with no route but $connect and $disconnect, nothing a client sends is routed.
       routeSelectionExpression: '$request.body.action',
     });
-    const accessLogs = new CloudwatchLogGroup(this, 'access-logs', {
-      name: `/aws/apigateway/${options.name}/access`,
-      retentionInDays: options.logRetentionDays,
-    });
+    if (options.accessLogs === 'create-role') this.account = this.accountLoggingRole(options.name);
+    const accessLogs = options.accessLogs === 'off'
+      ? undefined
+      : new CloudwatchLogGroup(this, 'access-logs', {
+        name: `/aws/apigateway/${options.name}/access`,
+        retentionInDays: options.logRetentionDays,
+      });
     this.stage = new Apigatewayv2Stage(this, 'stage', {
       apiId: this.api.id,
       name: WEBSOCKET_STAGE,
       autoDeploy: true,
-      accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
+      ...(accessLogs ? { accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT } } : {}),
       defaultRouteSettings: {
         throttlingBurstLimit: options.throttling.burstLimit,
         throttlingRateLimit: options.throttling.rateLimit,
+        // Execution logs and data traces would carry the token of the connection URL: never on.
+        loggingLevel: 'OFF',
+        dataTraceEnabled: false,
       },
+      // A stage with logs can only be created once the account's role is set.
+      ...(this.account ? { dependsOn: [this.account] } : {}),
     });
     this.url = `${this.api.apiEndpoint}/${WEBSOCKET_STAGE}`;
     this.managementUrl = `https://${this.api.id}.execute-api.${options.region}.amazonaws.com/${WEBSOCKET_STAGE}`;
     this.manageConnectionsArn = `${this.api.executionArn}/${WEBSOCKET_STAGE}/POST/@connections/*`;
+  }
+
+  /**
+   * The role API Gateway logs with in this account and region, made the account's setting.
+   * Destroying the stack resets the setting (AWS provider 6: `aws_api_gateway_account` always
+   * resets on delete), so WebSocket and REST stages of the account stop logging with it.
+   */
+  private accountLoggingRole(name: string): ApiGatewayAccount {
+    const role = new IamRole(this, 'cloudwatch-role', {
+      name: `${name}-apigateway-logs`,
+      description: 'API Gateway\'s CloudWatch Logs role for this account and region (created by Cruddur\'s messaging stacks)',
+      assumeRolePolicy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: 'apigateway.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      }),
+    });
+    const attachment = new IamRolePolicyAttachment(this, 'cloudwatch-role-policy', { role: role.name, policyArn: PUSH_TO_CLOUDWATCH_LOGS });
+    return new ApiGatewayAccount(this, 'account', { cloudwatchRoleArn: role.arn, dependsOn: [attachment] });
   }
 
   /** The authorizer and the routes, once their functions exist. */

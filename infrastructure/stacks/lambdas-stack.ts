@@ -36,8 +36,10 @@ export class LambdasStack extends TerraformStack {
       ...(config.database.secretKmsKeyArn ? { databaseSecretKmsKeyArn: config.database.secretKmsKeyArn } : {}),
       jwt: { issuer: cognitoIssuerUrl(config.cognito.userPoolId), audience: [config.cognito.clientId] },
       cognito: config.cognito,
-      frontendOrigin: config.frontendOrigin,
+      frontendOrigins: config.frontendOrigins,
       throttling: { burstLimit: config.api.throttlingBurstLimit, rateLimit: config.api.throttlingRateLimit },
+      detailedMetrics: config.api.detailedMetrics,
+      websocketAccessLogs: config.websocket.accessLogs,
       logRetentionDays: config.logRetentionDays,
     });
     new TerraformOutput(this, 'api_url', { value: this.messaging.apiUrl });

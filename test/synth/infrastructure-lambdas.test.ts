@@ -4,9 +4,9 @@
  * HTTP API, and no secret in the output.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { FUNCTIONS, HTTP_FUNCTIONS, LAMBDA_RUNTIME, MESSAGE_PUSH_SOURCE, MESSAGE_STREAM_SOURCE, STREAM_FUNCTIONS, WEBSOCKET_FUNCTIONS, type FunctionDefinition } from '../../functions/catalog';
+import { FUNCTIONS, HTTP_FUNCTIONS, LAMBDA_RUNTIME, MESSAGE_PUSH_SOURCE, MESSAGE_STREAM_SOURCE, runsInVpc, STREAM_FUNCTIONS, WEBSOCKET_FUNCTIONS, type FunctionDefinition } from '../../functions/catalog';
 import { GROUP_SK_INDEX } from '../../functions/data/model';
 import { buildStacks, type CruddurStacks } from '../../infrastructure/app';
 import { loadConfig, type CruddurConfig } from '../../infrastructure/config';
@@ -137,11 +137,10 @@ describe('functions', () => {
     const subnets = [remoteOutput('network', /aws_subnet.*private-subnet-0.*id$/), remoteOutput('network', /aws_subnet.*private-subnet-1.*id$/)];
     const group = remoteOutput('network', /aws_security_group.*function-security-group.*id$/);
     for (const definition of FUNCTIONS) {
-      expect({ fn: definition.name, vpc: lambdaNamed(definition)[1].vpc_config }).toEqual({ fn: definition.name, vpc: definition.vpc ? { subnet_ids: subnets, security_group_ids: [group] } : undefined });
+      expect({ fn: definition.name, vpc: lambdaNamed(definition)[1].vpc_config }).toEqual({ fn: definition.name, vpc: definition.usersDatabase ? { subnet_ids: subnets, security_group_ids: [group] } : undefined });
     }
-    // Those that read PostgreSQL must be inside; the authorizer (Cognito's JWKS) and the push (@connections) must not.
-    expect(FUNCTIONS.filter((definition) => definition.usersDatabase && !definition.vpc)).toEqual([]);
-    expect(FUNCTIONS.filter((definition) => !definition.vpc).map((definition) => definition.name).sort()).toEqual(['message-push', 'ws-authorize']);
+    // Exactly those that read PostgreSQL are inside: the summaries' consumer, the push (@connections) and the authorizer (Cognito's JWKS) are not.
+    expect(FUNCTIONS.filter((definition) => !runsInVpc(definition)).map((definition) => definition.name).sort()).toEqual(['message-push', 'message-stream', 'ws-authorize']);
   });
 
   it('passes the table name, source maps, the Powertools service and, to users-database functions only, the secret ARN and TLS settings', () => {
@@ -233,8 +232,10 @@ describe('least privilege', () => {
         databaseSecretArn: SECRET_ARN,
         jwt: { issuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123xyZ', audience: ['client'] },
         cognito: { userPoolId: 'us-east-1_AbC123xyZ', clientId: 'client' },
-        frontendOrigin: 'https://cruddur.test',
+        frontendOrigins: ['https://cruddur.test'],
         throttling: { burstLimit: 1, rateLimit: 1 },
+        detailedMetrics: false,
+        websocketAccessLogs: 'off',
         logRetentionDays: 1,
       });
     })) as Block;
@@ -287,7 +288,7 @@ describe('least privilege', () => {
         resources: [`${reference('aws_cloudwatch_log_group', groupName, 'arn')}:*`],
       }));
       const networkInterfaces = statements.filter((statement) => statement.sid.startsWith('VpcNetworkInterfaces'));
-      if (!definition.vpc) expect(networkInterfaces).toEqual([]);
+      if (!runsInVpc(definition)) expect(networkInterfaces).toEqual([]);
       else {
         expect(statements).toContainEqual(expect.objectContaining({
           sid: 'VpcNetworkInterfacesManage',
@@ -373,9 +374,15 @@ describe('stream event source mapping', () => {
     const filters = Object.values(lambdas.resources('aws_cloudwatch_log_metric_filter'));
     const logGroups = lambdas.resources('aws_cloudwatch_log_group');
 
-    // Assess: one filter per stream function, on that function's log group.
-    expect(filters).toHaveLength(STREAM_FUNCTIONS.length);
+    // Assess: one filter per stream function that logs such records (its source names the message), on its own log group.
+    const reporting = STREAM_FUNCTIONS.filter((definition) => definition.reportsUnplaceableRecords);
+    expect(reporting.map((definition) => definition.name)).toEqual(['message-stream']);
+    expect(filters).toHaveLength(reporting.length);
     for (const definition of STREAM_FUNCTIONS) {
+      const source = readdirSync(path.dirname(definition.entry)).map((file) => readFileSync(path.join(path.dirname(definition.entry), file), 'utf8')).join('\n');
+      expect({ fn: definition.name, logs: /UNPLACEABLE_MESSAGE/.test(source) }).toEqual({ fn: definition.name, logs: definition.reportsUnplaceableRecords === true });
+    }
+    for (const definition of reporting) {
       const filter = filters.find((candidate) => candidate.name === `cruddur-dev-${definition.name}-unplaceable-records`)!;
       expect(filter).toMatchObject({
         pattern: '{ $.message = "Stream records cannot be applied" }',
@@ -523,14 +530,53 @@ describe('WebSocket API', () => {
     }
   });
 
-  it('serves the ws stage with throttling and access logs that never hold the token, and outputs its wss:// URL', () => {
+  it('serves the ws stage with throttling, without execution logs or data traces (the URL holds the token), and outputs its wss:// URL', () => {
     const ws = apiNamed('WEBSOCKET');
     const [[, stage]] = ofApi('aws_apigatewayv2_stage', ws) as [[string, Block]];
-    expect(stage).toMatchObject({ name: 'ws', auto_deploy: true, default_route_settings: { throttling_burst_limit: 40, throttling_rate_limit: 12.5 } });
+    expect(stage).toMatchObject({
+      name: 'ws',
+      auto_deploy: true,
+      default_route_settings: { throttling_burst_limit: 40, throttling_rate_limit: 12.5, logging_level: 'OFF', data_trace_enabled: false },
+    });
+    expect(lambdas.outputs().websocket_url?.value).toBe(`${reference('aws_apigatewayv2_api', ws, 'api_endpoint')}/ws`);
+  });
+
+  it('has no access logs by default, so a fresh account (no API Gateway logging role) can create the stage', () => {
+    const [[, stage]] = ofApi('aws_apigatewayv2_stage', apiNamed('WEBSOCKET')) as [[string, Block]];
+    expect(stage.access_log_settings).toBeUndefined();
+    expect(lambdas.resources('aws_api_gateway_account')).toEqual({});
+  });
+
+  it.each(['account-role', 'create-role'] as const)('logs access without the token with CRUDDUR_WEBSOCKET_ACCESS_LOGS=%s', (accessLogs) => {
+    // Prepare
+    const stacks = buildStacks(Testing.app(), loadConfig({ ...CONFIG_ENV, CRUDDUR_WEBSOCKET_ACCESS_LOGS: accessLogs }), bundles);
+    for (const stack of [stacks.lambdas, stacks.network, stacks.app]) stack.prepareStack();
+
+    // Act
+    const synthesized = new SynthesizedStack(stacks.lambdas);
+
+    // Assess
+    const [[stageName, stage]] = Object.entries(synthesized.resources('aws_apigatewayv2_stage')).filter(([, body]) => body.name === 'ws') as [[string, Block]];
     const format = stage.access_log_settings.format as string;
     expect(JSON.parse(format)).toMatchObject({ routeKey: '$context.routeKey', connectionId: '$context.connectionId' });
     expect(format).not.toMatch(/querystring|token/i);
-    expect(lambdas.outputs().websocket_url?.value).toBe(`${reference('aws_apigatewayv2_api', ws, 'api_endpoint')}/ws`);
+    const accounts = Object.entries(synthesized.resources('aws_api_gateway_account'));
+    if (accessLogs === 'account-role') {
+      expect(accounts).toEqual([]);
+      return;
+    }
+    // The role is made the account's before the stage needs it.
+    expect(accounts).toHaveLength(1);
+    const [[accountName, account]] = accounts as [[string, Block]];
+    const roleName = /aws_iam_role\.([^.]+)\.arn/.exec(account.cloudwatch_role_arn)![1]!;
+    const role = synthesized.resources('aws_iam_role')[roleName]!;
+    expect(JSON.parse(role.assume_role_policy).Statement).toEqual([{ Effect: 'Allow', Principal: { Service: 'apigateway.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
+    expect(Object.values(synthesized.resources('aws_iam_role_policy_attachment'))).toContainEqual(expect.objectContaining({
+      role: reference('aws_iam_role', roleName, 'name'),
+      policy_arn: 'arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs',
+    }));
+    expect(stage.depends_on).toEqual([`aws_api_gateway_account.${accountName}`]);
+    expect(stageName).toBeDefined();
   });
 });
 

@@ -10,7 +10,7 @@
  */
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { FUNCTIONS, type FunctionDefinition } from '../../functions/catalog';
+import { FUNCTIONS, runsInVpc, type FunctionDefinition } from '../../functions/catalog';
 import { GROUP_SK_INDEX } from '../../functions/data/model';
 import { buildStacks } from '../../infrastructure/app';
 import { loadConfig } from '../../infrastructure/config';
@@ -298,7 +298,7 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
         ...(definition.usersDatabase ? ['UsersDatabaseSecret', ...(customerKey ? ['UsersDatabaseSecretKey'] : [])] : []),
         ...(definition.kind === 'stream' && definition.manageConnections ? ['WebSocketConnections'] : []),
         'OwnLogGroup',
-        ...(definition.vpc ? ['VpcNetworkInterfacesDescribe', 'VpcNetworkInterfacesManage'] : []),
+        ...(runsInVpc(definition) ? ['VpcNetworkInterfacesDescribe', 'VpcNetworkInterfacesManage'] : []),
       ].sort();
     }
 

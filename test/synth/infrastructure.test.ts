@@ -21,7 +21,7 @@ const REAL_LOOKING = {
   CRUDDUR_COGNITO_USER_POOL_ID: 'eu-west-1_AbC123xyZ',
   CRUDDUR_COGNITO_CLIENT_ID: '1example23456789abcdefghij',
   CRUDDUR_DATABASE_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cruddur/prod/db-a1B2c3',
-  CRUDDUR_FRONTEND_ORIGIN: 'https://cruddur.test',
+  CRUDDUR_FRONTEND_ORIGINS: 'https://cruddur.test',
 };
 
 function synthApp(config: CruddurConfig): SynthesizedStack {
@@ -60,7 +60,7 @@ describe('loadConfig', () => {
     // Assess
     expect(config.table.deletionProtection).toBe(true);
     expect(stackNames(config).lambdas).toBe('cruddur-prod-lambdas');
-    expect(config.exampleValues).toContain('CRUDDUR_FRONTEND_ORIGIN');
+    expect(config.exampleValues).toContain('CRUDDUR_FRONTEND_ORIGINS');
   });
 
   it('reads every override from its variable', () => {
@@ -78,6 +78,9 @@ describe('loadConfig', () => {
       CRUDDUR_ROUTE_TABLE_IDS: 'rtb-0123456789abcdef0',
       CRUDDUR_DATABASE_SECURITY_GROUP_ID: 'sg-0123456789abcdef0',
       CRUDDUR_TABLE_NAME: 'cruddur-messages-prod',
+      CRUDDUR_FRONTEND_ORIGINS: 'https://example.org, https://www.example.org',
+      CRUDDUR_API_DETAILED_METRICS: '1',
+      CRUDDUR_WEBSOCKET_ACCESS_LOGS: 'account-role',
     };
 
     // Act
@@ -87,7 +90,7 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       region: 'eu-west-1',
       cognito: { userPoolId: 'eu-west-1_AbC123xyZ', clientId: '1example23456789abcdefghij' },
-      frontendOrigin: 'https://cruddur.test',
+      frontendOrigins: ['https://example.org', 'https://www.example.org'],
       database: { secretArn: REAL_LOOKING.CRUDDUR_DATABASE_SECRET_ARN },
       network: {
         kind: 'existing-vpc',
@@ -100,7 +103,8 @@ describe('loadConfig', () => {
       },
       table: { name: 'cruddur-messages-prod', billingMode: 'PROVISIONED' },
       logRetentionDays: 30,
-      api: { throttlingBurstLimit: 20, throttlingRateLimit: 7.5 },
+      api: { throttlingBurstLimit: 20, throttlingRateLimit: 7.5, detailedMetrics: true },
+      websocket: { accessLogs: 'account-role' },
       exampleValues: [],
       deployRefusals: [],
     });
@@ -116,7 +120,12 @@ describe('loadConfig', () => {
     [{ CRUDDUR_ENV: 'staging' }, /CRUDDUR_ENV/],
     [{ CRUDDUR_COGNITO_USER_POOL_ID: 'not-a-pool' }, /CRUDDUR_COGNITO_USER_POOL_ID/],
     [{ CRUDDUR_DATABASE_SECRET_ARN: 'postgres://user:pw@host/db' }, /CRUDDUR_DATABASE_SECRET_ARN/],
-    [{ CRUDDUR_FRONTEND_ORIGIN: 'https://cruddur.test/' }, /CRUDDUR_FRONTEND_ORIGIN/],
+    [{ CRUDDUR_FRONTEND_ORIGINS: 'https://cruddur.test/' }, /CRUDDUR_FRONTEND_ORIGINS/],
+    [{ CRUDDUR_FRONTEND_ORIGINS: 'https://example.org,*' }, /CRUDDUR_FRONTEND_ORIGINS: expected origins/],
+    [{ CRUDDUR_FRONTEND_ORIGINS: 'https://example.org,https://example.org' }, /listed twice/],
+    [{ CRUDDUR_FRONTEND_ORIGIN: 'https://cruddur.test' }, /CRUDDUR_FRONTEND_ORIGIN: renamed to CRUDDUR_FRONTEND_ORIGINS/],
+    [{ CRUDDUR_API_DETAILED_METRICS: 'yes' }, /CRUDDUR_API_DETAILED_METRICS/],
+    [{ CRUDDUR_WEBSOCKET_ACCESS_LOGS: 'on' }, /CRUDDUR_WEBSOCKET_ACCESS_LOGS: expected off, account-role or create-role/],
     [{ CRUDDUR_BILLING_MODE: 'ON_DEMAND' }, /CRUDDUR_BILLING_MODE/],
     [{ CRUDDUR_LOG_RETENTION_DAYS: '10' }, /CRUDDUR_LOG_RETENTION_DAYS/],
     [{ CRUDDUR_API_THROTTLING_BURST_LIMIT: '-1' }, /CRUDDUR_API_THROTTLING_BURST_LIMIT/],

@@ -4,7 +4,7 @@
  * conditions that fail a plan (not an apply) when AWS disagrees with the settings.
  */
 import { rmSync } from 'node:fs';
-import { FUNCTIONS } from '../../functions/catalog';
+import { FUNCTIONS, runsInVpc } from '../../functions/catalog';
 import { buildStacks, stackNames } from '../../infrastructure/app';
 import { loadConfig } from '../../infrastructure/config';
 import { NetworkStack } from '../../infrastructure/stacks/network-stack';
@@ -109,7 +109,7 @@ describe('named database instance (CRUDDUR_DATABASE_INSTANCE)', () => {
     const output = `cross-stack-output-local${subnetIds}`;
     expect(network.outputs()[output]).toEqual({ sensitive: true, value: `\${local.${subnetIds}}` });
     const functions = Object.values(lambdas.resources('aws_lambda_function')).filter((fn) => fn.vpc_config !== undefined);
-    expect(functions).toHaveLength(FUNCTIONS.filter((definition) => definition.vpc).length);
+    expect(functions).toHaveLength(FUNCTIONS.filter(runsInVpc).length);
     for (const fn of functions) {
       expect(fn.vpc_config.subnet_ids).toBe(`\${data.terraform_remote_state.cross-stack-reference-input-cruddur-dev-network.outputs.${output}}`);
     }

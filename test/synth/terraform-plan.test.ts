@@ -13,7 +13,7 @@ import { buildStacks } from '../../infrastructure/app';
 import { loadConfig } from '../../infrastructure/config';
 import { TEST_ACCOUNT_ENV, Testing } from '../../infrastructure/testing';
 import { sharedBundles } from '../support/bundles';
-import { planAndApply, TerraformStandinError, type StandinFixture, type StandinStack } from '../support/terraform-standins';
+import { planAndApply, TerraformStandinError, type StandinFixture, type StandinRun, type StandinStack } from '../support/terraform-standins';
 
 const terraform = spawnSync('terraform', ['version'], { env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null', CHECKPOINT_DISABLE: '1' } });
 const terraformMissing = terraform.error !== undefined || terraform.status !== 0;
@@ -88,6 +88,11 @@ const SHAPES: { shape: string; env: Record<string, string>; fixture: StandinFixt
     fixture: account({ vpc_endpoints: EXISTING_ENDPOINTS }),
   },
   { shape: 'a new VPC peered with the database', env: { CRUDDUR_DATABASE_CIDR: '172.31.0.0/16', CRUDDUR_DATABASE_ROUTE_TARGET: 'pcx-0aaa1111bbbb2222f' }, fixture: account() },
+  {
+    shape: 'prod, provisioned like the bootcamp\'s table, WebSocket access logs through a role the stack creates',
+    env: { CRUDDUR_ENV: 'prod', CRUDDUR_FRONTEND_ORIGINS: 'https://example.org,https://www.example.org', CRUDDUR_DATABASE_INSTANCE: 'cruddur-db-instance', CRUDDUR_BILLING_MODE: 'PROVISIONED', CRUDDUR_WEBSOCKET_ACCESS_LOGS: 'create-role' },
+    fixture: account(),
+  },
 ];
 
 let directory: string;
@@ -117,30 +122,41 @@ function synthesize(env: Record<string, string>): StandinStack[] {
 /** Terraform wraps long messages: compare them as one line. */
 const oneLine = (text: string) => text.replace(/\s+/g, ' ');
 
-let runs = 0;
-async function deploy(env: Record<string, string>, fixture: StandinFixture) {
-  runs += 1;
-  return planAndApply(synthesize(env), fixture, path.join(directory, String(runs)));
+let deployments = 0;
+async function deploy(env: Record<string, string>, fixture: StandinFixture): Promise<StandinRun> {
+  deployments += 1;
+  return planAndApply(synthesize(env), fixture, path.join(directory, String(deployments)));
 }
 
 describeWithTerraform('terraform plan and apply over stand-ins', () => {
-  it.each(SHAPES)('$shape: every stack plans with known for_each keys and applies in order', async ({ env, fixture }) => {
-    const run = await deploy(env, fixture);
-    expect(Object.keys(run.plans).sort()).toEqual(['cruddur-dev-app', 'cruddur-dev-lambdas', 'cruddur-dev-network']);
-    expect(Object.keys(run.plans).at(-1)).toBe('cruddur-dev-lambdas');
+  /** Each shape's run (or its failure), started together: Terraform mostly waits on itself. */
+  const runs = new Map<string, Promise<StandinRun>>();
+  const runOf = (shape: string) => runs.get(shape)!;
+  beforeAll(() => {
+    for (const { shape, env, fixture } of SHAPES) {
+      const run = deploy(env, fixture);
+      run.catch(() => undefined); // reported by the test that awaits it
+      runs.set(shape, run);
+    }
+  });
+
+  it.each(SHAPES)('$shape: every stack plans with known for_each keys and applies in order', async ({ shape, env }) => {
+    const run = await runOf(shape);
+    const prefix = `cruddur-${env.CRUDDUR_ENV ?? 'dev'}`;
+    expect(Object.keys(run.plans).sort()).toEqual([`${prefix}-app`, `${prefix}-lambdas`, `${prefix}-network`]);
+    expect(Object.keys(run.plans).at(-1)).toBe(`${prefix}-lambdas`);
     // The lambdas stack read the other two through remote state: its outputs are the APIs'.
-    expect(run.outputs['cruddur-dev-lambdas']!.api_url).toMatch(/^https:\/\/\w+\.execute-api\.us-east-1\.amazonaws\.com$/);
-    expect(run.outputs['cruddur-dev-app']!.table_name).toBe('cruddur-messages');
+    expect(run.outputs[`${prefix}-lambdas`]!.api_url).toMatch(/^https:\/\/\w+\.execute-api\.us-east-1\.amazonaws\.com$/);
+    expect(run.outputs[`${prefix}-app`]!.table_name).toBe('cruddur-messages');
   });
 
   it('imports the existing table when adopting it, and creates it otherwise', async () => {
-    const adopted = await deploy({ CRUDDUR_DATABASE_INSTANCE: 'cruddur-db-instance', CRUDDUR_ADOPT_TABLE: '1' }, account());
-    expect(adopted.plans['cruddur-dev-app']).toMatch(/Plan: 1 to import/);
+    expect((await runOf(SHAPES[1]!.shape)).plans['cruddur-dev-app']).toMatch(/Plan: 1 to import, 0 to add/);
+    expect((await runOf(SHAPES[0]!.shape)).plans['cruddur-dev-app']).toMatch(/Plan: 1 to add/);
   });
 
   it('associates the DynamoDB endpoint with each route table the instance\'s function subnets use (their own, or the main one)', async () => {
-    const run = await deploy({ CRUDDUR_DATABASE_INSTANCE: 'cruddur-db-instance' }, account());
-    const plan = run.plans['cruddur-dev-network']!;
+    const plan = (await runOf(SHAPES[0]!.shape)).plans['cruddur-dev-network']!;
     expect(plan).toContain('["rtb-0aaa1111bbbb0001a"]');
     expect(plan).toContain(`["${MAIN_ROUTE_TABLE}"]`);
   });
