@@ -3,9 +3,12 @@
  * variables as `npm run deploy`), one line each, exit 1 on a blocker. Always talks to AWS
  * (credentials and region from the usual AWS settings and CRUDDUR_AWS_REGION).
  */
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -16,7 +19,7 @@ import { formatResult, runPreflight, type PreflightClients } from './lib/preflig
 
 export const spec: ScriptSpec<{}> = {
   name: 'preflight',
-  summary: 'Check with read-only AWS calls that the CRUDDUR_* deploy settings will work: credentials, user pool and app client, the database secret (never printed), the database network, VPC DNS, endpoints that would collide, an existing table. Exits 1 on a blocker.',
+  summary: 'Check with read-only AWS calls that the CRUDDUR_* deploy settings will work: credentials, user pool and app client, the database secret (never printed), the database network, VPC DNS, endpoints that would collide, API Gateway\'s logging role, an existing table, its owner and its stream\'s readers. Exits 1 on a blocker.',
 };
 
 export async function main({ env, out }: ScriptContext<{}>): Promise<number> {
@@ -29,6 +32,9 @@ export async function main({ env, out }: ScriptContext<{}>): Promise<number> {
     rds: new RDSClient({ region }),
     ec2: new EC2Client({ region }),
     dynamodb: new DynamoDBClient({ region }),
+    apigateway: new APIGatewayClient({ region }),
+    lambda: new LambdaClient({ region }),
+    cloudformation: new CloudFormationClient({ region }),
   };
   try {
     out.log(`preflight: ${config.namePrefix} in ${region}`);

@@ -241,6 +241,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CruddurConfig 
   return config;
 }
 
+/** The role `CRUDDUR_WEBSOCKET_ACCESS_LOGS=create-role` creates and makes the account's (and preflight recognizes as ours). */
+export function apiGatewayLogsRoleName(namePrefix: string): string {
+  return `${namePrefix}-realtime-apigateway-logs`;
+}
+
 /** Origins as CORS compares them: scheme, host and port, no path, no trailing slash, each once. */
 function frontendOriginList(text: string): string[] {
   const origins = text.split(',').map((origin) => origin.trim()).filter(Boolean);

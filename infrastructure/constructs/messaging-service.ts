@@ -16,7 +16,7 @@ import { GROUP_SK_INDEX } from '../../functions/data/model';
 import { UNPLACEABLE_MESSAGE } from '../../functions/message-stream/summaries';
 import { functionEnvironment } from '../../functions/runtime/config';
 import type { FunctionBundles } from '../bundling/bundle';
-import type { WebSocketAccessLogs } from '../config';
+import { apiGatewayLogsRoleName, type WebSocketAccessLogs } from '../config';
 import { HttpApi } from './http-api';
 import { WebSocketApi } from './websocket-api';
 import { NodejsFunction } from './nodejs-function';
@@ -75,6 +75,7 @@ export class MessagingService extends Construct {
         throttling: options.throttling,
         logRetentionDays: options.logRetentionDays,
         accessLogs: options.websocketAccessLogs,
+        loggingRoleName: apiGatewayLogsRoleName(options.namePrefix),
       })
       : undefined;
     this.websocketApi = websocketApi;

@@ -48,6 +48,8 @@ export interface WebSocketApiOptions {
   logRetentionDays: number;
   /** `off`; `account-role`: the account's role exists; `create-role`: this stack creates it (infrastructure/config). */
   accessLogs: WebSocketAccessLogs;
+  /** The name of the role `create-role` creates. */
+  loggingRoleName: string;
 }
 
 export interface DeployedFunction {
@@ -76,7 +78,7 @@ export class WebSocketApi extends Construct {
       // Required by API Gateway; with no route but $connect and $disconnect, nothing a client sends is routed.
       routeSelectionExpression: '$request.body.action',
     });
-    if (options.accessLogs === 'create-role') this.account = this.accountLoggingRole(options.name);
+    if (options.accessLogs === 'create-role') this.account = this.accountLoggingRole(options.loggingRoleName);
     const accessLogs = options.accessLogs === 'off'
       ? undefined
       : new CloudwatchLogGroup(this, 'access-logs', {
@@ -108,9 +110,9 @@ export class WebSocketApi extends Construct {
    * Destroying the stack resets the setting (AWS provider 6: `aws_api_gateway_account` always
    * resets on delete), so WebSocket and REST stages of the account stop logging with it.
    */
-  private accountLoggingRole(name: string): ApiGatewayAccount {
+  private accountLoggingRole(roleName: string): ApiGatewayAccount {
     const role = new IamRole(this, 'cloudwatch-role', {
-      name: `${name}-apigateway-logs`,
+      name: roleName,
       description: 'API Gateway\'s CloudWatch Logs role for this account and region (created by Cruddur\'s messaging stacks)',
       assumeRolePolicy: JSON.stringify({
         Version: '2012-10-17',

@@ -9,8 +9,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { GetAccountCommand, type APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { DescribeStackResourcesCommand, DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DescribeUserPoolClientCommand, DescribeUserPoolCommand, type CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, ListTagsOfResourceCommand, type DynamoDBClient, type TableDescription } from '@aws-sdk/client-dynamodb';
 import {
   DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
@@ -23,10 +25,12 @@ import {
   type EC2Client,
   type Subnet,
 } from '@aws-sdk/client-ec2';
+import { paginateListEventSourceMappings, type EventSourceMappingConfiguration, type LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeDBInstancesCommand, type RDSClient } from '@aws-sdk/client-rds';
 import { DescribeSecretCommand, GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import type { CruddurConfig } from '../../infrastructure/config';
+import { STREAM_FUNCTIONS } from '../../functions/catalog';
+import { apiGatewayLogsRoleName, type CruddurConfig } from '../../infrastructure/config';
 import type { EndpointChoices } from '../../infrastructure/config/network';
 
 export type CheckStatus = 'ok' | 'warn' | 'blocker';
@@ -44,6 +48,9 @@ export interface PreflightClients {
   rds: RDSClient;
   ec2: EC2Client;
   dynamodb: DynamoDBClient;
+  apigateway: APIGatewayClient;
+  lambda: LambdaClient;
+  cloudformation: CloudFormationClient;
 }
 
 export interface PreflightOptions {
@@ -99,8 +106,36 @@ export async function runPreflight(config: CruddurConfig, clients: PreflightClie
     results.push(await checkDns(clients.ec2, network.placement.vpcId));
     results.push(...await checkEndpoints(config.region, clients.ec2, network.placement));
   }
-  results.push(await checkTable(config, clients.dynamodb, options.stateDirectory));
+  results.push(await checkApiGatewayLogging(config, clients.apigateway, identity.Account));
+  results.push(...await checkTable(config, clients, options.stateDirectory));
   return results;
+}
+
+/**
+ * WebSocket access logs go through the account's API Gateway CloudWatch Logs role (one per
+ * account and region): `account-role` needs one; `create-role` must not replace another.
+ */
+async function checkApiGatewayLogging(config: CruddurConfig, apigateway: APIGatewayClient, account: string | undefined): Promise<CheckResult> {
+  const setting = config.websocket.accessLogs;
+  let role: string | undefined;
+  try {
+    role = (await apigateway.send(new GetAccountCommand({}))).cloudwatchRoleArn || undefined;
+  } catch (error) {
+    return (setting === 'off' ? warn : blocker)('api gateway logging', `cannot read the account's API Gateway settings (${awsError(error)}); the deployer needs apigateway:GET on /account`);
+  }
+  const ours = `arn:aws:iam::${account ?? '*'}:role/${apiGatewayLogsRoleName(config.namePrefix)}`;
+  switch (setting) {
+    case 'off':
+      return ok('api gateway logging', `WebSocket access logs off (CRUDDUR_WEBSOCKET_ACCESS_LOGS=off); the account's logging role: ${role ?? 'none'}`);
+    case 'account-role':
+      return role
+        ? ok('api gateway logging', `the WebSocket stage logs through the account's role ${role}`)
+        : blocker('api gateway logging', 'CRUDDUR_WEBSOCKET_ACCESS_LOGS=account-role, but the account has no API Gateway CloudWatch Logs role in this region: creating the stage would fail ("CloudWatch Logs role ARN must be set in account settings"); use create-role, or off');
+    case 'create-role':
+      return !role || role === ours
+        ? ok('api gateway logging', `${role ? 'the account\'s role is already ours' : 'the account has no logging role'}; the stack ${role ? 'keeps' : 'creates'} ${ours}`)
+        : blocker('api gateway logging', `the account's API Gateway logging role is ${role}; create-role would replace it for every API of the region: set CRUDDUR_WEBSOCKET_ACCESS_LOGS=account-role to log through it`);
+  }
 }
 
 function describeNetwork(config: CruddurConfig): string {
@@ -334,26 +369,93 @@ async function checkEndpoints(region: string, ec2: EC2Client, placement: Placeme
 }
 
 /**
- * A table of that name that our state does not hold makes the app stack's create fail
- * (ResourceInUseException): often the original's `cruddur-messages`, which is adopted with
- * CRUDDUR_ADOPT_TABLE=1 (a Terraform import) once migrated.
+ * The table, if it exists: who owns it (our state, a CloudFormation stack such as the
+ * bootcamp's CrdDdb, or nobody yet), and who already reads its stream. A table of that name
+ * that our state does not hold makes the app stack's create fail (ResourceInUseException):
+ * often the original's `cruddur-messages`, adopted with CRUDDUR_ADOPT_TABLE=1 once migrated.
  */
-async function checkTable(config: CruddurConfig, dynamodb: DynamoDBClient, stateDirectory: string): Promise<CheckResult> {
+async function checkTable(config: CruddurConfig, clients: PreflightClients, stateDirectory: string): Promise<CheckResult[]> {
   const { name, adoptExisting } = config.table;
   const stack = `${config.namePrefix}-app`;
+  let table: TableDescription | undefined;
   try {
-    await dynamodb.send(new DescribeTableCommand({ TableName: name }));
+    table = (await clients.dynamodb.send(new DescribeTableCommand({ TableName: name }))).Table;
   } catch (error) {
-    if ((error as Error).name !== 'ResourceNotFoundException') return blocker('messages table', `${name}: ${awsError(error)}`);
-    return adoptExisting
+    if ((error as Error).name !== 'ResourceNotFoundException') return [blocker('messages table', `${name}: ${awsError(error)}`)];
+    return [adoptExisting
       ? blocker('messages table', `CRUDDUR_ADOPT_TABLE=1 but there is no table ${name} to import`)
-      : ok('messages table', `${name} does not exist yet; ${stack} creates it`);
+      : ok('messages table', `${name} does not exist yet; ${stack} creates it`)];
   }
+  const results: CheckResult[] = [];
   const stateFile = path.join(stateDirectory, `terraform.${stack}.tfstate`);
-  if (existsSync(stateFile) && readFileSync(stateFile, 'utf8').includes(`"name": "${name}"`)) return ok('messages table', `${name}, managed by ${stack}`);
-  if (adoptExisting) return ok('messages table', `${name} exists; ${stack} imports it (CRUDDUR_ADOPT_TABLE=1): run npm run ddb:migrate -- --prod first if the original wrote it`);
-  return blocker('messages table', `${name} exists and ${stack}'s local state does not hold it (the original's table?); creating it would fail: `
-    + 'migrate it (npm run ddb:migrate -- --prod) and set CRUDDUR_ADOPT_TABLE=1 to import it, or set CRUDDUR_TABLE_NAME to a new name');
+  if (existsSync(stateFile) && readFileSync(stateFile, 'utf8').includes(`"name": "${name}"`)) results.push(ok('messages table', `${name}, managed by ${stack}`));
+  else {
+    const owner = await cloudFormationOwner(clients, table?.TableArn, name);
+    if (owner) results.push(owner);
+    else if (adoptExisting) results.push(ok('messages table', `${name} exists; ${stack} imports it (CRUDDUR_ADOPT_TABLE=1): run npm run ddb:migrate -- --prod first if the original wrote it`));
+    else {
+      results.push(blocker('messages table', `${name} exists and ${stack}'s local state does not hold it (the original's table?); creating it would fail: `
+        + 'migrate it (npm run ddb:migrate -- --prod) and set CRUDDUR_ADOPT_TABLE=1 to import it, or set CRUDDUR_TABLE_NAME to a new name'));
+    }
+  }
+  if (table?.LatestStreamArn && table.StreamSpecification?.StreamEnabled) results.push(await checkStreamReaders(config, clients.lambda, table.LatestStreamArn));
+  return results;
+}
+
+/**
+ * A table created by CloudFormation (the bootcamp's `CrdDdb` SAM stack) carries its stack's
+ * name in a tag AWS sets and keeps even after the stack lets it go; the stack owns it only
+ * while the stack exists and still lists it. Taking it over then would put it under two tools.
+ */
+async function cloudFormationOwner(clients: PreflightClients, tableArn: string | undefined, tableName: string): Promise<CheckResult | undefined> {
+  if (!tableArn) return undefined;
+  let stackName: string | undefined;
+  try {
+    const tags = (await clients.dynamodb.send(new ListTagsOfResourceCommand({ ResourceArn: tableArn }))).Tags ?? [];
+    stackName = tags.find((tag) => tag.Key === 'aws:cloudformation:stack-name')?.Value;
+  } catch (error) {
+    return warn('table owner', `cannot read ${tableName}'s tags (${awsError(error)}): check yourself that no CloudFormation stack owns it (dynamodb:ListTagsOfResource)`);
+  }
+  if (!stackName) return undefined;
+  let owned: boolean;
+  try {
+    const stacks = (await clients.cloudformation.send(new DescribeStacksCommand({ StackName: stackName }))).Stacks ?? [];
+    const live = stacks.filter((candidate) => candidate.StackStatus !== 'DELETE_COMPLETE');
+    const resources = live.length === 0 ? [] : (await clients.cloudformation.send(new DescribeStackResourcesCommand({ StackName: stackName }))).StackResources ?? [];
+    owned = resources.some((resource) => resource.PhysicalResourceId === tableName && resource.ResourceStatus !== 'DELETE_SKIPPED');
+  } catch (error) {
+    if (!/does not exist/.test((error as Error).message)) return warn('table owner', `${tableName} was created by CloudFormation stack ${stackName}, which cannot be read (${awsError(error)})`);
+    owned = false;
+  }
+  if (!owned) return ok('messages table', `${tableName} exists, created by CloudFormation stack ${stackName}, which no longer holds it; CRUDDUR_ADOPT_TABLE=1 imports it`);
+  return blocker('messages table', `${tableName} belongs to CloudFormation stack ${stackName}; importing it while the stack owns it puts it under two tools. Hand it over first: `
+    + `in the stack's template give the table DeletionPolicy: Retain and UpdateReplacePolicy: Retain and deploy that (sam deploy, or aws cloudformation update-stack), `
+    + `then aws cloudformation delete-stack --stack-name ${stackName} (the table stays; the stack's stream function goes); then deploy with CRUDDUR_TABLE_NAME=${tableName} CRUDDUR_ADOPT_TABLE=1 (docs/deploy.md, From the bootcamp's week 10)`);
+}
+
+/**
+ * More than two readers of a stream shard get throttled (DynamoDB developer guide,
+ * "Change data capture for DynamoDB Streams"); each event source mapping is a reader, and
+ * ours are the catalog's stream functions.
+ */
+async function checkStreamReaders(config: CruddurConfig, lambda: LambdaClient, streamArn: string): Promise<CheckResult> {
+  const ours = new Set(STREAM_FUNCTIONS.map((definition) => `${config.namePrefix}-${definition.name}`));
+  const functionOf = (mapping: EventSourceMappingConfiguration) => mapping.FunctionArn?.split(':function:')[1]?.split(':')[0] ?? '?';
+  const mappings: EventSourceMappingConfiguration[] = [];
+  try {
+    for await (const page of paginateListEventSourceMappings({ client: lambda }, { EventSourceArn: streamArn })) mappings.push(...page.EventSourceMappings ?? []);
+  } catch (error) {
+    return warn('stream readers', `cannot list the mappings on ${streamArn} (${awsError(error)}; lambda:ListEventSourceMappings): check there are none besides ours`);
+  }
+  const others = mappings.filter((mapping) => !ours.has(functionOf(mapping)));
+  const reading = others.filter((mapping) => !['Disabled', 'Disabling', 'Deleting'].includes(mapping.State ?? ''));
+  const readers = ours.size + reading.length;
+  const named = (list: EventSourceMappingConfiguration[]) => list.map((mapping) => `${functionOf(mapping)} (mapping ${mapping.UUID}, ${mapping.State})`).join(', ');
+  if (readers > 2) {
+    return blocker('stream readers', `${named(reading)} already read${reading.length === 1 ? 's' : ''} the table's stream; with our ${ours.size} that makes ${readers} readers, and more than two per shard are throttled. `
+      + `Disable ${reading.length === 1 ? 'it' : 'them'} (${reading.map((mapping) => `aws lambda update-event-source-mapping --uuid ${mapping.UUID} --no-enabled`).join('; ')}), or delete ${reading.length === 1 ? 'its' : 'their'} stack: our message-stream does what the bootcamp's stream function did`);
+  }
+  return ok('stream readers', `${readers} reader(s) of the stream with ours${others.length > reading.length ? `; disabled: ${named(others.filter((mapping) => !reading.includes(mapping)))}` : ''}`);
 }
 
 /** The first subnet (by id) of each zone: what an interface endpoint, and the stack, take. */

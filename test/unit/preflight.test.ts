@@ -7,8 +7,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
+import { APIGatewayClient, GetAccountCommand } from '@aws-sdk/client-api-gateway';
+import { CloudFormationClient, DescribeStackResourcesCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CognitoIdentityProviderClient, DescribeUserPoolClientCommand, DescribeUserPoolCommand, ResourceNotFoundException as CognitoNotFound } from '@aws-sdk/client-cognito-identity-provider';
-import { DescribeTableCommand, DynamoDBClient, ResourceNotFoundException as TableNotFound } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient, ListTagsOfResourceCommand, ResourceNotFoundException as TableNotFound } from '@aws-sdk/client-dynamodb';
 import {
   DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
@@ -21,6 +23,7 @@ import {
   type DescribeSubnetsCommandInput,
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
+import { LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import { DBInstanceNotFoundFault, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { DescribeSecretCommand, GetSecretValueCommand, ResourceNotFoundException as SecretNotFound, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -57,6 +60,19 @@ const secrets = mockClient(SecretsManagerClient);
 const rds = mockClient(RDSClient);
 const ec2 = mockClient(EC2Client);
 const dynamodb = mockClient(DynamoDBClient);
+const apigateway = mockClient(APIGatewayClient);
+const lambda = mockClient(LambdaClient);
+const cloudformation = mockClient(CloudFormationClient);
+const MOCKS = [sts, cognito, secrets, rds, ec2, dynamodb, apigateway, lambda, cloudformation];
+
+const TABLE_ARN = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/cruddur-messages`;
+const STREAM_ARN = `${TABLE_ARN}/stream/2026-11-20T10:00:00.000`;
+/** A table that exists, with its stream on (the original's, or the bootcamp's CrdDdb one). */
+const existingTable = (name = 'cruddur-messages') => dynamodb.on(DescribeTableCommand).resolves({
+  Table: { TableName: name, TableArn: TABLE_ARN.replace('cruddur-messages', name), LatestStreamArn: STREAM_ARN, StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' } },
+});
+/** The bootcamp's week-10 stream function, reading the table's stream. */
+const bootcampStreamMapping = (state = 'Enabled') => ({ UUID: '6f1c2b7e-0000-4000-8000-000000000001', State: state, EventSourceArn: STREAM_ARN, FunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:CrdDdb-ProcessDynamoDBStream-AbC123` });
 
 const subnet = (n: number, zone: string) => ({ SubnetId: `subnet-0aaaaaaaaaaaaaaa${n}`, VpcId: VPC, AvailabilityZoneId: zone, AvailabilityZone: `us-east-1${'abc'[n - 1] ?? 'd'}` });
 
@@ -64,7 +80,7 @@ let stateDirectory: string;
 
 /** A deployable account: the bootcamp's instance in the default VPC, nothing that collides. */
 function passingAccount(): void {
-  for (const mock of [sts, cognito, secrets, rds, ec2, dynamodb]) mock.reset();
+  for (const mock of MOCKS) mock.reset();
   sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/deployer` });
   cognito.on(DescribeUserPoolCommand).resolves({ UserPool: { Id: POOL, Name: 'cruddur-user-pool' } });
   cognito.on(DescribeUserPoolClientCommand).resolves({ UserPoolClient: { ClientId: CLIENT, ClientName: 'cruddur' } });
@@ -94,6 +110,9 @@ function passingAccount(): void {
   ec2.on(DescribeVpcAttributeCommand, { Attribute: 'enableDnsHostnames' }).resolves({ EnableDnsHostnames: { Value: true } });
   ec2.on(DescribeVpcEndpointsCommand).resolves({ VpcEndpoints: [] });
   dynamodb.on(DescribeTableCommand).rejects(new TableNotFound({ message: 'Requested resource not found', $metadata: {} }));
+  dynamodb.on(ListTagsOfResourceCommand).resolves({ Tags: [] });
+  apigateway.on(GetAccountCommand).resolves({});
+  lambda.on(ListEventSourceMappingsCommand).resolves({ EventSourceMappings: [] });
 }
 
 function clients(): PreflightClients {
@@ -104,6 +123,9 @@ function clients(): PreflightClients {
     rds: new RDSClient({ region: 'us-east-1' }),
     ec2: new EC2Client({ region: 'us-east-1' }),
     dynamodb: new DynamoDBClient({ region: 'us-east-1' }),
+    apigateway: new APIGatewayClient({ region: 'us-east-1' }),
+    lambda: new LambdaClient({ region: 'us-east-1' }),
+    cloudformation: new CloudFormationClient({ region: 'us-east-1' }),
   };
 }
 
@@ -144,15 +166,16 @@ describe('a deployable account', () => {
       ['vpc dns', 'ok'],
       ['dynamodb endpoint', 'ok'],
       ['secrets manager endpoint', 'ok'],
+      ['api gateway logging', 'ok'],
       ['messages table', 'ok'],
     ]);
     const text = results.map(formatResult).join('\n');
     expect(text).not.toContain(SECRET_VALUE.password);
     expect(text).toContain('[ok]      function subnets          subnet-0aaaaaaaaaaaaaaa1 (use1-az1), subnet-0aaaaaaaaaaaaaaa3 (use1-az2); skipped subnet-0aaaaaaaaaaaaaaa2 (use1-az3) (Lambda does not run there)');
     expect(text).toContain('none on rtb-0aaaaaaaaaaaaaaa1, rtb-0aaaaaaaaaaaaaaa9');
-    // Read-only: every call made is a Describe/Get.
-    for (const mock of [sts, cognito, secrets, rds, ec2, dynamodb]) {
-      for (const call of mock.calls()) expect(call.args[0].constructor.name).toMatch(/^(Describe|Get)/);
+    // Read-only: every call made is a Describe/Get/List.
+    for (const mock of MOCKS) {
+      for (const call of mock.calls()) expect(call.args[0].constructor.name).toMatch(/^(Describe|Get|List)/);
     }
   });
 
@@ -180,7 +203,7 @@ describe('a deployable account', () => {
     // Act / Assess
     expect(await preflightMain(context)).toBe(0);
     expect(lines.at(-1)).toBe('no blockers, 0 warning(s)');
-    dynamodb.on(DescribeTableCommand).resolves({ Table: { TableName: 'cruddur-messages' } });
+    existingTable();
     expect(await preflightMain(context)).toBe(1);
     expect(lines.at(-1)).toBe('1 blocker(s), 0 warning(s): fix the blockers before npm run deploy');
   });
@@ -222,7 +245,7 @@ describe('each blocker', () => {
       /^secrets manager endpoint: vpce-0eaaaaaaaaaaaaaa1 already has private DNS .* set CRUDDUR_SECRETS_MANAGER_ENDPOINT=existing$/],
     ['endpoints to reuse that are not there', () => undefined, { ...ENV, CRUDDUR_DYNAMODB_ENDPOINT: 'existing' },
       /^dynamodb endpoint: CRUDDUR_DYNAMODB_ENDPOINT=existing but no DynamoDB gateway endpoint/],
-    ['the original\'s table, not adopted', () => dynamodb.on(DescribeTableCommand).resolves({ Table: { TableName: 'cruddur-messages' } }), undefined,
+    ['the original\'s table, not adopted', () => existingTable(), undefined,
       /^messages table: cruddur-messages exists and cruddur-dev-app's local state does not hold it .*CRUDDUR_ADOPT_TABLE=1/],
     ['a table to adopt that does not exist', () => undefined, { ...ENV, CRUDDUR_ADOPT_TABLE: '1' },
       /^messages table: CRUDDUR_ADOPT_TABLE=1 but there is no table cruddur-messages to import$/],
@@ -236,6 +259,25 @@ describe('each blocker', () => {
       /^route tables: the subnets use rtb-0aaaaaaaaaaaaaaa9 too; add it to CRUDDUR_ROUTE_TABLE_IDS/],
     ['a database security group in another VPC', () => ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{ GroupId: 'sg-0aaaaaaaaaaaaaaa1', VpcId: 'vpc-0bbbbbbbbbbbbbbb1' }] }), EXISTING_VPC_ENV,
       /^database security group: sg-0aaaaaaaaaaaaaaa1 is in vpc-0bbbbbbbbbbbbbbb1, not vpc-0aaaaaaaaaaaaaaa1/],
+    ['WebSocket access logs through an account role that does not exist', () => undefined, { ...ENV, CRUDDUR_WEBSOCKET_ACCESS_LOGS: 'account-role' },
+      /^api gateway logging: CRUDDUR_WEBSOCKET_ACCESS_LOGS=account-role, but the account has no API Gateway CloudWatch Logs role in this region.*use create-role, or off$/],
+    ['a role to create where the account has another', () => apigateway.on(GetAccountCommand).resolves({ cloudwatchRoleArn: `arn:aws:iam::${ACCOUNT}:role/api-gateway-cloudwatch-global` }),
+      { ...ENV, CRUDDUR_WEBSOCKET_ACCESS_LOGS: 'create-role' },
+      /^api gateway logging: the account's API Gateway logging role is arn:aws:iam::123456789012:role\/api-gateway-cloudwatch-global; create-role would replace it .*account-role/],
+    ['the bootcamp\'s stream function still reading the table\'s stream', () => {
+      existingTable();
+      lambda.on(ListEventSourceMappingsCommand, { EventSourceArn: STREAM_ARN }).resolves({ EventSourceMappings: [bootcampStreamMapping()] });
+    }, { ...ENV, CRUDDUR_ADOPT_TABLE: '1' },
+      /^stream readers: CrdDdb-ProcessDynamoDBStream-AbC123 \(mapping 6f1c2b7e-0000-4000-8000-000000000001, Enabled\) already reads the table's stream; with our 2 that makes 3 readers.*aws lambda update-event-source-mapping --uuid 6f1c2b7e-0000-4000-8000-000000000001 --no-enabled/],
+    ['a table the bootcamp\'s CloudFormation stack still owns', () => {
+      existingTable('CrdDdb-DynamoDBTable-1R2S3T4U5V6W');
+      dynamodb.on(ListTagsOfResourceCommand).resolves({ Tags: [{ Key: 'aws:cloudformation:stack-name', Value: 'CrdDdb' }, { Key: 'aws:cloudformation:logical-id', Value: 'DynamoDBTable' }] });
+      cloudformation.on(DescribeStacksCommand, { StackName: 'CrdDdb' }).resolves({ Stacks: [{ StackName: 'CrdDdb', StackStatus: 'UPDATE_COMPLETE', CreationTime: new Date() }] });
+      cloudformation.on(DescribeStackResourcesCommand, { StackName: 'CrdDdb' }).resolves({ StackResources: [
+        { LogicalResourceId: 'DynamoDBTable', PhysicalResourceId: 'CrdDdb-DynamoDBTable-1R2S3T4U5V6W', ResourceType: 'AWS::DynamoDB::Table', ResourceStatus: 'UPDATE_COMPLETE', Timestamp: new Date() },
+      ] });
+    }, { ...ENV, CRUDDUR_TABLE_NAME: 'CrdDdb-DynamoDBTable-1R2S3T4U5V6W', CRUDDUR_ADOPT_TABLE: '1' },
+      /^messages table: CrdDdb-DynamoDBTable-1R2S3T4U5V6W belongs to CloudFormation stack CrdDdb.*DeletionPolicy: Retain and UpdateReplacePolicy: Retain.*aws cloudformation delete-stack --stack-name CrdDdb/],
     ['a peering connection that is not active', () => ec2.on(DescribeVpcPeeringConnectionsCommand).resolves({ VpcPeeringConnections: [{ Status: { Code: 'pending-acceptance' } }] }),
       { ...ENV, CRUDDUR_DATABASE_INSTANCE: '', CRUDDUR_DATABASE_CIDR: '172.31.0.0/16', CRUDDUR_DATABASE_ROUTE_TARGET: 'pcx-0aaaaaaaaaaaaaaa1' },
       /^database route: pcx-0aaaaaaaaaaaaaaa1 is pending-acceptance/],
@@ -258,10 +300,35 @@ describe('each blocker', () => {
   });
 
   it('accepts the original\'s table once adopted, and a table its own state holds', async () => {
-    dynamodb.on(DescribeTableCommand).resolves({ Table: { TableName: 'cruddur-messages' } });
+    existingTable();
     expect(blockers(await preflight({ ...ENV, CRUDDUR_ADOPT_TABLE: '1' }))).toEqual([]);
     writeFileSync(path.join(stateDirectory, 'terraform.cruddur-dev-app.tfstate'), JSON.stringify({ resources: [{ instances: [{ attributes: { name: 'cruddur-messages' } }] }] }, null, 2));
     expect(blockers(await preflight())).toEqual([]);
+  });
+
+  it('accepts the bootcamp\'s table once its stack let it go and its stream function is disabled', async () => {
+    // Prepare: the stack is gone (DescribeStacks by name answers "does not exist"); the tags AWS set stay on the table.
+    existingTable('CrdDdb-DynamoDBTable-1R2S3T4U5V6W');
+    dynamodb.on(ListTagsOfResourceCommand).resolves({ Tags: [{ Key: 'aws:cloudformation:stack-name', Value: 'CrdDdb' }] });
+    cloudformation.on(DescribeStacksCommand).rejects(Object.assign(new Error('Stack with id CrdDdb does not exist'), { name: 'ValidationError' }));
+    lambda.on(ListEventSourceMappingsCommand).resolves({ EventSourceMappings: [bootcampStreamMapping('Disabled')] });
+
+    // Act
+    const results = await preflight({ ...ENV, CRUDDUR_TABLE_NAME: 'CrdDdb-DynamoDBTable-1R2S3T4U5V6W', CRUDDUR_ADOPT_TABLE: '1' });
+
+    // Assess
+    expect(blockers(results)).toEqual([]);
+    expect(results).toContainEqual(expect.objectContaining({ check: 'messages table', detail: expect.stringMatching(/created by CloudFormation stack CrdDdb, which no longer holds it/) }));
+    expect(results).toContainEqual(expect.objectContaining({ check: 'stream readers', detail: expect.stringMatching(/^2 reader\(s\) of the stream with ours; disabled: CrdDdb-ProcessDynamoDBStream-AbC123/) }));
+  });
+
+  it('accepts our own two stream readers, and the account\'s logging role when it is ours', async () => {
+    existingTable();
+    lambda.on(ListEventSourceMappingsCommand).resolves({ EventSourceMappings: ['message-stream', 'message-push'].map((name, index) => ({ UUID: `uuid-${index}`, State: 'Enabled', FunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:cruddur-dev-${name}` })) });
+    apigateway.on(GetAccountCommand).resolves({ cloudwatchRoleArn: `arn:aws:iam::${ACCOUNT}:role/cruddur-dev-realtime-apigateway-logs` });
+    const results = await preflight({ ...ENV, CRUDDUR_ADOPT_TABLE: '1', CRUDDUR_WEBSOCKET_ACCESS_LOGS: 'create-role' });
+    expect(blockers(results)).toEqual([]);
+    expect(results).toContainEqual(expect.objectContaining({ check: 'stream readers', detail: '2 reader(s) of the stream with ours' }));
   });
 
   it('stops after the credentials when there are none: nothing else can be asked', async () => {
