@@ -2,9 +2,9 @@
  * `npm run bench -- devloop`: the developer's loop against its floors, measured in one run.
  *
  *  - baseline: `tsx` starting an empty file (the cost of any TypeScript command here);
- *  - `cdktf synth` as `npm run synth` runs it, against a trivial CDKTF app (one stack, one
+ *  - the CDKTF CLI's `cdktf synth` (which users on Node.js 20 and 22 may run), against a trivial CDKTF app (one stack, one
  *    resource) through the same CLI: the CLI's own floor;
- *  - the app alone (cdktf.json's command) with its bundles cached, and cold (forced rebuild);
+ *  - the app alone (`npm run synth`, cdktf.json's command) with its bundles cached, and cold (forced rebuild);
  *  - `npm start` to "API ready", fresh (a new data directory) and warm (the same one again),
  *    against the baseline and against the services' own start (the slowest "up" line);
  *  - `npm test`, once, against the baseline.
@@ -102,7 +102,7 @@ export const benchmark: Benchmark = {
     const subjects = {
       baseline: { label: 'tsx empty.ts (baseline)', run: () => measured('baseline', bin('tsx'), [empty]) },
       floor: { label: 'cdktf synth of a trivial app (CLI floor)', run: () => measured('trivial synth', bin('cdktf'), ['synth', '--output', path.join(context.scratchDir, 'trivial.out')], { cwd: trivial }) },
-      synth: { label: 'cdktf synth (npm run synth)', run: () => measured('cdktf synth', bin('cdktf'), ['synth', '--output', outdir]) },
+      synth: { label: 'cdktf synth (the CDKTF CLI)', run: () => measured('cdktf synth', bin('cdktf'), ['synth', '--output', outdir]) },
       appCold: { label: 'the app alone, bundles rebuilt', run: () => measured('app', 'sh', ['-c', app], { env: { CDKTF_OUTDIR: outdir, CRUDDUR_REBUILD_BUNDLES: '1' } }) },
       appCached: { label: 'the app alone, bundles cached', run: () => measured('app', 'sh', ['-c', app], { env: { CDKTF_OUTDIR: outdir } }) },
     };

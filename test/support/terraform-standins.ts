@@ -15,7 +15,7 @@
  * the configuration does not set (ids, ARNs, endpoints) are unknown until apply, then take
  * placeholder values of the usual shape.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -362,14 +362,17 @@ const TERRAFORM_ENV = {
   TF_INPUT: '0',
 };
 
-/** The `terraform` binary's version, or undefined when there is none on the PATH. */
-export async function terraformVersion(): Promise<string | undefined> {
-  try {
-    const { stdout } = await run('terraform', ['version', '-json'], { env: TERRAFORM_ENV });
-    return (JSON.parse(stdout) as { terraform_version: string }).terraform_version;
-  } catch {
-    return undefined;
-  }
+/**
+ * `describe` where Terraform is on the PATH. Where it is not, one line says the tests are
+ * skipped and why; in CI (which has Terraform, as `npm run deploy` needs it) it is a failure.
+ */
+export function describeWithTerraform(what: string): jest.Describe {
+  const version = spawnSync('terraform', ['version'], { env: TERRAFORM_ENV });
+  if (version.error === undefined && version.status === 0) return describe;
+  const reason = `terraform is not on the PATH: ${what} needs Terraform >= 1.5 (docs/deploy.md, Prerequisites)`;
+  if (process.env.CI) throw new Error(reason);
+  console.warn(`skipped: ${reason}`);
+  return describe.skip;
 }
 
 async function terraform(directory: string, stack: string, args: string[]): Promise<string> {
