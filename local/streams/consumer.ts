@@ -17,6 +17,9 @@
  *   counterpart of the deployed mapping's on-failure destination.
  * - Shards: new ones are found with DescribeStream about once a second; a child is read
  *   once its parent is drained; a closed, drained shard is marked finished.
+ * - An iterator that can no longer be read (expired, or pointing at records trimmed from the
+ *   stream) is replaced by one after the last record fetched; what was trimmed is reported in
+ *   the dead letters, as the deployed mapping's on-failure destination would get it.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -35,6 +38,8 @@ import {
   nextBatchEnd,
   nextDueAt,
   outcomeOf,
+  retryAfterExpiry,
+  retryLimitText,
   type PendingRecord,
   type RetryState,
 } from './delivery-policy';
@@ -110,6 +115,9 @@ interface ShardState {
 
 const errorName = (error: unknown) => (error as { name?: string } | undefined)?.name ?? '';
 
+/** GetRecords errors no retry of the same iterator can cure (the Streams API reference's list). */
+const DEAD_ITERATOR_ERRORS = new Set(['ExpiredIteratorException', 'TrimmedDataAccessException']);
+
 const MAX_BUFFERED_PER_SHARD = 10_000;
 const DESCRIBE_EVERY_MS = 1000;
 
@@ -152,6 +160,14 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
       }
     }
     checkpoints.save(checkpoint);
+  }
+
+  /** Records gone from the stream before they were read: no record to write, only where they were. */
+  function reportTrimmed(shard: ShardState, after: string | undefined): void {
+    mkdirSync(path.dirname(options.deadLetterFile), { recursive: true });
+    const line = { deadLetteredAt: new Date(now()).toISOString(), reason: 'records-trimmed', functionName: fn.name, streamArn, shardId: shard.shardId, afterSequenceNumber: after ?? null };
+    appendFileSync(options.deadLetterFile, `${JSON.stringify(line)}\n`);
+    log(`${label}: records of ${shard.shardId} after ${after ?? 'the starting position'} were trimmed from the stream before they were read; reported in ${options.deadLetterFile}`);
   }
 
   function deadLetter(shard: ShardState, entries: readonly Entry[], reason: string, detail: Record<string, unknown>): void {
@@ -236,7 +252,8 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
     } catch (error) {
       if (errorName(error) !== 'TrimmedDataAccessException') throw error;
       // The checkpoint fell out of the 24-hour retention: what was between is gone.
-      log(`${label}: records after ${after} in ${shard.shardId} were trimmed from the stream; continuing at the oldest record left`);
+      reportTrimmed(shard, after);
+      log(`${label}: continuing ${shard.shardId} at the oldest record left`);
       return shardIterator(streams, streamArn!, shard.shardId, { type: 'TRIM_HORIZON' });
     }
   }
@@ -252,7 +269,10 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
     try {
       page = await readRecords(streams, shard.iterator);
     } catch (error) {
-      if (errorName(error) !== 'ExpiredIteratorException') throw error;
+      if (!DEAD_ITERATOR_ERRORS.has(errorName(error))) throw error;
+      // Retrying this iterator would fail forever: a new one after the last record fetched (or
+      // at the starting position when nothing was fetched yet).
+      if (errorName(error) === 'TrimmedDataAccessException') reportTrimmed(shard, shard.lastFetched ?? shard.checkpoint);
       shard.iterator = await iteratorFor(shard);
       // Unknown until read with the new iterator.
       shard.idle = false;
@@ -284,6 +304,7 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
       if (expired.length > 0) {
         deadLetter(shard, expired, 'maximum-record-age-exceeded', { maximumRecordAgeInSeconds: source.maximumRecordAgeInSeconds });
         for (const entry of expired) entry.deliver = false;
+        shard.retry = retryAfterExpiry(shard.retry, shard.buffer);
         continue;
       }
 
@@ -331,7 +352,7 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
       case 'retry-from':
         complete(shard, decision.completeBefore);
         shard.retry = decision.retry;
-        log(`${label}: ${range} -> ${decision.failed} failed in ${took}; retry ${decision.retry.failures}/${source.maximumRetryAttempts} from seq ${BigInt(decision.retry.from)}`);
+        log(`${label}: ${range} -> ${decision.failed} failed in ${took}; retry ${decision.retry.failures}/${retryLimitText(source)} from seq ${BigInt(decision.retry.from)}`);
         return;
       case 'bisect':
         shard.retry = decision.retry;
@@ -339,7 +360,7 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
         return;
       case 'retry':
         shard.retry = decision.retry;
-        log(`${label}: ${range} -> error in ${took} (${error}); retry ${decision.retry.failures}/${source.maximumRetryAttempts}`);
+        log(`${label}: ${range} -> error in ${took} (${error}); retry ${decision.retry.failures}/${retryLimitText(source)}`);
         return;
       case 'give-up': {
         const what = error === undefined ? `${decision.deadLetters.length} failed again` : `error in ${took} (${error})`;

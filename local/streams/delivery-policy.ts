@@ -14,8 +14,9 @@
  *   (bisection does not use up retries); a single record, or any batch when bisection is
  *   off, counts a retry.
  * - After `maximumRetryAttempts` retries of the same first record, the records that still
- *   fail are given up on (dead letters) and the shard moves on. Records older than
- *   `maximumRecordAgeInSeconds` are given up on undelivered.
+ *   fail are given up on (dead letters) and the shard moves on; -1 (AWS's default) retries
+ *   until the record expires. Records older than `maximumRecordAgeInSeconds` are given up on
+ *   undelivered (-1: never), and a retry of them ends with them.
  */
 import type { StreamSource } from '../../functions/catalog';
 import { compareSequenceNumbers } from './shard-reader';
@@ -132,6 +133,27 @@ export interface DecisionInput {
   retryDelayMs: (attempt: number) => number;
 }
 
+/** Whether `failures` retries are more than the source allows; -1 allows any number (until the record expires). */
+export function retriesExhausted(source: Pick<StreamSource, 'maximumRetryAttempts'>, failures: number): boolean {
+  return source.maximumRetryAttempts >= 0 && failures > source.maximumRetryAttempts;
+}
+
+/** The retry limit as a log line shows it. */
+export function retryLimitText(source: Pick<StreamSource, 'maximumRetryAttempts'>): string {
+  return source.maximumRetryAttempts < 0 ? 'unlimited' : String(source.maximumRetryAttempts);
+}
+
+/**
+ * The retry state once records were given up on for their age: it ends when the record it
+ * retries from is no longer to be delivered (what follows is a new batch, with the batch size
+ * and batching window again).
+ */
+export function retryAfterExpiry(retry: RetryState | undefined, buffer: readonly PendingRecord[]): RetryState | undefined {
+  if (retry === undefined) return undefined;
+  const from = buffer.find((entry) => entry.sequenceNumber === retry.from);
+  return from?.deliver ? retry : undefined;
+}
+
 /** What to do after an invocation. */
 export function decide(input: DecisionInput): Decision {
   const { source, span, batch, retry, outcome, now } = input;
@@ -140,7 +162,7 @@ export function decide(input: DecisionInput): Decision {
   if (outcome.kind === 'partial') {
     const lowest = outcome.failed[0]!;
     const failures = retry?.from === lowest ? retry.failures + 1 : 1;
-    if (failures > source.maximumRetryAttempts) return { kind: 'give-up', deadLetters: outcome.failed, attempts: failures, error: 'reported in batchItemFailures' };
+    if (retriesExhausted(source, failures)) return { kind: 'give-up', deadLetters: outcome.failed, attempts: failures, error: 'reported in batchItemFailures' };
     const completeBefore = span.indexOf(lowest);
     const remaining = batch.filter((sequenceNumber) => compareSequenceNumbers(sequenceNumber, lowest) >= 0).length;
     return { kind: 'retry-from', completeBefore, failed: outcome.failed.length, retry: { from: lowest, failures, limit: remaining, notBefore: now + input.retryDelayMs(failures) } };
@@ -151,7 +173,7 @@ export function decide(input: DecisionInput): Decision {
     return { kind: 'bisect', retry: { from: first, failures: retry?.from === first ? retry.failures : 0, limit: Math.ceil(batch.length / 2), notBefore: now } };
   }
   const failures = retry?.from === first ? retry.failures + 1 : 1;
-  if (failures > source.maximumRetryAttempts) return { kind: 'give-up', deadLetters: [...batch], attempts: failures, error: outcome.message };
+  if (retriesExhausted(source, failures)) return { kind: 'give-up', deadLetters: [...batch], attempts: failures, error: outcome.message };
   return { kind: 'retry', retry: { from: first, failures, limit: batch.length, notBefore: now + input.retryDelayMs(failures) } };
 }
 

@@ -11,6 +11,7 @@ import {
   nextBatchEnd,
   nextDueAt,
   outcomeOf,
+  retryAfterExpiry,
   type PendingRecord,
   type RetryState,
 } from '../../local/streams/delivery-policy';
@@ -142,9 +143,26 @@ describe('decide', () => {
     expect(decide({ ...single, retry, outcome: { kind: 'error', message: 'Error: x' } })).toEqual({ kind: 'give-up', deadLetters: ['3'], attempts: 3, error: 'Error: x' });
   });
 
+  it('never gives up with maximumRetryAttempts -1 (AWS: retry until the record expires)', () => {
+    const unlimited = { ...base, source: { ...SOURCE, maximumRetryAttempts: -1 }, span: ['3'], batch: ['3'] };
+    const retry: RetryState = { from: '3', failures: 10_000, limit: 1, notBefore: NOW };
+    expect(decide({ ...unlimited, retry, outcome: { kind: 'error', message: 'Error: x' } })).toMatchObject({ kind: 'retry', retry: { failures: 10_001 } });
+    expect(decide({ ...unlimited, retry, outcome: { kind: 'partial', failed: ['3'] } })).toMatchObject({ kind: 'retry-from', retry: { failures: 10_001 } });
+  });
+
   it('retries a whole failed batch when bisection is off', () => {
     const source = { ...SOURCE, bisectBatchOnFunctionError: false };
     expect(decide({ ...base, source, outcome: { kind: 'error', message: 'Error: x' } })).toEqual({ kind: 'retry', retry: { from: '1', failures: 1, limit: 3, notBefore: NOW + 100 } });
+  });
+});
+
+describe('retryAfterExpiry', () => {
+  it('ends the retry when the record it retries from is given up for its age, and keeps it otherwise', () => {
+    const retry: RetryState = { from: '2', failures: 1, limit: 2, notBefore: NOW };
+    const buffer = records(4, []);
+    expect(retryAfterExpiry(retry, buffer)).toBe(retry);
+    expect(retryAfterExpiry(retry, buffer.map((entry) => (entry.sequenceNumber === '2' ? { ...entry, deliver: false } : entry)))).toBeUndefined();
+    expect(retryAfterExpiry(undefined, buffer)).toBeUndefined();
   });
 });
 

@@ -36,6 +36,10 @@ class ScriptedStream {
   /** GetRecords calls, by shard, in order. */
   readonly reads: string[] = [];
   expireNextIterator = false;
+  /** The next GetRecords fails with this error (the iterator can never be read again). */
+  failNextRead?: string;
+  /** The records' ApproximateCreationDateTime. */
+  clock: () => number = Date.now;
   private sequence = 0;
 
   shard(id: string, parent?: string): ScriptedShard {
@@ -54,7 +58,7 @@ class ScriptedStream {
         eventSource: 'aws:dynamodb',
         awsRegion: 'ddblocal',
         dynamodb: {
-          ApproximateCreationDateTime: new Date(),
+          ApproximateCreationDateTime: new Date(this.clock()),
           Keys: { pk: { S: 'MSG#group' }, sk: { S: `sk-${this.sequence}` } },
           NewImage: { pk: { S: 'MSG#group' }, sk: { S: `sk-${this.sequence}` }, message: { S: text } },
           SequenceNumber: String(this.sequence).padStart(21, '0'),
@@ -98,6 +102,11 @@ class ScriptedStream {
           this.expireNextIterator = false;
           throw awsError('ExpiredIteratorException', 'expired');
         }
+        if (this.failNextRead) {
+          const name = this.failNextRead;
+          this.failNextRead = undefined;
+          throw awsError(name, 'The operation attempted to read past the oldest stream record in a shard.');
+        }
         const [shardId, position] = command.input.ShardIterator!.split('|') as [string, string];
         const shard = this.shards.find((candidate) => candidate.id === shardId)!;
         this.reads.push(shardId);
@@ -121,6 +130,7 @@ describe('local stream consumer: shards', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'cruddur-shards-'));
     stream = new ScriptedStream();
     clock = Date.now();
+    stream.clock = () => clock;
   });
 
   afterEach(async () => {
@@ -271,5 +281,72 @@ describe('local stream consumer: shards', () => {
     // Assess: m2 is gone with the trim, and the log says so.
     expect(after.batches).toEqual([['m3', 'm4']]);
     expect(lines.join('\n')).toMatch(/trimmed from the stream/);
+  });
+
+  it('replaces an iterator GetRecords answers TrimmedDataAccessException for, and reports what was trimmed: it never sticks', async () => {
+    // Prepare: DynamoDB Local has answered a GetRecords so right after "reading from LATEST".
+    const shard = stream.shard('shard-1');
+    stream.write(shard, 'm1');
+    const { handler, batches } = recording();
+    const running = consumer(handler);
+    await drain(running);
+    stream.write(shard, 'm2', 'm3');
+    stream.failNextRead = 'TrimmedDataAccessException';
+
+    // Act
+    await drain(running);
+
+    // Assess: a new iterator after m1, nothing lost or repeated, and the trim reported as a dead letter.
+    expect(batches).toEqual([['m1'], ['m2', 'm3']]);
+    const deadLetters = readFileSync(path.join(dir, 'dead-letters.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(deadLetters).toEqual([expect.objectContaining({ reason: 'records-trimmed', shardId: 'shard-1', afterSequenceNumber: '000000000000000000001' })]);
+  });
+
+  it('retries without end with maximumRetryAttempts -1 (AWS\'s default), until the function succeeds', async () => {
+    // Prepare: the function fails seven times, then succeeds.
+    const shard = stream.shard('shard-1');
+    stream.write(shard, 'm1');
+    let failures = 7;
+    const delivered: string[][] = [];
+    const handler: StreamHandler = async (event) => {
+      if (failures-- > 0) throw new Error('not yet');
+      delivered.push(event.Records.map((record) => record.dynamodb!.NewImage!.message!.S!));
+    };
+
+    // Act
+    const status = await drain(consumer(handler, { source: { ...MESSAGE_STREAM_SOURCE, maximumBatchingWindowInSeconds: 0, maximumRetryAttempts: -1, maximumRecordAgeInSeconds: -1 } }));
+
+    // Assess
+    expect(delivered).toEqual([['m1']]);
+    expect(status.deadLettered).toBe(0);
+    expect(status.invocations).toBe(8);
+  });
+
+  it('ends a retry with the records it was retrying once they are given up for their age: the next batch is whole again', async () => {
+    // Prepare: a batch of two fails and is retried (no bisection), then both outlive the maximum record age.
+    const shard = stream.shard('shard-1');
+    stream.write(shard, 'old1', 'old2');
+    const source = { ...MESSAGE_STREAM_SOURCE, batchSize: 3, maximumBatchingWindowInSeconds: 0, bisectBatchOnFunctionError: false, maximumRetryAttempts: 50, maximumRecordAgeInSeconds: 60 };
+    const batches: string[][] = [];
+    const handler: StreamHandler = async (event) => {
+      const texts = event.Records.map((record) => record.dynamodb!.NewImage!.message!.S!);
+      batches.push(texts);
+      if (texts.some((text) => text.startsWith('old'))) throw new Error('poison');
+    };
+    const running = consumer(handler, { source, retryDelayMs: () => 60_000 });
+    clock += 1001;
+    await running.pollOnce();
+    expect(running.status().shards[0]!.retrying).toEqual({ attempts: 1, from: '000000000000000000001' });
+
+    // Act: two minutes later the retried records are too old; three new ones arrive.
+    clock += 121_000;
+    await running.pollOnce();
+    stream.write(shard, 'new1', 'new2', 'new3');
+    const status = await drain(running);
+
+    // Assess: the retry ended with them, and the new records go out as one batch of three.
+    expect(status.shards[0]!.retrying).toBeUndefined();
+    expect(batches.at(-1)).toEqual(['new1', 'new2', 'new3']);
+    expect(status.deadLettered).toBe(2);
   });
 });
