@@ -272,7 +272,12 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
       if (!DEAD_ITERATOR_ERRORS.has(errorName(error))) throw error;
       // Retrying this iterator would fail forever: a new one after the last record fetched (or
       // at the starting position when nothing was fetched yet).
-      if (errorName(error) === 'TrimmedDataAccessException') reportTrimmed(shard, shard.lastFetched ?? shard.checkpoint);
+      const after = shard.lastFetched ?? shard.checkpoint;
+      if (errorName(error) === 'TrimmedDataAccessException') {
+        // With no position yet (a new LATEST iterator), nothing this consumer was to deliver is known lost.
+        if (after !== undefined) reportTrimmed(shard, after);
+        else log(`${label}: ${shard.shardId} answered ${errorName(error)} before anything was read; opening it again at ${source.startingPosition}`);
+      }
       shard.iterator = await iteratorFor(shard);
       // Unknown until read with the new iterator.
       shard.idle = false;
