@@ -6,6 +6,7 @@
  */
 import { parseFaultRates, type FaultRates } from '../../local/faults';
 import { runAsMain, UsageError, type ScriptContext, type ScriptSpec } from '../../scripts/lib/cli';
+import { newSeed } from '../lib/random';
 import { runSoak } from './soak';
 
 /** The fault rates of `--faults` without `--fault-rates`. */
@@ -21,6 +22,7 @@ const options = {
   'retry-cap': { type: 'string' },
   'fault-rates': { type: 'string' },
   'reuse-services': { type: 'boolean' },
+  seed: { type: 'string' },
 } as const;
 
 export const spec: ScriptSpec<typeof options> = {
@@ -37,11 +39,13 @@ export const spec: ScriptSpec<typeof options> = {
     '--api <url>           soak a running npm start (e.g. http://127.0.0.1:4567) instead of a runtime of its own;',
     '                      its DynamoDB Local is found through DYNAMODB_PORT like the other scripts',
     '--retries             retry mode: every POST carries an Idempotency-Key and is sent again after no answer, a 5xx or a 429;',
-    '                      a fifth of first attempts is dropped on purpose; each message must still be stored once',
+    '                      the first POST of each person and every fifth after it loses its answer on purpose (sent whole,',
+    '                      the connection closed unread); each message must still be stored once',
     '--faults              fault mode: DynamoDB faults in the functions (CRUDDUR_FAULTS), the stream consumer',
     `                      killed with SIGKILL halfway and restarted, poison records; rates ${DEFAULT_FAULT_RATES}`,
     '--fault-rates <spec>  other rates, e.g. throttle=0.1,conflict=0.1,timeout=0.05,delay=500 (implies --faults)',
     '--retry-cap <ms>      longest pause of the stream consumer between retries (default: backoff up to 4 s, as Lambda)',
+    '--seed <n>            the seed of every choice the simulated people make (default: a new one, printed)',
     '--reuse-services      use the local services already running at DYNAMODB_PORT, POSTGRES_PORT, COGNITO_PORT',
     '                      (with a table of its own) instead of starting them',
   ],
@@ -82,7 +86,21 @@ export async function main({ prod, targets, values, out }: ScriptContext<typeof 
     }
     if (values.api !== undefined) throw new UsageError('--faults needs the soak\'s own runtime (it kills and restarts the stream consumer); drop --api');
   }
-  const { violations } = await runSoak({ durationMs, users, thinkMs: think === undefined ? undefined : think * 1000, apiUrl: values.api, reuseServices: values['reuse-services'], targets, faults, retries: values.retries ? { attempts: 6, dropRate: 0.2 } : undefined, ...(retryCap === undefined ? {} : { retryDelayCapMs: retryCap }), out });
+  const seed = values.seed === undefined ? newSeed() : Number(values.seed);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError(`--seed must be a whole number from 0 to ${0xffffffff}, got "${values.seed}"`);
+  const { violations } = await runSoak({
+    durationMs,
+    users,
+    thinkMs: think === undefined ? undefined : think * 1000,
+    apiUrl: values.api,
+    reuseServices: values['reuse-services'],
+    targets,
+    faults,
+    retries: values.retries ? { attempts: 6, loseEvery: 5 } : undefined,
+    seed,
+    ...(retryCap === undefined ? {} : { retryDelayCapMs: retryCap }),
+    out,
+  });
   return violations.length === 0 ? 0 : 1;
 }
 

@@ -4,13 +4,20 @@
  * to someone new or by handle to someone they already know (D), race someone to a first
  * message (D from both sides of a new pair at the same moment), or read (A, B).
  *
- * Clients never retry a POST. The API has no idempotency key, so a retried POST whose first
- * attempt was written would be a second message; a real client must show the failure
- * instead. The checker therefore demands: answered 2xx, stored once; refused with 503/429,
- * stored nowhere; no answer, stored at most once.
+ * Without retry mode, clients never retry a POST (a retry without an Idempotency-Key whose
+ * first attempt was written would be a second message); the checker demands: answered 2xx,
+ * stored once; refused with 503/429, stored nowhere; no answer, stored at most once. In retry
+ * mode every POST carries a key and is retried, and some answers are lost on purpose.
+ *
+ * Every choice (actions, partners, pauses) is drawn from the run's seed, one generator per
+ * person, so a run is repeated by passing its seed back (as far as the interleaving of people,
+ * which the machine decides, allows).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { derivedSeed, pickWith, seededRandom } from '../lib/random';
 import { classifyResponse, type SentMessage, type UnexpectedResponse } from './check';
 import type { SoakUser } from './users';
 
@@ -41,10 +48,15 @@ export interface LoadOptions {
   requestTimeoutMs?: number;
   /**
    * Retry mode: every POST carries an Idempotency-Key and is sent again with it after no
-   * answer, a 5xx or a 429 (`attempts` in all); a `dropRate` share of first attempts is
-   * dropped on purpose a moment after it was sent, as a phone losing its connection would.
+   * answer, a 5xx or a 429 (`attempts` in all). The first attempt of every `loseEvery`-th POST
+   * of each person, their first one included, loses its answer on purpose: the request is sent
+   * whole and the connection closed once the answer starts, unread, as a phone losing its
+   * connection would. So the write (or the refusal) happened and the client cannot know:
+   * the retry path runs on every run, at any speed.
    */
-  retries?: { attempts: number; dropRate: number };
+  retries?: { attempts: number; loseEvery: number };
+  /** The seed every choice is drawn from. */
+  seed: number;
 }
 
 export interface LoadResult {
@@ -53,9 +65,9 @@ export interface LoadResult {
   unexpected: UnexpectedResponse[];
   /** D races started (each is two or three messages at once). */
   races: number;
-  /** Retry mode: attempts sent again, first attempts dropped on purpose, answers that were replays. */
+  /** Retry mode: attempts sent again, first attempts whose answer was lost on purpose, answers that were replays. */
   retried: number;
-  dropped: number;
+  lost: number;
   replays: number;
   elapsedMs: number;
 }
@@ -73,12 +85,28 @@ const MIX: [Action, number][] = [
 ];
 type Action = 'C' | 'D' | 'race' | 'A' | 'B';
 
-const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(Math.random() * items.length)];
-
-function chooseAction(): Action {
-  let roll = Math.random() * 100;
+function chooseAction(random: () => number): Action {
+  let roll = random() * 100;
   for (const [action, weight] of MIX) if ((roll -= weight) < 0) return action;
   return 'B';
+}
+
+/**
+ * Sends a request whole and closes the connection as soon as the answer starts, without
+ * reading it: the server did its work, and the client will never know what it answered.
+ */
+function sendAndLoseTheAnswer(url: string, method: string, headers: Record<string, string>, body: string | undefined): Promise<void> {
+  const client = url.startsWith('https:') ? https : http;
+  return new Promise((resolve) => {
+    const request = client.request(url, { method, headers: { ...headers, ...(body === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(body)) }) } }, (response) => {
+      response.destroy();
+      request.destroy();
+      resolve();
+    });
+    // Closing in the middle of the answer is the point; any error after it changes nothing.
+    request.on('error', () => resolve());
+    request.end(body);
+  });
 }
 
 interface Answer {
@@ -86,8 +114,8 @@ interface Answer {
   retryAfter: boolean;
   /** The answer was given again for a retried Idempotency-Key. */
   replayed?: boolean;
-  /** The client dropped the attempt on purpose (retry mode). */
-  dropped?: boolean;
+  /** The client lost the answer on purpose (retry mode). */
+  lost?: boolean;
   body?: unknown;
   error?: string;
 }
@@ -97,8 +125,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const thinkMs = options.thinkMs ?? DEFAULT_THINK_MS;
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const tag = randomBytes(3).toString('hex');
-  const result: LoadResult = { sent: [], requests: [], unexpected: [], races: 0, retried: 0, dropped: 0, replays: 0, elapsedMs: 0 };
+  const result: LoadResult = { sent: [], requests: [], unexpected: [], races: 0, retried: 0, lost: 0, replays: 0, elapsedMs: 0 };
   const byHandle = new Map(options.users.map((user) => [user.handle, user]));
+  /** Each person's own generator, and how many POSTs they have made. */
+  const randomOf = new Map(options.users.map((user, index) => [user.handle, seededRandom(derivedSeed(options.seed, index))]));
+  const random = (user: SoakUser) => randomOf.get(user.handle)!;
+  const posts = new Map<string, number>();
 
   // What the people know: each pair's group, learned from answers (D) and lists (B).
   const pairKey = (a: string, b: string) => [a, b].sort().join(' ');
@@ -111,16 +143,22 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const partnersOf = (user: SoakUser) =>
     options.users.filter((other) => other !== user && groupOfPair.has(pairKey(user.handle, other.handle)));
 
-  async function request(user: SoakUser, kind: RequestKind, method: 'GET' | 'POST', path: string, body?: unknown, extra: { headers?: Record<string, string>; dropAfterMs?: number } = {}): Promise<Answer> {
+  async function request(user: SoakUser, kind: RequestKind, method: 'GET' | 'POST', path: string, body?: unknown, extra: { headers?: Record<string, string>; loseAnswer?: boolean } = {}): Promise<Answer> {
     const began = performance.now();
+    const headers = { Authorization: `Bearer ${user.accessToken}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...extra.headers };
+    if (extra.loseAnswer) {
+      await sendAndLoseTheAnswer(`${options.apiUrl}${path}`, method, headers, body === undefined ? undefined : JSON.stringify(body));
+      result.lost += 1;
+      result.requests.push({ kind, ms: performance.now() - began });
+      return { retryAfter: false, lost: true, error: 'answer lost by the client' };
+    }
     let answer: Answer;
-    const dropping = extra.dropAfterMs === undefined ? undefined : AbortSignal.timeout(extra.dropAfterMs);
     try {
       const response = await fetch(`${options.apiUrl}${path}`, {
         method,
-        headers: { Authorization: `Bearer ${user.accessToken}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...extra.headers },
+        headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: dropping === undefined ? AbortSignal.timeout(requestTimeoutMs) : AbortSignal.any([dropping, AbortSignal.timeout(requestTimeoutMs)]),
+        signal: AbortSignal.timeout(requestTimeoutMs),
       });
       const text = await response.text();
       let parsed: unknown;
@@ -131,12 +169,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       }
       answer = { status: response.status, retryAfter: response.headers.has('retry-after'), replayed: response.headers.get('idempotent-replayed') === 'true', body: parsed };
     } catch (error) {
-      if (dropping?.aborted) {
-        // Dropped on purpose: not an answer, and not the server's fault.
-        result.dropped += 1;
-        result.requests.push({ kind, ms: performance.now() - began });
-        return { retryAfter: false, dropped: true, error: 'dropped by the client' };
-      }
       answer = { retryAfter: false, error: (error as Error).name === 'TimeoutError' ? `no answer within ${requestTimeoutMs} ms` : (error as Error).message };
     }
     result.requests.push({ kind, status: answer.status, ms: performance.now() - began });
@@ -161,16 +193,18 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
    */
   async function postWithRetries(user: SoakUser, pattern: 'C' | 'D', body: unknown, retries: NonNullable<LoadOptions['retries']>): Promise<{ answer: Answer; uncertain: boolean }> {
     const headers = { 'Idempotency-Key': randomUUID() };
+    const post = posts.get(user.handle) ?? 0;
+    posts.set(user.handle, post + 1);
     let uncertain = false;
     for (let attempt = 1; ; attempt += 1) {
-      const drop = attempt === 1 && Math.random() < retries.dropRate;
-      const answer = await request(user, pattern, 'POST', '/api/messages', body, { headers, dropAfterMs: drop ? Math.floor(Math.random() * 150) : undefined });
+      const loseAnswer = attempt === 1 && post % retries.loseEvery === 0;
+      const answer = await request(user, pattern, 'POST', '/api/messages', body, { headers, loseAnswer });
       if (answer.status === undefined) uncertain = true;
       if (answer.replayed) result.replays += 1;
       const again = answer.status === undefined || answer.status === 429 || answer.status >= 500;
       if (!again || attempt >= retries.attempts) return { answer, uncertain };
       result.retried += 1;
-      await sleep(Math.random() * Math.min(2000, 100 * 2 ** attempt));
+      await sleep(random(user)() * Math.min(2000, 100 * 2 ** attempt));
     }
   }
 
@@ -202,14 +236,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   /** D to someone this person has no conversation with; undefined when everyone is taken. */
   function newPartner(user: SoakUser): SoakUser | undefined {
     const candidates = options.users.filter((other) => other !== user && !contacted.has(pairKey(user.handle, other.handle)));
-    const other = pick(candidates);
+    const other = pickWith(random(user), candidates);
     if (other !== undefined) contacted.add(pairKey(user.handle, other.handle));
     return other;
   }
 
-  async function act(user: SoakUser): Promise<void> {
-    const action = chooseAction();
-    const partner = pick(partnersOf(user));
+  /** One action; a person's first one writes to someone (so every person's first POST is made at once). */
+  async function act(user: SoakUser, first: boolean): Promise<void> {
+    const action = first ? 'D' : chooseAction(random(user));
+    const partner = pickWith(random(user), partnersOf(user));
     const groupUuid = partner && groupOfPair.get(pairKey(user.handle, partner.handle));
     if (action === 'C' && groupUuid !== undefined) return send(user, 'C', { groupUuid });
     if (action === 'A' && groupUuid !== undefined) return void (await request(user, 'A', 'GET', `/api/messages/${groupUuid}`));
@@ -219,7 +254,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         result.races += 1;
         // Both sides at the same moment, and sometimes one side twice: one group must come of it.
         const writes = [send(user, 'D', { handle: other.handle }), send(other, 'D', { handle: user.handle })];
-        if (Math.random() < 0.5) writes.push(send(user, 'D', { handle: other.handle }));
+        if (random(user)() < 0.5) writes.push(send(user, 'D', { handle: other.handle }));
         await Promise.all(writes);
         return;
       }
@@ -255,10 +290,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   try {
     await Promise.all(
       options.users.map(async (user) => {
-        await sleep(Math.max(0, Math.min(Math.random() * thinkMs, deadline - Date.now())));
-        while (Date.now() < deadline) {
-          await act(user);
-          await sleep(Math.max(0, Math.min((0.5 + Math.random()) * thinkMs, deadline - Date.now())));
+        await sleep(Math.max(0, Math.min(random(user)() * thinkMs, deadline - Date.now())));
+        for (let first = true; first || Date.now() < deadline; first = false) {
+          await act(user, first);
+          await sleep(Math.max(0, Math.min((0.5 + random(user)()) * thinkMs, deadline - Date.now())));
         }
       }),
     );

@@ -57,8 +57,10 @@ export interface SoakOptions {
   reuseServices?: boolean;
   /** Where the scripts point (the local services' ports and the table of a running npm start). */
   targets: Targets;
-  /** Retry mode: POSTs with an Idempotency-Key, retried, some first attempts dropped on purpose. */
-  retries?: { attempts: number; dropRate: number };
+  /** Retry mode: POSTs with an Idempotency-Key, retried, the answer of every `loseEvery`-th lost on purpose. */
+  retries?: { attempts: number; loseEvery: number };
+  /** The seed of every choice the simulated people make (printed, so a run can be repeated). */
+  seed: number;
   /** Fault mode: DynamoDB faults at these rates, a consumer crash, poison records. */
   faults?: FaultRates;
   /** How long the stream may take to drain after the load. */
@@ -66,6 +68,11 @@ export interface SoakOptions {
   /** Cap on the stream consumer's pause between retries (own runtime only; default: Lambda-like backoff). */
   retryDelayCapMs?: number;
   out: Output;
+}
+
+/** `5th`, `2nd`: how often an answer is lost. */
+function ordinal(n: number): string {
+  return `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
 }
 
 export interface SoakSummary {
@@ -282,8 +289,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
 
     const faultNote = options.faults ? `, faults ${formatFaultRates(options.faults)}` : '';
     const thinkMs = options.thinkMs ?? DEFAULT_THINK_MS;
-    const retryNote = options.retries ? `, POSTs retried with an Idempotency-Key (${options.retries.attempts} attempts, ${Math.round(options.retries.dropRate * 100)}% of first attempts dropped)` : '';
-    out.log(`Load: ${users.length} users for ${seconds(options.durationMs)}, one action every ${seconds(thinkMs)} each on average (~${(users.length / (thinkMs / 1000)).toFixed(1)} requests/s offered)${faultNote}${retryNote}`);
+    const retryNote = options.retries ? `, POSTs retried with an Idempotency-Key (${options.retries.attempts} attempts, the answer of every ${ordinal(options.retries.loseEvery)} POST of each person lost on purpose, their first included)` : '';
+    out.log(`Load: ${users.length} users for ${seconds(options.durationMs)}, one action every ${seconds(thinkMs)} each on average (~${(users.length / (thinkMs / 1000)).toFixed(1)} requests/s offered)${faultNote}${retryNote}; seed ${options.seed} (--seed ${options.seed} repeats the choices)`);
     const poison: PoisonRecord[] = [];
     const events: Promise<void>[] = [];
     const notes: string[] = [];
@@ -316,7 +323,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     const listenersSince = nowIso();
     const listeners = await openListeners(target.apiUrl, users);
     out.log(`  ${listeners.logs.length} listeners connected to the WebSocket API`);
-    const load = await runLoad({ apiUrl: target.apiUrl, users, durationMs: options.durationMs, thinkMs: options.thinkMs, faultsInjected: options.faults !== undefined, retries: options.retries, progress: (line) => out.log(line) });
+    const load = await runLoad({ apiUrl: target.apiUrl, users, durationMs: options.durationMs, thinkMs: options.thinkMs, faultsInjected: options.faults !== undefined, retries: options.retries, seed: options.seed, progress: (line) => out.log(line) });
     await Promise.all(events);
 
     out.log('Load over; waiting for the stream to drain...');
@@ -392,7 +399,7 @@ function printSummary(report: {
   if (report.faults) {
     out.log(`  faults     API: ${formatFaults(injectedFaults())}; consumer: ${formatFaults(report.consumerFaults)}`);
   }
-  if (report.retries) out.log(`  retries    Idempotency-Key on every POST: ${load.dropped} first attempts dropped on purpose, ${load.retried} attempts sent again, ${load.replays} answered as replays`);
+  if (report.retries) out.log(`  retries    Idempotency-Key on every POST: ${load.lost} first attempts' answers lost on purpose, ${load.retried} attempts sent again, ${load.replays} answered as replays`);
   if (report.deadLetters !== undefined) out.log(`  dead letters ${report.deadLetters}`);
   if (report.unplaceable !== undefined) out.log(`  reported as never applicable ${report.unplaceable}`);
   for (const note of report.notes) out.log(`  ${note}`);

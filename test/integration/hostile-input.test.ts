@@ -24,6 +24,7 @@ import type { RunningGateway } from '../../local/gateway/server';
 import { startMessagingGateway } from '../support/gateway';
 import { createTestPool, createTestTable, endpoints, insertUsers, unique, type TestTable } from '../support/services';
 import { cognitoLocalPrivateKey, cognitoLocalPublicKey, headerOf, hmacSignedJwt, payloadOf, signJwt, unsignedJwt } from '../support/tokens';
+import { seededRandom } from '../../bench/lib/random';
 
 jest.setTimeout(300_000);
 
@@ -615,16 +616,6 @@ describe('fuzz', () => {
   const seed = Number(process.env.FUZZ_SEED ?? 20261202);
   const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 600);
 
-  /** mulberry32: a small seeded PRNG, so a failing run can be repeated. */
-  function prng(state: number) {
-    return () => {
-      state = (state + 0x6d2b79f5) | 0;
-      let t = Math.imul(state ^ (state >>> 15), 1 | state);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   /**
    * Exchanges raw bytes; resolves with the raw answer, or '' when the server closed without
    * one. The request asks the server to close after answering; a request the server is still
@@ -647,7 +638,7 @@ describe('fuzz', () => {
   }
 
   it(`answers every one of ${REQUESTS} random and mutated requests, and serves afterwards`, async () => {
-    const random = prng(seed);
+    const random = seededRandom(seed);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
     const bytes = (length: number) => Buffer.from(Array.from({ length }, () => Math.floor(random() * 256)));
     const text = (length: number, alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~%@/') =>
