@@ -17,7 +17,7 @@ import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { MESSAGE_STREAM_SOURCE } from '../functions/catalog';
 import { createMessagesRepository } from '../functions/data/messages-repository';
-import { createMessaging } from '../functions/domain/messaging';
+import { createMessaging } from '../functions/domain/conversations';
 import { buildMessageItem, type Participant } from '../functions/data/model';
 import type { UserDirectory } from '../functions/domain/user-directory';
 import type { User } from '../functions/data/users-repository';

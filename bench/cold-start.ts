@@ -14,7 +14,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { FUNCTIONS, type FunctionDefinition } from '../functions/catalog';
 import { buildAll } from '../scripts/build';
 import { bundleFunction } from '../infrastructure/bundling/bundle';
-import { eventForRoute } from '../local/gateway/events';
+import { eventForRoute } from '../local/gateway/http-event';
 import { lambdaContext, localFunctionEnvironment } from '../local/lambda';
 import { REPOSITORY_ROOT } from '../local/paths';
 import { type Benchmark, type Target } from './lib/harness';

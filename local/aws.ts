@@ -4,7 +4,7 @@
  * credentials; fixed ones keep the SDK from looking for a real profile, so nothing here
  * needs an AWS account.
  */
-import { createDocumentClient } from '../functions/runtime/clients';
+import { createDocumentClient } from '../functions/clients/dynamodb';
 
 export const LOCAL_REGION = 'us-east-1';
 /** The account id in local ARNs (DynamoDB Local uses the same). */

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { getOptionalStringFromEnv } from '../functions/runtime/env';
+import { getOptionalStringFromEnv } from '../functions/config/environment';
 
 /** The repository's root: catalog entries, `events/` and `.data/` are relative to it. */
 export const REPOSITORY_ROOT = path.resolve(__dirname, '..');

@@ -118,7 +118,7 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
     async stop() {
       // The services stop next, under the functions' idle PostgreSQL connections, which the
       // API functions would each log as a failure: a container being torn down says nothing.
-      const { logger } = await import('../functions/runtime/logger');
+      const { logger } = await import('../functions/observability/logger');
       logger.setLogLevel('SILENT');
       await stopAll();
       restoreEnvironment();

@@ -6,7 +6,7 @@
  */
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { getPortFromEnv } from '../functions/runtime/env';
+import { getPortFromEnv } from '../functions/config/environment';
 import { FAULTS_ENV_VAR, parseFaultRates } from '../local/faults';
 import { assertDataDirFree, DataDirInUseError, localDataDir, lockDataDir } from '../local/paths';
 import { WEBSOCKET_PATH } from '../local/gateway/websocket';

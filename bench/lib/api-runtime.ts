@@ -14,10 +14,10 @@
  * `READY {"cached": url, "uncached": url}` on stdout. Stops on SIGTERM or when stdin closes.
  */
 import { functionNamed, type HttpFunction } from '../../functions/catalog';
-import { sharedDocumentClient } from '../../functions/runtime/clients';
-import { createPgPool } from '../../functions/runtime/postgres';
+import { sharedDocumentClient } from '../../functions/clients/dynamodb';
+import { createPgPool } from '../../functions/clients/postgres';
 import { createMessagesRepository } from '../../functions/data/messages-repository';
-import { createMessaging } from '../../functions/domain/messaging';
+import { createMessaging } from '../../functions/domain/conversations';
 import { createUsersRepository } from '../../functions/data/users-repository';
 import { createListMessageGroupsHandler } from '../../functions/list-message-groups';
 import { createLocalCognitoAuthorizer } from '../../local/gateway/auth';

@@ -6,7 +6,7 @@
 import { jsonResponse } from '../http/handler';
 import { messagingRoute } from '../http/messaging-route';
 import { callerSub, idempotencyKey, jsonObjectBody } from '../http/request';
-import { defaultMessaging } from '../runtime/messaging';
+import { defaultMessaging } from '../wiring/defaults';
 
 /** Marks an answer given again for a retried key (the name Stripe's and others' APIs use). */
 export const REPLAYED_HEADER = 'Idempotent-Replayed';

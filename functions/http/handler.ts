@@ -10,7 +10,7 @@ import { NEXT_CURSOR_HEADER } from '../catalog';
 import type { Page } from '../data/messages-repository';
 import { isTransientDynamoDbError } from '../data/retry';
 import { AppError, ServiceBusyError } from '../errors';
-import { logger as defaultLogger } from '../runtime/logger';
+import { logger as defaultLogger } from '../observability/logger';
 import type { HttpEvent } from './request';
 
 export type HttpResult = APIGatewayProxyStructuredResultV2;

@@ -4,7 +4,7 @@
  * calls when it needs it (after reading the caller, so a request without a token never
  * touches it): the production wiring by default, the tests' own otherwise.
  */
-import type { Messaging } from '../domain/messaging';
+import type { Messaging } from '../domain/conversations';
 import { httpHandler, type HttpHandlerOptions, type HttpResult, type LambdaHttpHandler } from './handler';
 import type { HttpEvent } from './request';
 

@@ -3,7 +3,7 @@
  * and query parameters. Anything malformed becomes one of the typed errors of `../errors`.
  */
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
-import type { PageQuery } from '../domain/messaging';
+import type { PageQuery } from '../domain/conversations';
 import { BadRequestError, PayloadTooLargeError, UnauthenticatedError } from '../errors';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;

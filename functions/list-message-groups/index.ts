@@ -2,7 +2,7 @@
 import { pageResponse } from '../http/handler';
 import { messagingRoute } from '../http/messaging-route';
 import { callerSub, pageQuery } from '../http/request';
-import { defaultMessaging } from '../runtime/messaging';
+import { defaultMessaging } from '../wiring/defaults';
 
 export const createListMessageGroupsHandler = messagingRoute(async (event, messaging) => {
   const sub = callerSub(event);

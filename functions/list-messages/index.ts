@@ -2,7 +2,7 @@
 import { pageResponse } from '../http/handler';
 import { messagingRoute } from '../http/messaging-route';
 import { callerSub, pageQuery, pathParameter } from '../http/request';
-import { defaultMessaging } from '../runtime/messaging';
+import { defaultMessaging } from '../wiring/defaults';
 
 export const createListMessagesHandler = messagingRoute(async (event, messaging) => {
   const sub = callerSub(event);

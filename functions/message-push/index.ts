@@ -13,11 +13,12 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { createConnectionsRepository, type ConnectionsRepository } from '../data/connections-repository';
-import { groupUuidOfMessageKey, isMessageItem, toMessageView, type ConnectionItem, type MessagePush } from '../data/model';
-import { sharedDocumentClient } from '../runtime/clients';
-import { functionConfig } from '../runtime/config';
-import { logger } from '../runtime/logger';
-import { createConnectionPoster, websocketManagementUrlFromEnv, type ConnectionPoster } from '../runtime/connection-poster';
+import { groupUuidOfMessageKey, isMessageItem, toMessageView, type ConnectionItem } from '../data/model';
+import type { MessagePush } from '../websocket/frames';
+import { sharedDocumentClient } from '../clients/dynamodb';
+import { functionConfig } from '../config/function-config';
+import { logger } from '../observability/logger';
+import { createConnectionPoster, websocketManagementUrlFromEnv, type ConnectionPoster } from '../clients/websocket-connections';
 
 export interface MessagePushDeps {
   connections: () => ConnectionsRepository;

@@ -8,9 +8,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { createMessagesRepository } from '../data/messages-repository';
 import type { RetryOptions } from '../data/retry';
-import { sharedDocumentClient } from '../runtime/clients';
-import { functionConfig } from '../runtime/config';
-import { logger } from '../runtime/logger';
+import { sharedDocumentClient } from '../clients/dynamodb';
+import { functionConfig } from '../config/function-config';
+import { logger } from '../observability/logger';
 import { processStreamRecords, type SummaryMover } from './summaries';
 
 export interface MessageStreamDeps {

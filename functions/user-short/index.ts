@@ -6,7 +6,7 @@
 import { jsonResponse } from '../http/handler';
 import { messagingRoute } from '../http/messaging-route';
 import { pathParameter } from '../http/request';
-import { defaultMessaging } from '../runtime/messaging';
+import { defaultMessaging } from '../wiring/defaults';
 
 export const createUserShortHandler = messagingRoute(async (event, messaging) =>
   // The route is /api/users/{handle}/short, so the parameter arrives as `@handle`.

@@ -7,8 +7,8 @@
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { accessTokenSettingsFromEnv, createAccessTokenVerifier, type AccessTokenVerifier } from '../runtime/access-token';
-import { logger } from '../runtime/logger';
+import { accessTokenSettingsFromEnv, createAccessTokenVerifier, type AccessTokenVerifier } from '../auth/access-token';
+import { logger } from '../observability/logger';
 
 /** What API Gateway recognises as "refuse with 401" from a Lambda authorizer. */
 export const UNAUTHORIZED = 'Unauthorized';

@@ -4,7 +4,8 @@
  * Query. A token of someone the users table does not know is refused (403).
  */
 import type { APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { connectionOf, defaultConnectionDeps, type ConnectionRouteDeps, type WebSocketRouteEvent } from '../runtime/websocket';
+import { connectionOf, type WebSocketRouteEvent } from '../websocket/route-event';
+import { defaultConnectionDeps, type ConnectionRouteDeps } from '../wiring/websocket-routes';
 
 export function createConnectHandler(deps: ConnectionRouteDeps) {
   return async function connect(event: WebSocketRouteEvent, context: Context): Promise<APIGatewayProxyResultV2> {

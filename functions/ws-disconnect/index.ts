@@ -5,7 +5,8 @@
  * finds gone.
  */
 import type { APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { connectionOf, defaultConnectionDeps, type ConnectionRouteDeps, type WebSocketRouteEvent } from '../runtime/websocket';
+import { connectionOf, type WebSocketRouteEvent } from '../websocket/route-event';
+import { defaultConnectionDeps, type ConnectionRouteDeps } from '../wiring/websocket-routes';
 
 export function createDisconnectHandler(deps: ConnectionRouteDeps) {
   return async function disconnect(event: WebSocketRouteEvent, context: Context): Promise<APIGatewayProxyResultV2> {

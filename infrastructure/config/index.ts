@@ -9,7 +9,7 @@
  * This module has no CDKTF import: it is plain data, readable by anything.
  */
 import { ConfigurationError } from '../../functions/errors';
-import { getOptionalStringFromEnv } from '../../functions/runtime/env';
+import { getOptionalStringFromEnv } from '../../functions/config/environment';
 import { DEFAULT_TABLE_NAME } from '../../functions/data/model';
 import { NETWORK_VARIABLES, readNetwork, type NetworkSettings } from './network';
 import { choice, fail, flag, matching, value } from './read';

@@ -14,7 +14,7 @@ import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { runsInVpc, WEBSOCKET_AUTHORIZER, type FunctionDefinition, type StreamFunction, type WebSocketFunction } from '../../functions/catalog';
 import { GROUP_SK_INDEX } from '../../functions/data/model';
 import { UNPLACEABLE_MESSAGE } from '../../functions/message-stream/summaries';
-import { functionEnvironment } from '../../functions/runtime/config';
+import { functionEnvironment } from '../../functions/config/function-config';
 import type { FunctionBundles } from '../bundling/bundle';
 import { apiGatewayLogsRoleName, type WebSocketAccessLogs } from '../config';
 import { HttpApi } from './http-api';

@@ -3,10 +3,10 @@
  * deployed API's JWT authorizer verifies the real pool's (signature against the pool's
  * JWKS, issuer, expiry, the app client), plus `token_use: access`, so an ID token is
  * refused too: the same verifier as the WebSocket authorizer function's
- * (functions/runtime/access-token.ts), pointed at the local issuer.
+ * (functions/auth/access-token.ts), pointed at the local issuer.
  */
-import { createAccessTokenVerifier } from '../../functions/runtime/access-token';
-import { claimsAsStrings, scopesOf } from './events';
+import { createAccessTokenVerifier } from '../../functions/auth/access-token';
+import { claimsAsStrings, scopesOf } from './http-event';
 
 /** What a verified token gives the function: claims (strings, as API Gateway passes them) and scopes. */
 export interface VerifiedToken {

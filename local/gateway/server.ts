@@ -11,23 +11,10 @@ import type { Duplex } from 'node:stream';
 import { HTTP_FUNCTIONS, type HttpFunction } from '../../functions/catalog';
 import { ServiceUnavailableError } from '../../functions/errors';
 import { AuthorizationError, bearerToken, type Authorizer, type VerifiedToken } from './auth';
-import {
-  GATEWAY_MESSAGES,
-  LOCAL_CORS,
-  buildHttpEvent,
-  corsHeaders,
-  gatewayError,
-  gatewayRequestId,
-  isPreflight,
-  matchRoute,
-  preflightResponse,
-  splitUrl,
-  toGatewayResponse,
-  type CorsConfiguration,
-  type GatewayResponse,
-  type HttpApiEvent,
-  type RawRequest,
-} from './events';
+import { GATEWAY_MESSAGES, gatewayError, toGatewayResponse, type GatewayResponse } from './responses';
+import { LOCAL_CORS, corsHeaders, isPreflight, preflightResponse, type CorsConfiguration } from './cors';
+import { buildHttpEvent, gatewayRequestId, type HttpApiEvent, type RawRequest } from './http-event';
+import { matchRoute, splitUrl } from './routes';
 import { LOCAL_HOST } from '../services/process';
 import { invokeFunction, lambdaContext, loadHandler, type LambdaHandler } from '../lambda';
 import type { LocalWebSocketApi } from './websocket';

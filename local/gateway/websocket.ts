@@ -17,7 +17,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { WEBSOCKET_STAGE, type FunctionDefinition, type WebSocketAuthorizerFunction, type WebSocketFunction } from '../../functions/catalog';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../aws';
 import { invokeFunction, lambdaContext, loadHandler, type LambdaHandler } from '../lambda';
-import { gatewayRequestId, splitUrl } from './events';
+import { gatewayRequestId } from './http-event';
+import { splitUrl } from './routes';
 
 /** API Gateway's limit on a frame a client sends; the local API refuses all of them anyway. */
 const MAX_CLIENT_FRAME_BYTES = 128 * 1024;

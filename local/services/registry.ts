@@ -7,7 +7,7 @@
 import { startCognitoLocal } from './cognito';
 import { startDynamoDbLocal } from './dynamodb';
 import { startEmbeddedPostgres } from './postgres';
-import { getPortFromEnv } from '../../functions/runtime/env';
+import { getPortFromEnv } from '../../functions/config/environment';
 import { LOCAL_HOST, type RunningService } from './process';
 
 export interface ServiceStartOptions {

@@ -58,7 +58,7 @@ export interface PreflightOptions {
   stateDirectory: string;
 }
 
-/** The secret's fields the functions read (functions/runtime/database-url.ts); port and dbname have defaults there. */
+/** The secret's fields the functions read (functions/clients/database-url.ts); port and dbname have defaults there. */
 const SECRET_REQUIRED_KEYS = ['username', 'password', 'host'] as const;
 const SECRET_OPTIONAL_KEYS = ['port', 'dbname'] as const;
 

@@ -5,8 +5,8 @@
  */
 import { DEFAULT_TABLE_NAME } from '../../functions/data/model';
 import { ConfigurationError } from '../../functions/errors';
-import { createDocumentClient } from '../../functions/runtime/clients';
-import { getOptionalStringFromEnv } from '../../functions/runtime/env';
+import { createDocumentClient } from '../../functions/clients/dynamodb';
+import { getOptionalStringFromEnv } from '../../functions/config/environment';
 import { localDocumentClient } from '../../local/aws';
 import { LOCAL_SERVICE_NAMES, LOCAL_SERVICES, localEndpoints, localPorts, type ServicePorts } from '../../local/services/registry';
 

@@ -10,7 +10,7 @@ import { createCreateMessageHandler } from '../../functions/create-message/index
 import { createListMessageGroupsHandler } from '../../functions/list-message-groups/index';
 import { createListMessagesHandler } from '../../functions/list-messages/index';
 import { createMessagesRepository } from '../../functions/data/messages-repository';
-import { createMessaging, type Messaging } from '../../functions/domain/messaging';
+import { createMessaging, type Messaging } from '../../functions/domain/conversations';
 import { KeyPrefix } from '../../functions/data/model';
 import { createCachedUserDirectory } from '../../functions/domain/user-directory';
 import { createUsersRepository } from '../../functions/data/users-repository';

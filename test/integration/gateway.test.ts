@@ -10,7 +10,7 @@ import { HTTP_FUNCTIONS } from '../../functions/catalog';
 import { createCognitoClient, ensureLocalPool, ensurePoolUser, signIn, type LocalPool } from '../../scripts/lib/cognito';
 import { startGateway, type HttpHandler, type RunningGateway } from '../../local/gateway/server';
 import { createLocalCognitoAuthorizer } from '../../local/gateway/auth';
-import type { HttpApiEvent } from '../../local/gateway/events';
+import type { HttpApiEvent } from '../../local/gateway/http-event';
 import { endpoints, unique, servicePorts } from '../support/services';
 import { cognitoLocalPrivateKey, payloadOf, signJwt } from '../support/tokens';
 

@@ -15,7 +15,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Pool } from 'pg';
 import { encodeCursor } from '../../functions/data/cursor';
 import { createMessagesRepository } from '../../functions/data/messages-repository';
-import { createMessaging, type Messaging } from '../../functions/domain/messaging';
+import { createMessaging, type Messaging } from '../../functions/domain/conversations';
 import { keys } from '../../functions/data/model';
 import { createCachedUserDirectory } from '../../functions/domain/user-directory';
 import { createUsersRepository } from '../../functions/data/users-repository';

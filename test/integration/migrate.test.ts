@@ -15,11 +15,11 @@ import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-iden
 import { streamFunctionNamed } from '../../functions/catalog';
 import { createMessagesRepository } from '../../functions/data/messages-repository';
 import { KeyPrefix, messagesTableSchema, type Participant } from '../../functions/data/model';
-import { createMessaging } from '../../functions/domain/messaging';
+import { createMessaging } from '../../functions/domain/conversations';
 import { createCachedUserDirectory } from '../../functions/domain/user-directory';
 import { createUsersRepository } from '../../functions/data/users-repository';
 import { createMessageStreamHandler } from '../../functions/message-stream/index';
-import { logger } from '../../functions/runtime/logger';
+import { logger } from '../../functions/observability/logger';
 import { localDocumentClient } from '../../local/aws';
 import type { RunningGateway } from '../../local/gateway/server';
 import { startMessagingGateway } from '../support/gateway';

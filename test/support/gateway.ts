@@ -1,6 +1,6 @@
 /** The local HTTP gateway over the real HTTP handlers and a messaging of the test's own (tables, users). */
 import type { HttpFunction } from '../../functions/catalog';
-import type { Messaging } from '../../functions/domain/messaging';
+import type { Messaging } from '../../functions/domain/conversations';
 import { createCreateMessageHandler } from '../../functions/create-message/index';
 import { createListMessageGroupsHandler } from '../../functions/list-message-groups/index';
 import { createListMessagesHandler } from '../../functions/list-messages/index';

@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../../functions/errors';
-import { databaseUrlFromSecret, getDatabaseUrl } from '../../functions/runtime/database-url';
+import { databaseUrlFromSecret, getDatabaseUrl } from '../../functions/clients/database-url';
 
 const secret = (fields: Record<string, unknown>) => JSON.stringify(fields);
 

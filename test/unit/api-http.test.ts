@@ -11,7 +11,7 @@ import {
 } from '../../functions/errors';
 import { errorResponse, httpHandler, jsonResponse, pageResponse } from '../../functions/http/handler';
 import { MAX_BODY_BYTES, callerSub, jsonObjectBody, pathParameter } from '../../functions/http/request';
-import type { Messaging } from '../../functions/domain/messaging';
+import type { Messaging } from '../../functions/domain/conversations';
 import { createListMessageGroupsHandler } from '../../functions/list-message-groups/index';
 import { apiEvent, lambdaContext, parseBody } from '../support/api-events';
 

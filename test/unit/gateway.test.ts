@@ -9,19 +9,10 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { FUNCTIONS, HTTP_FUNCTIONS, STREAM_FUNCTIONS, functionNamed, type HttpFunction } from '../../functions/catalog';
 import { matchesAnyFilterPattern } from '../../local/streams/filter';
 import { bearerToken } from '../../local/gateway/auth';
-import {
-  LOCAL_CORS,
-  buildHttpEvent,
-  claimsAsStrings,
-  corsHeaders,
-  eventForRoute,
-  gatewayTime,
-  matchRoute,
-  preflightResponse,
-  toGatewayResponse,
-  type HttpApiEvent,
-  type RawRequest,
-} from '../../local/gateway/events';
+import { LOCAL_CORS, corsHeaders, preflightResponse } from '../../local/gateway/cors';
+import { buildHttpEvent, claimsAsStrings, eventForRoute, gatewayTime, type HttpApiEvent, type RawRequest } from '../../local/gateway/http-event';
+import { matchRoute } from '../../local/gateway/routes';
+import { toGatewayResponse } from '../../local/gateway/responses';
 import { lambdaContext } from '../../local/lambda';
 
 const http = (name: string) => functionNamed(name) as HttpFunction;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '../../functions/errors';
-import type { MessagesStore } from '../../functions/domain/messaging';
-import { createMessaging } from '../../functions/domain/messaging';
+import type { MessagesStore } from '../../functions/domain/conversations';
+import { createMessaging } from '../../functions/domain/conversations';
 import type { MessageGroupItem } from '../../functions/data/model';
 import type { User } from '../../functions/data/users-repository';
 

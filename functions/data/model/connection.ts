@@ -35,14 +35,3 @@ export function buildConnectionItem(input: { userUuid: string; connectionId: str
     expires_at: Math.floor(Date.parse(input.connectedAt) / 1000) + CONNECTION_TTL_SECONDS,
   };
 }
-
-/** What the push function sends to each connection for a new message. */
-export interface MessagePush {
-  type: 'message';
-  message_group_uuid: string;
-  uuid: string;
-  display_name: string;
-  handle: string;
-  message: string;
-  created_at: IsoTimestamp;
-}

@@ -11,7 +11,7 @@
 import { CognitoJwtVerifier, JwtRsaVerifier } from 'aws-jwt-verify';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { Fetcher } from 'aws-jwt-verify/https';
-import { getOptionalStringFromEnv, getStringFromEnv } from './env';
+import { getOptionalStringFromEnv, getStringFromEnv } from '../config/environment';
 
 export interface AccessTokenVerifier {
   /** The token's claims. @throws Error saying why the token is not acceptable. */

@@ -5,13 +5,13 @@
  */
 import { createMessagesRepository } from '../data/messages-repository';
 import { createUsersRepository } from '../data/users-repository';
-import { createMessaging, type Messaging } from '../domain/messaging';
+import { createMessaging, type Messaging } from '../domain/conversations';
 import { createCachedUserDirectory, type UserDirectory } from '../domain/user-directory';
-import { sharedDocumentClient } from './clients';
-import { functionConfig } from './config';
-import { getDatabaseUrl } from './database-url';
-import { logger } from './logger';
-import { createPgPool } from './postgres';
+import { sharedDocumentClient } from '../clients/dynamodb';
+import { functionConfig } from '../config/function-config';
+import { getDatabaseUrl } from '../clients/database-url';
+import { logger } from '../observability/logger';
+import { createPgPool } from '../clients/postgres';
 
 /** The users of PostgreSQL as the environment describes it, cached (the HTTP and WebSocket functions' directory). */
 async function createUserDirectoryFromEnv(): Promise<UserDirectory> {

@@ -1,25 +1,15 @@
 /**
- * What API Gateway (HTTP API, payload format 2.0) does around a Lambda integration, as
- * pure functions: matching a request to a catalog route, building the event the function
- * receives, turning its result into an HTTP response, and answering CORS. The local
- * gateway (gateway.ts) and `npm run invoke` use them; they touch no network.
+ * The event API Gateway (HTTP API, payload format 2.0) sends a route's function, built from
+ * the request as received: headers, cookies, query, body encoding, the authorizer's claims
+ * and the request context. Pure functions; the local gateway and `npm run invoke` use them.
  */
 import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
-import { API_CORS, type HttpFunction } from '../../functions/catalog';
+import type { HttpFunction } from '../../functions/catalog';
 import { LOCAL_ACCOUNT_ID } from '../aws';
+import { routeKeyOf, splitUrl, type RouteMatch } from './routes';
 
 export type HttpApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
-
-/** API Gateway's own answers, word for word. */
-export const GATEWAY_MESSAGES = {
-  notFound: 'Not Found',
-  unauthorized: 'Unauthorized',
-  tooLarge: 'Request Entity Too Large',
-  internalError: 'Internal Server Error',
-  badRequest: 'Bad Request',
-  headersTooLarge: 'Request Header Fields Too Large',
-} as const;
 
 /** A request as the gateway received it. */
 export interface RawRequest {
@@ -33,46 +23,6 @@ export interface RawRequest {
   body: Buffer;
   sourceIp: string;
 }
-
-export interface RouteMatch {
-  fn: HttpFunction;
-  /** Raw (still percent-encoded) segments, as API Gateway passes them. */
-  pathParameters: Record<string, string>;
-}
-
-/** Splits `url` into API Gateway's rawPath and rawQueryString. */
-export function splitUrl(url: string): { rawPath: string; rawQueryString: string } {
-  const question = url.indexOf('?');
-  return question === -1 ? { rawPath: url, rawQueryString: '' } : { rawPath: url.slice(0, question), rawQueryString: url.slice(question + 1) };
-}
-
-/**
- * The route for a method and path. As in HTTP APIs, `{name}` spans exactly one non-empty
- * segment and the method must match (no route is a 404, whatever the method).
- */
-export function matchRoute(routes: readonly HttpFunction[], method: string, rawPath: string): RouteMatch | undefined {
-  const segments = rawPath.split('/');
-  for (const fn of routes) {
-    if (fn.route.method !== method) continue;
-    const template = fn.route.path.split('/');
-    if (template.length !== segments.length) continue;
-    const pathParameters: Record<string, string> = {};
-    const matches = template.every((part, index) => {
-      const segment = segments[index]!;
-      const parameter = /^\{([^}]+)\}$/.exec(part);
-      if (parameter) {
-        pathParameters[parameter[1]!] = segment;
-        return segment !== '';
-      }
-      return part === segment;
-    });
-    if (matches) return { fn, pathParameters };
-  }
-  return undefined;
-}
-
-/** `routeKey` as API Gateway writes it: `GET /api/messages/{message_group_uuid}`. */
-export const routeKeyOf = (fn: HttpFunction) => `${fn.route.method} ${fn.route.path}`;
 
 /** An API Gateway request id, e.g. `dGVzdGlkMTIzNDU=`-like (14 characters). */
 export function gatewayRequestId(): string {
@@ -199,91 +149,6 @@ export function buildHttpEvent(input: EventInput): HttpApiEvent {
     } as HttpApiEvent['requestContext'],
     ...(body === undefined ? {} : { body }),
     isBase64Encoded,
-  };
-}
-
-/** An HTTP response about to be written. */
-export interface GatewayResponse {
-  statusCode: number;
-  headers: Record<string, string>;
-  cookies: string[];
-  body: Buffer;
-}
-
-export function gatewayError(statusCode: number, message: string, headers: Record<string, string> = {}): GatewayResponse {
-  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, cookies: [], body: Buffer.from(JSON.stringify({ message })) };
-}
-
-/**
- * A function's result as API Gateway returns it (payload 2.0): a structured result
- * (`statusCode`, `headers`, `cookies`, `body`, `isBase64Encoded`) is passed on; any other
- * value is taken as a JSON body with status 200. A malformed result is a 500, as there.
- */
-export function toGatewayResponse(result: unknown): GatewayResponse {
-  const isStructured = typeof result === 'object' && result !== null && 'statusCode' in result;
-  if (!isStructured) {
-    const body = typeof result === 'string' ? result : JSON.stringify(result ?? null);
-    return { statusCode: 200, headers: { 'content-type': 'application/json' }, cookies: [], body: Buffer.from(body) };
-  }
-  const structured = result as { statusCode: unknown; headers?: unknown; cookies?: unknown; body?: unknown; isBase64Encoded?: unknown };
-  const statusCode = Number(structured.statusCode);
-  if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) return gatewayError(500, GATEWAY_MESSAGES.internalError);
-  const headers: Record<string, string> = {};
-  if (typeof structured.headers === 'object' && structured.headers !== null) {
-    for (const [name, value] of Object.entries(structured.headers)) {
-      if (value !== undefined && value !== null) headers[name.toLowerCase()] = String(value);
-    }
-  }
-  const cookies = Array.isArray(structured.cookies) ? structured.cookies.map(String) : [];
-  const rawBody = structured.body === undefined || structured.body === null ? '' : String(structured.body);
-  const body = structured.isBase64Encoded === true ? Buffer.from(rawBody, 'base64') : Buffer.from(rawBody, 'utf8');
-  return { statusCode, headers, cookies, body };
-}
-
-/** The HTTP API's CORS configuration: the catalog's API_CORS, as infrastructure/constructs/http-api.ts deploys it. */
-export interface CorsConfiguration {
-  allowOrigins: readonly string[];
-  allowMethods: readonly string[];
-  allowHeaders: readonly string[];
-  exposeHeaders: readonly string[];
-  maxAgeSeconds: number;
-}
-
-/** What the deployed API allows, with the local frontend's origin. */
-export const LOCAL_CORS: CorsConfiguration = { ...API_CORS, allowOrigins: ['http://localhost:3000'] };
-
-export const isPreflight = (request: Pick<RawRequest, 'method' | 'headers'>) =>
-  request.method === 'OPTIONS' && request.headers.origin !== undefined && request.headers['access-control-request-method'] !== undefined;
-
-const headerValue = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(',') : value);
-
-/**
- * API Gateway answers preflights itself, before routes and authorizers: 204, with the
- * allow headers only when the origin (and the requested method) is allowed.
- */
-export function preflightResponse(cors: CorsConfiguration, request: Pick<RawRequest, 'headers'>): GatewayResponse {
-  const origin = headerValue(request.headers.origin);
-  const method = headerValue(request.headers['access-control-request-method'])?.toUpperCase();
-  const allowed = origin !== undefined && cors.allowOrigins.includes(origin) && method !== undefined && cors.allowMethods.includes(method);
-  const headers: Record<string, string> = allowed
-    ? {
-        'access-control-allow-origin': origin,
-        'access-control-allow-methods': cors.allowMethods.join(','),
-        'access-control-allow-headers': cors.allowHeaders.join(','),
-        'access-control-max-age': String(cors.maxAgeSeconds),
-        vary: 'Origin',
-      }
-    : {};
-  return { statusCode: 204, headers, cookies: [], body: Buffer.alloc(0) };
-}
-
-/** The CORS headers added to any other response from an allowed origin. */
-export function corsHeaders(cors: CorsConfiguration, origin: string | undefined): Record<string, string> {
-  if (origin === undefined || !cors.allowOrigins.includes(origin)) return {};
-  return {
-    'access-control-allow-origin': origin,
-    vary: 'Origin',
-    ...(cors.exposeHeaders.length > 0 ? { 'access-control-expose-headers': cors.exposeHeaders.join(',') } : {}),
   };
 }
 

@@ -4,8 +4,8 @@
  * emulator alike) and read by one function here (`readFunctionConfig`), once, at cold start.
  */
 import type { FunctionDefinition } from '../catalog';
-import type { AccessTokenSettings } from './access-token';
-import { getOptionalStringFromEnv, getStringFromEnv } from './env';
+import type { AccessTokenSettings } from '../auth/access-token';
+import { getOptionalStringFromEnv, getStringFromEnv } from './environment';
 
 /** The service name in every function's structured logs. */
 export const SERVICE_NAME = 'cruddur-messaging';

@@ -3,7 +3,7 @@
  * the push function bundles this, not the routes' PostgreSQL wiring).
  */
 import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand, type ApiGatewayManagementApiClientConfig } from '@aws-sdk/client-apigatewaymanagementapi';
-import { getStringFromEnv } from './env';
+import { getStringFromEnv } from '../config/environment';
 
 export type PostOutcome = 'sent' | 'gone' | 'failed';
 
