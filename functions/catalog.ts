@@ -260,12 +260,15 @@ export function functionNamed(name: string): FunctionDefinition {
  */
 export const NEXT_CURSOR_HEADER = 'X-Next-Cursor';
 
+/** Marks an answer given again for a retried Idempotency-Key (the name Stripe's and others' APIs use). */
+export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
+
 /** The HTTP API's CORS rules besides the allowed origins (which differ per environment). */
 export const API_CORS = {
   allowMethods: ['GET', 'POST', 'OPTIONS'],
   // Idempotency-Key: a browser may send it only if the preflight allows it.
   allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
-  exposeHeaders: [NEXT_CURSOR_HEADER, 'Idempotent-Replayed'],
+  exposeHeaders: [NEXT_CURSOR_HEADER, IDEMPOTENT_REPLAYED_HEADER],
   maxAgeSeconds: 3600,
 } as const;
 

@@ -10,7 +10,7 @@ import type { FaultRates } from './faults';
 import { createLocalCognitoAuthorizer, localIssuer } from './gateway/auth';
 import { createLocalWebSocketApi, WEBSOCKET_PATH } from './gateway/websocket';
 import { startGateway, type RunningGateway } from './gateway/server';
-import { loadHandler, prepareLocalFunctions, setEnvironment, type LambdaHandler, type LocalTargets } from './lambda';
+import { loadHandler, prepareLocalFunctions, type LambdaHandler, type LocalTargets } from './lambda';
 import { streamFiles } from './paths';
 import { createStreamConsumer, type StreamConsumer } from './streams/consumer';
 
@@ -73,12 +73,7 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
     if (!(probing && line.startsWith('GET /api/message_groups 401'))) output(line);
   };
   const cognito = { ...options.pool, issuerUrl: localIssuer(targets.cognitoUrl, options.pool.userPoolId) };
-  const restoreFunctionEnvironment = prepareLocalFunctions({ targets: { ...targets, cognito }, logLevel: options.logLevel, faults: options.faults });
-  let restoreManagementUrl = () => {};
-  const restoreEnvironment = () => {
-    restoreManagementUrl();
-    restoreFunctionEnvironment();
-  };
+  let restoreEnvironment = () => {};
 
   let gateway: RunningGateway | undefined;
   const consumers: Record<string, StreamConsumer> = {};
@@ -93,8 +88,14 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
       log,
       ...(WEBSOCKET_AUTHORIZER ? { websocket: createLocalWebSocketApi({ authorizer: WEBSOCKET_AUTHORIZER, routes: WEBSOCKET_FUNCTIONS, log }) } : {}),
     });
-    // The push function posts to this gateway's @connections; its port is known only now.
-    restoreManagementUrl = setEnvironment({ WEBSOCKET_MANAGEMENT_URL: `${gateway.url}${WEBSOCKET_PATH}` });
+    // The functions' environment once the gateway's port is known (the push function posts to
+    // its @connections); the handlers load on their first request, which cannot come before
+    // this synchronous step.
+    restoreEnvironment = prepareLocalFunctions({
+      targets: { ...targets, cognito, websocketManagementUrl: `${gateway.url}${WEBSOCKET_PATH}` },
+      logLevel: options.logLevel,
+      faults: options.faults,
+    });
     for (const fn of options.streamFunctions ?? STREAM_FUNCTIONS) {
       const consumer = await createLocalStreamConsumer(fn, { ...targets, dataDir: options.dataDir, log });
       consumers[fn.name] = consumer;

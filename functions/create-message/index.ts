@@ -3,13 +3,11 @@
  * is in (pattern C); `{message, handle}` writes to a person, in the pair's one conversation (pattern D).
  * With an `Idempotency-Key` header, a retry gets the first answer again and stores nothing.
  */
+import { IDEMPOTENT_REPLAYED_HEADER } from '../catalog';
 import { jsonResponse } from '../http/handler';
 import { messagingRoute } from '../http/messaging-route';
 import { callerSub, idempotencyKey, jsonObjectBody } from '../http/request';
 import { defaultMessaging } from '../wiring/defaults';
-
-/** Marks an answer given again for a retried key (the name Stripe's and others' APIs use). */
-export const REPLAYED_HEADER = 'Idempotent-Replayed';
 
 export const createCreateMessageHandler = messagingRoute(async (event, messaging) => {
   const sub = callerSub(event);
@@ -17,7 +15,7 @@ export const createCreateMessageHandler = messagingRoute(async (event, messaging
   const body = jsonObjectBody(event);
   const { answer, replayed } = await (await messaging()).createMessageOnce(sub, body, key);
   // 200, not 201: the Cruddur frontend checks for 200.
-  return jsonResponse(200, answer, replayed ? { [REPLAYED_HEADER]: 'true' } : {});
+  return jsonResponse(200, answer, replayed ? { [IDEMPOTENT_REPLAYED_HEADER]: 'true' } : {});
 });
 
 export const handler = createCreateMessageHandler({ messaging: defaultMessaging });

@@ -22,7 +22,9 @@ import {
   isLiveIdempotencyItem,
   keys,
   toMessageGroupView,
+  toCreatedMessageView,
   toMessageView,
+  type CreatedMessageView,
   type MessageGroupItem,
   type MessageGroupSummaryItem,
   type IdempotencyItem,
@@ -32,8 +34,7 @@ import {
   type Participant,
   type PairItem,
 } from './model';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay, cancellationCodes, isRetryableTransactionCancellation, withRetries, type RetryOptions } from './retry';
+import { cancellationCodes, isRetryableTransactionCancellation, withRetries, type RetryOptions } from './retry';
 import { nowIso } from './model';
 
 export interface PageRequest {
@@ -50,7 +51,8 @@ export interface Page<T> {
 /** A message as written, with the group it went to. */
 export interface CreatedMessage {
   messageGroupUuid: string;
-  message: MessageView;
+  /** The API's answer for it. */
+  answer: CreatedMessageView;
   /** The stored item, for callers that need its key. */
   item: MessageItem;
 }
@@ -64,11 +66,6 @@ export interface IdempotencyClaim {
   key: string;
   /** What the request asked for: a retry must ask the same. */
   requestHash: string;
-}
-
-/** The answer `POST /api/messages` gives for a created message, as its idempotency record keeps it. */
-export function createdMessageAnswer(groupUuid: string, item: MessageItem): Record<string, unknown> & { message_group_uuid: string } {
-  return { message_group_uuid: groupUuid, ...toMessageView(item) };
 }
 
 /** The caller's key has a live record already: an earlier request with it created its message. */
@@ -175,12 +172,12 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
       const transaction = () => new TransactWriteCommand({ TransactItems: [idempotencyPut(claim, groupUuid, item), { Put: put }] });
       await writeClaimed(() => withRetries(() => client.send(transaction()), isRetryableTransactionCancellation, retry), item, 0, claim);
     }
-    return { messageGroupUuid: groupUuid, message: toMessageView(item), item };
+    return { messageGroupUuid: groupUuid, answer: toCreatedMessageView(groupUuid, item), item };
   }
 
   /** The Put of the claim's record, conditioned on there being no live record for the key. */
   function idempotencyPut(claim: IdempotencyClaim, groupUuid: string, message: MessageItem) {
-    const record = buildIdempotencyItem({ userUuid: claim.userUuid, key: claim.key, requestHash: claim.requestHash, response: createdMessageAnswer(groupUuid, message), createdAt: message.created_at });
+    const record = buildIdempotencyItem({ userUuid: claim.userUuid, key: claim.key, requestHash: claim.requestHash, response: toCreatedMessageView(groupUuid, message), createdAt: message.created_at });
     return {
       Put: {
         TableName: tableName,
@@ -286,7 +283,7 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
       if (winner === undefined) throw new WriteNotAppliedError('The pair item changed while the group was created', { cause: error });
       return { ...(await createMessage(winner, sender, text, claim)), groupCreated: false };
     }
-    return { messageGroupUuid: groupUuid, message: toMessageView(message), item: message, groupCreated: true };
+    return { messageGroupUuid: groupUuid, answer: toCreatedMessageView(groupUuid, message), item: message, groupCreated: true };
   }
 
   /**
@@ -297,8 +294,10 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
    * A group without a group item is `no-group`: nothing to move, now or later.
    */
   async function moveGroupSummary(groupUuid: string, newest: NewestMessage): Promise<SummaryMoveResult> {
-    const { attempts = 6, baseDelayMs = 25, maxDelayMs = 1000, canRetry = () => true } = retry;
-    for (let attempt = 0; ; attempt += 1) {
+    // Each attempt reads the group afresh: a concurrent move that won the condition, or a
+    // conflict, is decided again on what the table now says.
+    const movedOrConflict = (error: unknown) => cancellationCodes(error)[0] === 'ConditionalCheckFailed' || isRetryableTransactionCancellation(error);
+    return withRetries(async (): Promise<SummaryMoveResult> => {
       const group = await getGroup(groupUuid);
       if (group === undefined) return 'no-group';
       if (group.last_message_sk >= newest.sk) return 'unchanged';
@@ -307,32 +306,25 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
       const next = buildGroupSummaryItems({ groupUuid, members: group.members, lastMessageSk: newest.sk, lastMessage: newest.message });
       // Same millisecond: the summary key does not change, and one transaction may not touch a key twice.
       const deletes = current[0].sk === next[0].sk ? [] : current.map(({ pk, sk }) => ({ Delete: { TableName: tableName, Key: { pk, sk } } }));
-      try {
-        await client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: tableName,
-                  Key: keys.group(groupUuid),
-                  UpdateExpression: 'SET last_message_sk = :new, last_message = :text',
-                  ConditionExpression: 'last_message_sk = :old',
-                  ExpressionAttributeValues: { ':new': newest.sk, ':text': newest.message, ':old': group.last_message_sk },
-                },
+      await client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: tableName,
+                Key: keys.group(groupUuid),
+                UpdateExpression: 'SET last_message_sk = :new, last_message = :text',
+                ConditionExpression: 'last_message_sk = :old',
+                ExpressionAttributeValues: { ':new': newest.sk, ':text': newest.message, ':old': group.last_message_sk },
               },
-              ...deletes,
-              ...next.map((summary) => ({ Put: { TableName: tableName, Item: summary } })),
-            ],
-          }),
-        );
-        return 'moved';
-      } catch (error) {
-        // A concurrent move won the condition, or a conflict: re-read and decide again.
-        const retryable = cancellationCodes(error)[0] === 'ConditionalCheckFailed' || isRetryableTransactionCancellation(error);
-        if (!retryable || attempt + 1 >= attempts || !canRetry()) throw error;
-        await sleep(backoffDelay(attempt, baseDelayMs, maxDelayMs));
-      }
-    }
+            },
+            ...deletes,
+            ...next.map((summary) => ({ Put: { TableName: tableName, Item: summary } })),
+          ],
+        }),
+      );
+      return 'moved';
+    }, movedOrConflict, retry);
   }
 
   return {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { TtlCache } from './cache';
 import { NotFoundError, ServiceBusyError, UnregisteredCallerError, ValidationError } from '../errors';
 import { IdempotencyKeyTakenError, type MessagesRepository, type Page } from '../data/messages-repository';
-import type { MessageGroupView, MessageView } from '../data/model';
+import type { CreatedMessageView, MessageGroupView, MessageView } from '../data/model';
 import type { UserDirectory } from './user-directory';
 import { toParticipant, type User } from '../data/users-repository';
 import {
@@ -23,11 +23,6 @@ import {
 export interface PageQuery {
   limit?: string;
   cursor?: string;
-}
-
-/** `POST /api/messages`'s answer: the message plus the group it went to. */
-export interface CreatedMessageView extends MessageView {
-  message_group_uuid: string;
 }
 
 /** `GET /api/users/@{handle}/short`'s answer. */
@@ -136,9 +131,9 @@ export function createMessaging({ messages, users, groupMembers = new TtlCache({
       const record = error.record ?? (await messages.findIdempotencyRecord(caller.uuid, claim.key));
       if (record === undefined) throw new ServiceBusyError('The Idempotency-Key record expired while it was read', { cause: error });
       if (record.request_hash !== claim.requestHash) throw new ValidationError([ValidationCode.idempotencyKeyReused]);
-      return { answer: record.response as unknown as CreatedMessageView, replayed: true };
+      return { answer: record.response, replayed: true };
     }
-    return { answer: { message_group_uuid: created.messageGroupUuid, ...created.message }, replayed: false };
+    return { answer: created.answer, replayed: false };
   }
 
   /**

@@ -9,11 +9,11 @@
  * the mapping then retries, in order.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { createConnectionsRepository, type ConnectionsRepository } from '../data/connections-repository';
-import { groupUuidOfMessageKey, isMessageItem, toMessageView, type ConnectionItem } from '../data/model';
+import { toMessageView, type ConnectionItem } from '../data/model';
+import { readStreamRecord } from '../data/stream-records';
+import { TtlCache } from '../domain/cache';
 import type { MessagePush } from '../websocket/frames';
 import { sharedDocumentClient } from '../clients/dynamodb';
 import { functionConfig } from '../config/function-config';
@@ -26,32 +26,18 @@ export interface MessagePushDeps {
   logger: Logger;
 }
 
-/** Groups' members never change: kept for the container's life, up to this many groups. */
-const MEMBERS_CACHE_SIZE = 10_000;
+/** Groups' members never change: kept for a day of the container's life, up to this many groups. */
+const MEMBERS_CACHE = { ttlMs: 24 * 60 * 60 * 1000, maxEntries: 10_000 };
 
 /** The push of a stream record, or undefined for anything but a new message. */
 function pushOf(record: DynamoDBRecord): MessagePush | undefined {
-  if (record.eventName !== 'INSERT' || record.dynamodb?.NewImage === undefined) return undefined;
-  const item = unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>);
-  if (!isMessageItem(item)) return undefined;
-  const groupUuid = groupUuidOfMessageKey(item.pk);
-  if (groupUuid === undefined) return undefined;
-  return { type: 'message', message_group_uuid: groupUuid, ...toMessageView(item) };
+  const reading = readStreamRecord(record);
+  if (reading.kind !== 'new-message') return undefined;
+  return { type: 'message', message_group_uuid: reading.groupUuid, ...toMessageView(reading.item) };
 }
 
 export function createMessagePushHandler(deps: MessagePushDeps) {
-  const members = new Map<string, string[]>();
-
-  async function membersOf(repository: ConnectionsRepository, groupUuid: string): Promise<string[] | undefined> {
-    const cached = members.get(groupUuid);
-    if (cached) return cached;
-    const found = await repository.membersOf(groupUuid);
-    if (found) {
-      if (members.size >= MEMBERS_CACHE_SIZE) members.delete(members.keys().next().value!);
-      members.set(groupUuid, found);
-    }
-    return found;
-  }
+  const members = new TtlCache<string, readonly string[]>(MEMBERS_CACHE);
 
   return async function pushMessages(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
     deps.logger.resetKeys();
@@ -74,7 +60,7 @@ export function createMessagePushHandler(deps: MessagePushDeps) {
       if (push === undefined) continue;
       let targets: ConnectionItem[];
       try {
-        const groupMembers = await membersOf(repository, push.message_group_uuid);
+        const groupMembers = await members.getOrLoad(push.message_group_uuid, (groupUuid) => repository.membersOf(groupUuid));
         if (groupMembers === undefined) {
           // A table of the original's not yet migrated: the summaries consumer reports these.
           tally.noGroup += 1;
@@ -83,7 +69,8 @@ export function createMessagePushHandler(deps: MessagePushDeps) {
         targets = (await Promise.all(groupMembers.map(connectionsOf))).flat().filter((connection) => !gone.has(connection.connection_id));
       } catch (error) {
         deps.logger.error('Could not read whom to push to; the rest of the batch is retried', { error: (error as Error).message, records: records.length - index });
-        return { batchItemFailures: records.slice(index).map((failed) => ({ itemIdentifier: failed.dynamodb!.SequenceNumber! })) };
+        // Lambda retries from the lowest identifier; a record without one cannot be named.
+        return { batchItemFailures: records.slice(index).flatMap((failed) => (failed.dynamodb?.SequenceNumber ? [{ itemIdentifier: failed.dynamodb.SequenceNumber }] : [])) };
       }
       tally.messages += 1;
       const data = JSON.stringify(push);

@@ -10,11 +10,9 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import pLimit from 'p-limit';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import type { NewestMessage, SummaryMoveResult } from '../data/messages-repository';
-import { groupUuidOfMessageKey, isMessageItem } from '../data/model';
+import { readStreamRecord, type SkipReason } from '../data/stream-records';
 import { isThrottlingError, withRetries, type RetryOptions } from '../data/retry';
 
 /** What this module needs of the messages repository (pattern E's one write). */
@@ -38,8 +36,6 @@ export interface GroupBatch {
   unidentifiedRecords: number;
 }
 
-export type SkipReason = 'not-an-insert' | 'no-new-image' | 'not-a-message' | 'malformed-image';
-
 export interface SkippedRecord {
   sequenceNumber?: string;
   eventName?: string;
@@ -47,45 +43,20 @@ export interface SkippedRecord {
 }
 
 /**
- * Groups the batch's new messages by group. Only INSERTs of message items matter: messages
- * are immutable (so a MODIFY or REMOVE never changes a group's newest message) and the
- * group, pair and summary items of a pattern D transaction arrive in the same batch as
- * its message.
+ * Groups the batch's new messages by group (readStreamRecord says which records are new
+ * messages: the group, pair and summary items of a pattern D transaction arrive in the same
+ * batch as its message, and messages never change).
  */
 export function collectNewestMessages(records: readonly DynamoDBRecord[]): { groups: GroupBatch[]; skipped: SkippedRecord[] } {
   const groups = new Map<string, GroupBatch>();
   const skipped: SkippedRecord[] = [];
   for (const record of records) {
-    const sequenceNumber = record.dynamodb?.SequenceNumber;
-    const skip = (reason: SkipReason) => skipped.push({ sequenceNumber, eventName: record.eventName, reason });
-    if (record.eventName !== 'INSERT') {
-      skip('not-an-insert');
+    const reading = readStreamRecord(record);
+    if (reading.kind === 'skipped') {
+      skipped.push({ sequenceNumber: reading.sequenceNumber, eventName: reading.eventName, reason: reading.reason });
       continue;
     }
-    const image = record.dynamodb?.NewImage;
-    if (image === undefined) {
-      skip('no-new-image');
-      continue;
-    }
-    let item: Record<string, unknown>;
-    try {
-      // aws-lambda's AttributeValue and the SDK's describe the same JSON.
-      item = unmarshall(image as Record<string, AttributeValue>);
-    } catch {
-      skip('malformed-image');
-      continue;
-    }
-    const groupUuid = typeof item.pk === 'string' ? groupUuidOfMessageKey(item.pk) : undefined;
-    if (groupUuid === undefined) {
-      skip('not-a-message');
-      continue;
-    }
-    // A MSG# item without a message's fields can never be applied: retrying it would only
-    // hold the shard back, so it is skipped (and logged) instead of failed.
-    if (!isMessageItem(item)) {
-      skip('malformed-image');
-      continue;
-    }
+    const { groupUuid, item, sequenceNumber } = reading;
     const batch = groups.get(groupUuid) ?? { groupUuid, newest: { sk: item.sk, message: item.message }, sequenceNumbers: [], keys: [], unidentifiedRecords: 0 };
     if (item.sk > batch.newest.sk) batch.newest = { sk: item.sk, message: item.message };
     batch.keys.push({ pk: item.pk, sk: item.sk });

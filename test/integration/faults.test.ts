@@ -57,7 +57,7 @@ describe('writes whose answer was lost', () => {
 
     // Assess
     expect(injectedFaults()['timeout-after-write']).toBe(before + 1);
-    expect(created.message.message).toBe('answer lost');
+    expect(created.answer.message).toBe('answer lost');
     expect((await messagesOf(table, messageGroupUuid)).sort()).toEqual(['answer lost', 'first']);
     client.destroy();
   });
@@ -76,9 +76,9 @@ describe('writes whose answer was lost', () => {
 
     // Assess: the answer was lost once, and the record names this very message.
     expect(injectedFaults()['timeout-after-write']).toBe(before + 1);
-    expect(created.message.message).toBe('keyed, answer lost');
+    expect(created.answer.message).toBe('keyed, answer lost');
     expect((await messagesOf(table, created.messageGroupUuid)).filter((text) => text === 'keyed, answer lost')).toHaveLength(1);
-    expect((await repository.findIdempotencyRecord(alice.user_uuid, claim.key))?.response.uuid).toBe(created.message.uuid);
+    expect((await repository.findIdempotencyRecord(alice.user_uuid, claim.key))?.response.uuid).toBe(created.answer.uuid);
     void bob;
     client.destroy();
   });
@@ -93,7 +93,7 @@ describe('writes whose answer was lost', () => {
     const created = await repository.createMessage(messageGroupUuid, bob, 'landed anyway');
 
     // Assess
-    expect(created.message.message).toBe('landed anyway');
+    expect(created.answer.message).toBe('landed anyway');
     expect((await messagesOf(table, messageGroupUuid)).sort()).toEqual(['first', 'landed anyway']);
     client.destroy();
   });

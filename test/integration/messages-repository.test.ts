@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createMessagesRepository, type MessagesRepository } from '../../functions/data/messages-repository';
 import { createTableAdmin } from '../../scripts/lib/table-admin';
-import { keys, type Participant } from '../../functions/data/model';
+import { keys, toMessageView, type Participant } from '../../functions/data/model';
 import { createTestTable, type TestTable } from '../support/services';
 
 const person = (handle: string): Participant => ({ user_uuid: randomUUID(), display_name: `Person ${handle}`, handle });
@@ -35,10 +35,10 @@ describe('messages repository', () => {
       const afterExpiry = await timed.createMessage(first.messageGroupUuid, alice, 'two', { ...claim, requestHash: 'h2' });
 
       // Assess
-      expect(record).toMatchObject({ request_hash: 'h1', response: { message_group_uuid: first.messageGroupUuid, uuid: first.message.uuid, message: 'one' }, expires_at: Date.UTC(2026, 11, 2, 12) / 1000 });
+      expect(record).toMatchObject({ request_hash: 'h1', response: { message_group_uuid: first.messageGroupUuid, uuid: first.answer.uuid, message: 'one' }, expires_at: Date.UTC(2026, 11, 2, 12) / 1000 });
       expect((again as Error).name).toBe('IdempotencyKeyTakenError');
       expect(expired).toBeUndefined();
-      expect((await timed.findIdempotencyRecord(alice.user_uuid, claim.key))?.response).toMatchObject({ uuid: afterExpiry.message.uuid, message: 'two' });
+      expect((await timed.findIdempotencyRecord(alice.user_uuid, claim.key))?.response).toMatchObject({ uuid: afterExpiry.answer.uuid, message: 'two' });
     });
   });
 
@@ -57,9 +57,9 @@ describe('messages repository', () => {
       expect(group?.member_uuids.sort()).toEqual([alice.user_uuid, bob.user_uuid].sort());
       const aliceGroups = await repository.listMessageGroups(alice.user_uuid, { limit: 20 });
       const bobGroups = await repository.listMessageGroups(bob.user_uuid, { limit: 20 });
-      expect(aliceGroups.items).toEqual([{ uuid: created.messageGroupUuid, display_name: 'Person bob', handle: 'bob', message: 'hello bob', created_at: created.message.created_at }]);
+      expect(aliceGroups.items).toEqual([{ uuid: created.messageGroupUuid, display_name: 'Person bob', handle: 'bob', message: 'hello bob', created_at: created.answer.created_at }]);
       expect(bobGroups.items[0]).toMatchObject({ uuid: created.messageGroupUuid, handle: 'alice', message: 'hello bob' });
-      expect((await repository.listMessages(created.messageGroupUuid, { limit: 20 })).items).toEqual([created.message]);
+      expect((await repository.listMessages(created.messageGroupUuid, { limit: 20 })).items).toEqual([toMessageView(created.item)]);
     });
 
     it('appends to the existing group of a pair, from either side (defect 6)', async () => {
@@ -198,7 +198,7 @@ describe('messages repository', () => {
       for (const owner of [alice, bob]) {
         const summaries = await table.client.send(new QueryCommand({ TableName: table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.groupSummaryPartition(owner.user_uuid) } }));
         expect(summaries.Items).toHaveLength(1);
-        expect(summaries.Items![0]).toMatchObject({ message: 'second', last_message_at: later.message.created_at });
+        expect(summaries.Items![0]).toMatchObject({ message: 'second', last_message_at: later.answer.created_at });
       }
       const group = await table.client.send(new GetCommand({ TableName: table.tableName, Key: keys.group(messageGroupUuid) }));
       expect(group.Item?.last_message_sk).toBe(later.item.sk);

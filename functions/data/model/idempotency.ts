@@ -7,6 +7,7 @@
  * counts as absent).
  */
 import { IDEMPOTENCY_SK, keys } from './keys';
+import type { CreatedMessageView } from './message';
 import type { IsoTimestamp } from './time';
 
 /** How long a key answers with its first answer. */
@@ -18,13 +19,13 @@ export interface IdempotencyItem {
   /** What the request asked for (a hash of it): the same key with another request is refused. */
   request_hash: string;
   /** The answer of the request, as the API gave it. */
-  response: Record<string, unknown>;
+  response: CreatedMessageView;
   created_at: IsoTimestamp;
   /** Epoch seconds; the table's TTL attribute. */
   expires_at: number;
 }
 
-export function buildIdempotencyItem(input: { userUuid: string; key: string; requestHash: string; response: Record<string, unknown>; createdAt: IsoTimestamp }): IdempotencyItem {
+export function buildIdempotencyItem(input: { userUuid: string; key: string; requestHash: string; response: CreatedMessageView; createdAt: IsoTimestamp }): IdempotencyItem {
   return {
     ...keys.idempotency(input.userUuid, input.key),
     sk: IDEMPOTENCY_SK,

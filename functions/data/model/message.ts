@@ -61,3 +61,12 @@ export function toMessageView(item: MessageItem): MessageView {
     created_at: item.created_at,
   };
 }
+
+/** `POST /api/messages`'s answer: the message plus the group it went to (and what an idempotency record keeps). */
+export interface CreatedMessageView extends MessageView {
+  message_group_uuid: string;
+}
+
+export function toCreatedMessageView(groupUuid: string, item: MessageItem): CreatedMessageView {
+  return { message_group_uuid: groupUuid, ...toMessageView(item) };
+}
