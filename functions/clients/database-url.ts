@@ -1,25 +1,25 @@
 /**
  * Where the users database is. Locally and in tests `DATABASE_URL` names it; in AWS the
  * infrastructure sets `DATABASE_SECRET_ARN` to a Secrets Manager secret in the RDS format
- * (`{username, password, host, port, dbname}`), read once at cold start, so the password
- * never sits in the function's configuration.
+ * (`{username, password, host, port, dbname}`), so the password never sits in the function's
+ * configuration. The secret is read through Powertools Parameters, which caches it per
+ * container for {@link SECRET_MAX_AGE_SECONDS}: a rotated password reaches warm containers
+ * within that time (or at once, asked `fresh` after a refused login) without a read per request.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigurationError } from '../errors';
 
-/** Reads a secret's string by ARN; injectable so tests need no AWS. */
-export type SecretReader = (secretArn: string) => Promise<string>;
+/** How long a container uses the secret it read before reading it again. */
+export const SECRET_MAX_AGE_SECONDS = 300;
 
-/** Reads a secret with a Secrets Manager client created for this one cold-start call. */
-export const readSecretFromSecretsManager: SecretReader = async (secretArn) => {
-  const client = new SecretsManagerClient({});
-  try {
-    const output = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
-    if (output.SecretString === undefined) throw new ConfigurationError(`Secret ${secretArn} has no string value`);
-    return output.SecretString;
-  } finally {
-    client.destroy();
-  }
+/** Reads a secret's string by ARN (`fresh`: not from the cache); injectable so tests need no AWS. */
+export type SecretReader = (secretArn: string, options?: { fresh?: boolean }) => Promise<string>;
+
+/** Powertools' cached `getSecret`, loaded on first use: nothing of Secrets Manager is evaluated before a function needs it. */
+export const readSecretFromSecretsManager: SecretReader = async (secretArn, options = {}) => {
+  const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
+  const value = await getSecret(secretArn, { maxAge: SECRET_MAX_AGE_SECONDS, forceFetch: options.fresh === true });
+  if (typeof value !== 'string') throw new ConfigurationError(`Secret ${secretArn} has no string value`);
+  return value;
 };
 
 interface DatabaseSecret {

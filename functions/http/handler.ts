@@ -10,7 +10,7 @@ import { NEXT_CURSOR_HEADER } from '../catalog';
 import type { Page } from '../data/messages-repository';
 import { isTransientDynamoDbError } from '../data/retry';
 import { AppError, ServiceBusyError } from '../errors';
-import { logger as defaultLogger } from '../observability/logger';
+import { logger as defaultLogger, withInvocationContext } from '../observability/logger';
 import type { HttpEvent } from './request';
 
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -62,10 +62,8 @@ export interface HttpHandlerOptions {
  */
 export function httpHandler(operation: (event: HttpEvent) => Promise<HttpResult>, options: HttpHandlerOptions = {}): LambdaHttpHandler {
   const log = options.logger ?? defaultLogger;
-  return async (event, context) => {
+  return withInvocationContext(log, async (event: HttpEvent, _context?: Context) => {
     const requestId = event.requestContext?.requestId;
-    log.resetKeys();
-    if (context !== undefined) log.addContext(context);
     log.appendKeys({ request_id: requestId, route: event.routeKey });
     try {
       return await operation(event);
@@ -74,5 +72,5 @@ export function httpHandler(operation: (event: HttpEvent) => Promise<HttpResult>
       if (fault) log.error('Request failed', { status: response.statusCode, error: error as Error });
       return response;
     }
-  };
+  });
 }

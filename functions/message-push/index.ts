@@ -17,7 +17,7 @@ import { TtlCache } from '../domain/cache';
 import type { MessagePush } from '../websocket/frames';
 import { sharedDocumentClient } from '../clients/dynamodb';
 import { functionConfig } from '../config/function-config';
-import { logger } from '../observability/logger';
+import { logger, withInvocationContext } from '../observability/logger';
 import { createConnectionPoster, websocketManagementUrlFromEnv, type ConnectionPoster } from '../clients/websocket-connections';
 
 export interface MessagePushDeps {
@@ -39,9 +39,7 @@ function pushOf(record: DynamoDBRecord): MessagePush | undefined {
 export function createMessagePushHandler(deps: MessagePushDeps) {
   const members = new TtlCache<string, readonly string[]>(MEMBERS_CACHE);
 
-  return async function pushMessages(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
-    deps.logger.resetKeys();
-    deps.logger.addContext(context);
+  return withInvocationContext(deps.logger, async function pushMessages(event: DynamoDBStreamEvent, _context: Context): Promise<DynamoDBBatchResponse> {
     const records = event.Records ?? [];
     const repository = deps.connections();
     const post = deps.post();
@@ -85,7 +83,7 @@ export function createMessagePushHandler(deps: MessagePushDeps) {
     }
     deps.logger.info('Pushed new messages', tally);
     return { batchItemFailures: [] };
-  };
+  });
 }
 
 let poster: ConnectionPoster | undefined;

@@ -10,7 +10,7 @@ import { createMessagesRepository } from '../data/messages-repository';
 import type { RetryOptions } from '../data/retry';
 import { sharedDocumentClient } from '../clients/dynamodb';
 import { functionConfig } from '../config/function-config';
-import { logger } from '../observability/logger';
+import { logger, withInvocationContext } from '../observability/logger';
 import { processStreamRecords, type SummaryMover } from './summaries';
 
 export interface MessageStreamDeps {
@@ -28,13 +28,10 @@ export const TIME_RESERVE_MS = 3000;
 
 /** The handler over injected dependencies (tests pass their own repository and logger). */
 export function createMessageStreamHandler(deps: MessageStreamDeps) {
-  return async function messageStreamHandler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
-    // Keys appended by an earlier invocation (in the local emulator, another function's) do not carry over.
-    deps.logger.resetKeys();
-    deps.logger.addContext(context);
+  return withInvocationContext(deps.logger, async function messageStreamHandler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
     const hasTime = () => context.getRemainingTimeInMillis() > TIME_RESERVE_MS;
     return processStreamRecords(event.Records ?? [], deps.summaryMover({ canRetry: hasTime }), deps.logger, { hasTime });
-  };
+  });
 }
 
 // The configuration and the client are read on first use, so importing this module (as the

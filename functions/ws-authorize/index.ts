@@ -5,10 +5,10 @@
  * Anything else is refused: throwing `Unauthorized` makes API Gateway answer 401 and run no
  * route.
  */
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { accessTokenSettingsFromEnv, createAccessTokenVerifier, type AccessTokenVerifier } from '../auth/access-token';
-import { logger } from '../observability/logger';
+import { logger, withInvocationContext } from '../observability/logger';
 
 /** What API Gateway recognises as "refuse with 401" from a Lambda authorizer. */
 export const UNAUTHORIZED = 'Unauthorized';
@@ -19,8 +19,7 @@ export interface AuthorizerDeps {
 }
 
 export function createWebSocketAuthorizer(deps: AuthorizerDeps) {
-  return async function authorize(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
-    deps.logger.resetKeys();
+  return withInvocationContext(deps.logger, async function authorize(event: APIGatewayRequestAuthorizerEvent, _context?: Context): Promise<APIGatewayAuthorizerResult> {
     const token = event.queryStringParameters?.token;
     if (!token) throw new Error(UNAUTHORIZED);
     let claims: Record<string, unknown>;
@@ -38,7 +37,7 @@ export function createWebSocketAuthorizer(deps: AuthorizerDeps) {
       // Passed to $connect and $disconnect as requestContext.authorizer.
       context: { sub },
     };
-  };
+  });
 }
 
 let verifier: AccessTokenVerifier | undefined;

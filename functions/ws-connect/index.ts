@@ -6,11 +6,10 @@
 import type { APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { connectionOf, type WebSocketRouteEvent } from '../websocket/route-event';
 import { defaultConnectionDeps, type ConnectionRouteDeps } from '../wiring/websocket-routes';
+import { withInvocationContext } from '../observability/logger';
 
 export function createConnectHandler(deps: ConnectionRouteDeps) {
-  return async function connect(event: WebSocketRouteEvent, context: Context): Promise<APIGatewayProxyResultV2> {
-    deps.logger.resetKeys();
-    deps.logger.addContext(context);
+  return withInvocationContext(deps.logger, async function connect(event: WebSocketRouteEvent, _context: Context): Promise<APIGatewayProxyResultV2> {
     const { connectionId, sub } = connectionOf(event);
     if (sub === undefined) return { statusCode: 401 };
     const user = await (await deps.users()).findByCognitoUserId(sub);
@@ -21,7 +20,7 @@ export function createConnectHandler(deps: ConnectionRouteDeps) {
     await deps.connections().addConnection(user.uuid, connectionId, new Date((deps.clock ?? Date.now)()).toISOString());
     deps.logger.info('WebSocket connected', { connectionId, handle: user.handle });
     return { statusCode: 200 };
-  };
+  });
 }
 
 export const handler = createConnectHandler(defaultConnectionDeps);

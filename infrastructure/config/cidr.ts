@@ -1,46 +1,35 @@
 /**
- * IPv4 CIDR arithmetic the settings need before Terraform runs: is a block well formed,
- * aligned, inside the sizes EC2 accepts, and does it overlap another block.
+ * IPv4 CIDR checks the settings need before Terraform runs: is a block well formed (four
+ * decimal parts and a prefix), aligned, and does it overlap another. The address arithmetic
+ * is ipaddr.js's; the rules (decimal only, no short or hexadecimal forms, which EC2 would
+ * refuse) are ours.
  */
+import ipaddr from 'ipaddr.js';
 
 export interface Ipv4Block {
-  /** The first address, as an unsigned 32-bit number. */
-  start: number;
+  address: ipaddr.IPv4;
   prefix: number;
   text: string;
 }
 
-const OCTET = /^(0|[1-9]\d{0,2})$/;
-
-/** `a.b.c.d/n`, or undefined when it is not one (octets 0-255, prefix 0-32). */
+/** `a.b.c.d/n`, or undefined when it is not one (four decimal octets 0-255, prefix 0-32). */
 export function parseIpv4Cidr(text: string): Ipv4Block | undefined {
-  const [address, prefixText, ...rest] = text.split('/');
-  if (!address || prefixText === undefined || rest.length > 0 || !/^\d{1,2}$/.test(prefixText)) return undefined;
-  const prefix = Number(prefixText);
-  const octets = address.split('.');
-  if (prefix > 32 || octets.length !== 4 || !octets.every((octet) => OCTET.test(octet) && Number(octet) <= 255)) return undefined;
-  const start = octets.reduce((value, octet) => value * 256 + Number(octet), 0);
-  return { start, prefix, text };
-}
-
-function size(block: Ipv4Block): number {
-  return 2 ** (32 - block.prefix);
+  if (!ipaddr.IPv4.isValidCIDRFourPartDecimal(text)) return undefined;
+  const [address, prefix] = ipaddr.IPv4.parseCIDR(text);
+  return { address, prefix, text };
 }
 
 /** The block's network address written out (`10.50.0.0/16` for `10.50.3.4/16`). */
 export function canonical(block: Ipv4Block): string {
-  const start = block.start - (block.start % size(block));
-  const octets = [24, 16, 8, 0].map((shift) => Math.floor(start / 2 ** shift) % 256);
-  return `${octets.join('.')}/${block.prefix}`;
+  return `${ipaddr.IPv4.networkAddressFromCIDR(block.text).toString()}/${block.prefix}`;
 }
 
 /** True when the address has no bits set past the prefix (EC2 and Terraform expect that). */
 export function isAligned(block: Ipv4Block): boolean {
-  return block.start % size(block) === 0;
+  return ipaddr.IPv4.networkAddressFromCIDR(block.text).toString() === block.address.toString();
 }
 
+/** Two blocks overlap exactly when the larger one holds the smaller one's addresses. */
 export function overlaps(a: Ipv4Block, b: Ipv4Block): boolean {
-  const aStart = a.start - (a.start % size(a));
-  const bStart = b.start - (b.start % size(b));
-  return aStart < bStart + size(b) && bStart < aStart + size(a);
+  return a.address.match(b.address, Math.min(a.prefix, b.prefix));
 }

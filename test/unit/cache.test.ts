@@ -15,7 +15,7 @@ describe('TtlCache', () => {
     cache.set('a', 1);
 
     // Act
-    time.advance(59_999);
+    time.advance(60_000);
     const beforeExpiry = cache.get('a');
     time.advance(1);
     const atExpiry = cache.get('a');
@@ -69,7 +69,7 @@ describe('TtlCache', () => {
     const second = await cache.getOrLoad('known', load);
     const missing1 = await cache.getOrLoad('unknown', load);
     const missing2 = await cache.getOrLoad('unknown', load);
-    time.advance(1000);
+    time.advance(1001);
     const afterExpiry = await cache.getOrLoad('known', load);
 
     // Assess
@@ -104,7 +104,7 @@ describe('createCachedUserDirectory', () => {
     // Act
     const bySub = await directory.findByCognitoUserId('sub-londo');
     const byHandle = await directory.findByHandle('londo');
-    time.advance(60_000);
+    time.advance(60_001);
     const afterTtl = await directory.findByHandle('londo');
 
     // Assess
