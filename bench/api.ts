@@ -16,7 +16,7 @@ import { DEFAULT_PAGE_LIMIT } from '../functions/domain/validation';
 import { createCognitoClient, ensureLocalPool, ensurePoolUser, signIn } from '../scripts/lib/cognito';
 import { LOCAL_USER_PASSWORD } from '../scripts/lib/seed-users';
 import { READY_PREFIX, type ApiRuntimeConfig } from './lib/api-runtime';
-import { type BenchContext, type Benchmark, type Table, type Target } from './lib/harness';
+import type { BenchContext, Benchmark, Table, Target } from './lib/harness';
 import { round } from './lib/stats';
 import { closedLoop, httpRequester, summarize, type LoadResult, type LoadSummary } from './lib/load';
 import { createMessagingFixture, type MessagingFixture } from './lib/messaging-fixture';

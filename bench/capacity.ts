@@ -22,7 +22,7 @@ import { buildMessageItem, type Participant } from '../functions/data/model';
 import type { UserDirectory } from '../functions/domain/user-directory';
 import type { User } from '../functions/data/users-repository';
 import { filterEvents } from '../local/streams/filter';
-import { type Benchmark, type BenchContext, type Table } from './lib/harness';
+import type { Benchmark, BenchContext, Table } from './lib/harness';
 import { round } from './lib/stats';
 import { asItems, conversationItems, createBenchTable, createOurStreamHandler, meterRequests, participant, streamLambdaContext, type Usage } from './lib/messages-table';
 import { createOriginalMessages } from './lib/original';

@@ -17,7 +17,7 @@ import { bundleFunction } from '../infrastructure/bundling/bundle';
 import { eventForRoute } from '../local/gateway/http-event';
 import { lambdaContext, localFunctionEnvironment } from '../local/lambda';
 import { REPOSITORY_ROOT } from '../local/paths';
-import { type Benchmark, type Target } from './lib/harness';
+import type { Benchmark, Target } from './lib/harness';
 import { percentile, round } from './lib/stats';
 import { createMessagingFixture, type MessagingFixture } from './lib/messaging-fixture';
 

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { REPO_ROOT } from '../infrastructure/bundling/bundle';
 import { getFreePort } from '../local/services/process';
 import { CACHE_DIR } from '../local/services/pglite-snapshot';
-import { type Benchmark, type Table, type Target } from './lib/harness';
+import type { Benchmark, Table, Target } from './lib/harness';
 import { measureTree, type TreeRun } from './lib/process-tree';
 import { percentile, round } from './lib/stats';
 

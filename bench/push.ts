@@ -23,7 +23,7 @@ import { createCognitoClient, ensureLocalPool } from '../scripts/lib/cognito';
 import { ensureTable } from '../scripts/lib/table';
 import { applyUsersSchema } from '../scripts/lib/users-schema';
 import { createSoakUsers, type SoakUser } from './soak/users';
-import { type Benchmark, type Target } from './lib/harness';
+import type { Benchmark, Target } from './lib/harness';
 import { percentile, round } from './lib/stats';
 
 const CONNECTED = [1, 50] as const;

@@ -16,11 +16,11 @@ import { MESSAGE_STREAM_SOURCE } from '../functions/catalog';
 import type { TableAdmin } from '../scripts/lib/table-admin';
 import { buildMessageItem, type MessageItem, type Participant } from '../functions/data/model';
 import { filterEvents } from '../local/streams/filter';
-import { type Benchmark, type BenchContext, type Table, type Target } from './lib/harness';
+import type { Benchmark, BenchContext, Table, Target } from './lib/harness';
 import { elapsedMs, ratio, round } from './lib/stats';
 import { asItems, conversationItems, createBenchTable, createOurStreamHandler, meterRequests, participant, streamLambdaContext, type Usage } from './lib/messages-table';
 import { createOriginalMessages } from './lib/original';
-import { type StreamTail } from '../local/streams/shard-reader';
+import type { StreamTail } from '../local/streams/shard-reader';
 
 /**
  * Batch size by number of groups. A batch of 1 record touches 1 group, and 10 records

@@ -38,6 +38,7 @@ export const TEST_ACCOUNT_ENV = {
 } as const;
 
 /** A Terraform block body as synthesized (`//` metadata removed). */
+// biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, navigated freely by the tests
 export type Block = Record<string, any>;
 
 /** The synthesized Terraform JSON of a stack, parsed, with lookups by block type. */

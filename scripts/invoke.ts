@@ -158,14 +158,14 @@ export async function main({ prod, targets, env, positionals, values, out }: Scr
   if (fn.kind === 'http') {
     event = await httpEvent(fn, targets, values);
   } else {
-    const sample = readJsonFile(values.event ?? path.join(REPOSITORY_ROOT, 'events', `${fn.name}.json`), 'event file') as Record<string, any>;
+    const sample = readJsonFile(values.event ?? path.join(REPOSITORY_ROOT, 'events', `${fn.name}.json`), 'event file') as Record<string, unknown>;
     if (values.path || values.body) throw new UsageError(`${fn.name} takes no --path or --body: use --event (e.g. events/${fn.name}.json)`);
     if (values.user && fn.kind !== 'websocket') throw new UsageError(`--user applies to HTTP and WebSocket routes; ${fn.name} is not one`);
     if (values.query && fn.kind !== 'websocket-authorizer') throw new UsageError(`--query applies to HTTP routes and the WebSocket authorizer; ${fn.name} is not one`);
     // A WebSocket route as the authorizer would have let @user in; the authorizer with the given query (its token).
     if (values.user) {
       const { sub } = await claimsOf(targets, values.user.replace(/^@/, ''));
-      sample.requestContext = { ...sample.requestContext, authorizer: { sub, principalId: sub } };
+      sample.requestContext = { ...(sample.requestContext as Record<string, unknown> | undefined), authorizer: { sub, principalId: sub } };
     }
     const query = pairs(values.query as unknown as string[] | undefined, 'query');
     if (query) {

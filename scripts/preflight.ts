@@ -14,15 +14,15 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import { REPOSITORY_ROOT } from '../local/paths';
 import { loadConfig } from '../infrastructure/config';
-import { runAsMain, type ScriptContext, type ScriptSpec } from './lib/cli';
+import { runAsMain, type ScriptContext, type ScriptSpec, type NoOptions } from './lib/cli';
 import { formatResult, runPreflight, type PreflightClients } from './lib/preflight';
 
-export const spec: ScriptSpec<{}> = {
+export const spec: ScriptSpec<NoOptions> = {
   name: 'preflight',
   summary: 'Check with read-only AWS calls that the CRUDDUR_* deploy settings will work: credentials, user pool and app client, the database secret (never printed), the database network, VPC DNS, endpoints that would collide, API Gateway\'s logging role, an existing table, its owner and its stream\'s readers. Exits 1 on a blocker.',
 };
 
-export async function main({ env, out }: ScriptContext<{}>): Promise<number> {
+export async function main({ env, out }: ScriptContext<NoOptions>): Promise<number> {
   const config = loadConfig({ ...env, CRUDDUR_STRICT_CONFIG: '0' });
   const region = config.region;
   const clients: PreflightClients = {

@@ -3,25 +3,25 @@
  * access token, and nothing else, so `TOKEN=$(npm run -s token -- bayko)` works. Errors go
  * to stderr with a non-zero exit.
  */
-import { runAsMain, UsageError, type ScriptContext, type ScriptSpec } from './lib/cli';
+import { runAsMain, UsageError, type ScriptContext, type ScriptSpec, type NoOptions } from './lib/cli';
 import { createCognitoClient, findLocalPool, signIn } from './lib/cognito';
 import { LOCAL_USER_PASSWORD, SEED_USERS } from './lib/seed-users';
 
-export const spec: ScriptSpec<{}> = {
+export const spec: ScriptSpec<NoOptions> = {
   name: 'token',
   summary: `Print an access token of a seed user of the local user pool (${SEED_USERS.map((user) => user.handle).join(', ')}), for Authorization: Bearer. Needs npm start.`,
   usage: ['<handle>      the user to sign in as, e.g. bayko'],
   allowPositionals: true,
 };
 
-export async function main({ prod, targets, positionals, out }: ScriptContext<{}>): Promise<void> {
+export async function main({ prod, targets, positionals, out }: ScriptContext<NoOptions>): Promise<void> {
   if (prod) throw new UsageError('token signs in to the local user pool only (seed users have a local password)');
   if (positionals.length !== 1) throw new UsageError('give one handle, e.g. npm run -s token -- bayko');
   const handle = positionals[0]!.replace(/^@/, '');
   const cognito = createCognitoClient(targets.cognitoEndpoint);
   try {
     const pool = await findLocalPool(cognito);
-    let tokens;
+    let tokens: Awaited<ReturnType<typeof signIn>>;
     try {
       tokens = await signIn(cognito, pool.clientId, handle, LOCAL_USER_PASSWORD);
     } catch (error) {

@@ -223,7 +223,7 @@ async function waitForConsumerDrain(consumer: () => ConsumerProcess, timeoutMs: 
   let quietSince: number | undefined;
   while (Date.now() < deadline) {
     const status = consumer().status();
-    const drained = status !== undefined && status.caughtUp && status.shards.every((shard) => shard.retrying === undefined && shard.buffered === 0);
+    const drained = status?.caughtUp && status.shards.every((shard) => shard.retrying === undefined && shard.buffered === 0);
     if (!drained) quietSince = undefined;
     else if (quietSince === undefined) quietSince = Date.now();
     else if (Date.now() - quietSince >= 1500) return true;

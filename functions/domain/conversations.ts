@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { TtlCache } from './cache';
 import { NotFoundError, ServiceBusyError, UnregisteredCallerError, ValidationError } from '../errors';
-import { IdempotencyKeyTakenError, type MessagesRepository, type Page } from '../data/messages-repository';
+import { IdempotencyKeyTakenError, type CreatedMessage, type MessagesRepository, type Page } from '../data/messages-repository';
 import type { CreatedMessageView, MessageGroupView, MessageView } from '../data/model';
 import type { UserDirectory } from './user-directory';
 import { toParticipant, type User } from '../data/users-repository';
@@ -114,7 +114,7 @@ export function createMessaging({ messages, users, groupMembers = new TtlCache({
     const request = parseCreateMessageRequest(body);
     const claim = idempotencyKey === undefined ? undefined : { userUuid: caller.uuid, key: idempotencyKey, requestHash: requestHash(request) };
     const sender = toParticipant(caller);
-    let created;
+    let created: CreatedMessage;
     try {
       if (request.kind === 'existing-group') {
         await assertMember(request.messageGroupUuid, caller);

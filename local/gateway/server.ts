@@ -100,7 +100,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (token === undefined) {
       return { refusal: { response: gatewayError(401, GATEWAY_MESSAGES.unauthorized, { 'www-authenticate': 'Bearer' }), note: 'no token' } };
     }
-    let verified;
+    let verified: VerifiedToken;
     try {
       verified = await options.authorizer.verify(token);
     } catch (error) {

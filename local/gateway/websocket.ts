@@ -184,18 +184,23 @@ export function createLocalWebSocketApi(options: LocalWebSocketApiOptions): Loca
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
-        if (!connection || connection.socket.readyState !== connection.socket.OPEN) return gone();
-        connection.socket.send(Buffer.concat(chunks).toString('utf8'), (error) => (error ? gone() : reply(200)));
+        if (!connection || connection.socket.readyState !== connection.socket.OPEN) {
+          gone();
+          return;
+        }
+        connection.socket.send(Buffer.concat(chunks).toString('utf8'), (error) => {
+          if (error) gone();
+          else reply(200);
+        });
       });
       return;
     }
-    if (!connection) return gone();
-    if (request.method === 'GET') return reply(200, { ConnectedAt: connection.connectedAt.toISOString(), Identity: { SourceIp: connection.sourceIp }, LastActiveAt: connection.lastActiveAt.toISOString() });
-    if (request.method === 'DELETE') {
+    if (!connection) gone();
+    else if (request.method === 'GET') reply(200, { ConnectedAt: connection.connectedAt.toISOString(), Identity: { SourceIp: connection.sourceIp }, LastActiveAt: connection.lastActiveAt.toISOString() });
+    else if (request.method === 'DELETE') {
       connection.socket.close(1000);
-      return reply(204);
-    }
-    return reply(405, { message: 'Method Not Allowed' });
+      reply(204);
+    } else reply(405, { message: 'Method Not Allowed' });
   }
 
   return {

@@ -265,7 +265,7 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
       shard.opened = true;
     }
     if (shard.iterator === undefined) return;
-    let page;
+    let page: Awaited<ReturnType<typeof readRecords>>;
     try {
       page = await readRecords(streams, shard.iterator);
     } catch (error) {

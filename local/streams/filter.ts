@@ -175,7 +175,7 @@ function flatten(event: unknown): Map<string, Leaf[]> {
   const leaves = new Map<string, Leaf[]>();
   const visit = (value: unknown, path: string, arrays: ReadonlyMap<string, number>) => {
     if (Array.isArray(value)) {
-      value.forEach((element, index) => visit(element, path, new Map(arrays).set(path, index)));
+      for (const [index, element] of value.entries()) visit(element, path, new Map(arrays).set(path, index));
     } else if (isPlainObject(value)) {
       for (const [key, child] of Object.entries(value)) visit(child, path ? `${path}.${key}` : key, arrays);
     } else if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) {

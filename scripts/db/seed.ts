@@ -1,11 +1,11 @@
 /** Inserts the seed users (andrewbrown, bayko, londo); existing handles are left as they are. */
-import { runAsMain, type ScriptContext, type ScriptSpec } from '../lib/cli';
+import { runAsMain, type ScriptContext, type ScriptSpec, type NoOptions } from '../lib/cli';
 import { withPool } from '../lib/postgres';
 import { SEED_USERS } from '../lib/seed-users';
 
-export const spec: ScriptSpec<{}> = { name: 'db:seed', summary: 'Insert the seed users into public.users (needs db:schema-load). Re-running adds nothing.' };
+export const spec: ScriptSpec<NoOptions> = { name: 'db:seed', summary: 'Insert the seed users into public.users (needs db:schema-load). Re-running adds nothing.' };
 
-export async function main({ targets, out }: ScriptContext<{}>): Promise<void> {
+export async function main({ targets, out }: ScriptContext<NoOptions>): Promise<void> {
   await withPool(targets, async (pool) => {
     const result = await pool.query<{ handle: string }>(
       `INSERT INTO public.users (display_name, handle, email)

@@ -5,18 +5,18 @@
  */
 import { ConfigurationError } from '../../functions/errors';
 import { createUsersRepository } from '../../functions/data/users-repository';
-import { runAsMain, type ScriptContext, type ScriptSpec } from '../lib/cli';
+import { runAsMain, type ScriptContext, type ScriptSpec, type NoOptions } from '../lib/cli';
 import { attributeOf, createCognitoClient, findLocalPool, listAllPoolUsers } from '../lib/cognito';
 import { withPool } from '../lib/postgres';
 
-export const spec: ScriptSpec<{}> = {
+export const spec: ScriptSpec<NoOptions> = {
   name: 'db:update-cognito-user-ids',
   summary:
     'Copy each Cognito user\'s sub into users.cognito_user_id, matching preferred_username to handle. ' +
     'Local: the local pool; --prod: the pool in COGNITO_USER_POOL_ID. COGNITO_USER_POOL_ID also selects a local pool.',
 };
 
-export async function main({ prod, targets, out }: ScriptContext<{}>): Promise<void> {
+export async function main({ prod, targets, out }: ScriptContext<NoOptions>): Promise<void> {
   const cognito = createCognitoClient(targets.cognitoEndpoint);
   try {
     const configuredPool = targets.userPoolId;

@@ -1,11 +1,11 @@
 /** Lists the tables of the target. */
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { runAsMain, type ScriptContext, type ScriptSpec } from '../lib/cli';
+import { runAsMain, type ScriptContext, type ScriptSpec, type NoOptions } from '../lib/cli';
 import { documentClientOf } from '../lib/targets';
 
-export const spec: ScriptSpec<{}> = { name: 'ddb:list-tables', summary: 'List the DynamoDB tables.' };
+export const spec: ScriptSpec<NoOptions> = { name: 'ddb:list-tables', summary: 'List the DynamoDB tables.' };
 
-export async function main({ targets, out }: ScriptContext<{}>): Promise<void> {
+export async function main({ targets, out }: ScriptContext<NoOptions>): Promise<void> {
   const client = documentClientOf(targets);
   try {
     const names: string[] = [];

@@ -3,18 +3,18 @@
  * existing one against it: a table that cannot work (other keys, no stream, a stream without
  * new images) is reported with the fix and exit 1; one that works is reported as ready.
  */
-import { runAsMain, type ScriptContext, type ScriptSpec } from '../lib/cli';
+import { runAsMain, type ScriptContext, type ScriptSpec, type NoOptions } from '../lib/cli';
 import { checkTable, ensureTable } from '../lib/table';
 import { describeTarget, documentClientOf } from '../lib/targets';
 
-export const spec: ScriptSpec<{}> = {
+export const spec: ScriptSpec<NoOptions> = {
   name: 'ddb:schema-load',
   summary:
     'Create the cruddur-messages table with its GSI and stream, or check an existing table of that name (keys, GSI, stream) ' +
     'and say how to fix what differs. TABLE_NAME overrides the name.',
 };
 
-export async function main({ targets, out }: ScriptContext<{}>): Promise<number> {
+export async function main({ targets, out }: ScriptContext<NoOptions>): Promise<number> {
   const name = targets.tableName;
   const client = documentClientOf(targets);
   try {

@@ -8,11 +8,11 @@ import { createPgPool } from '../../functions/clients/postgres';
 import { NotFoundError } from '../../functions/errors';
 import { createUsersRepository, toParticipant } from '../../functions/data/users-repository';
 import { createTableAdmin } from '../lib/table-admin';
-import { runAsMain, type ScriptContext, type ScriptSpec } from '../lib/cli';
+import { runAsMain, type ScriptContext, type ScriptSpec, type NoOptions } from '../lib/cli';
 import { SEED_CONVERSATIONS, type SeedConversation } from '../lib/seed-conversations';
 import { databaseUrlOf, describeTarget, documentClientOf } from '../lib/targets';
 
-export const spec: ScriptSpec<{}> = {
+export const spec: ScriptSpec<NoOptions> = {
   name: 'ddb:seed',
   summary: 'Seed the seed users\' conversations (needs db:seed first). Pairs that already have a group are skipped.',
 };
@@ -29,7 +29,7 @@ export function conversationTimeline(conversation: SeedConversation, now: number
   }));
 }
 
-export async function main({ targets, out }: ScriptContext<{}>): Promise<void> {
+export async function main({ targets, out }: ScriptContext<NoOptions>): Promise<void> {
   const name = targets.tableName;
   const client = documentClientOf(targets);
   const pool = createPgPool(databaseUrlOf(targets), 2);

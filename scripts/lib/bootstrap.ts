@@ -11,7 +11,7 @@ import { createPgPool } from '../../functions/clients/postgres';
 import { main as seedUsers } from '../db/seed';
 import { main as updateCognitoUserIds } from '../db/update-cognito-user-ids';
 import { main as seedConversations } from '../ddb/seed';
-import { consoleOutput, type Output, type ScriptContext } from './cli';
+import { consoleOutput, type Output, type ScriptContext, type NoOptions } from './cli';
 import { createCognitoClient, ensureLocalPool, ensurePoolUser, type LocalPool } from './cognito';
 import { LOCAL_USER_PASSWORD, SEED_USERS } from './seed-users';
 import { checkTable, enableTimeToLive, ensureTable, type AnyDynamoDBClient } from './table';
@@ -41,7 +41,7 @@ async function adoptLocalTable(client: AnyDynamoDBClient, tableName: string, out
 }
 
 /** Runs a script's main in-process with its output indented under the bootstrap's. */
-async function runStep(main: (context: ScriptContext<{}>) => Promise<unknown>, targets: Targets, out: Output): Promise<void> {
+async function runStep(main: (context: ScriptContext<NoOptions>) => Promise<unknown>, targets: Targets, out: Output): Promise<void> {
   const indented: Output = { log: (line) => out.log(`  ${line}`), error: (line) => out.error(`  ${line}`) };
   await main({ prod: false, targets, env: {}, values: {}, positionals: [], out: indented });
 }

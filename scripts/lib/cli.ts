@@ -13,6 +13,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** A script without options of its own (besides --prod and --help). */
+export type NoOptions = Record<string, never>;
+
 export interface ScriptSpec<O extends Options> {
   /** The npm script name, e.g. `ddb:seed`. */
   name: string;

@@ -26,7 +26,7 @@ import {
   type Subnet,
 } from '@aws-sdk/client-ec2';
 import { paginateListEventSourceMappings, type EventSourceMappingConfiguration, type LambdaClient } from '@aws-sdk/client-lambda';
-import { DescribeDBInstancesCommand, type RDSClient } from '@aws-sdk/client-rds';
+import { DescribeDBInstancesCommand, type DBInstance, type RDSClient } from '@aws-sdk/client-rds';
 import { DescribeSecretCommand, GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { STREAM_FUNCTIONS } from '../../functions/catalog';
@@ -231,7 +231,7 @@ async function checkNetwork(config: CruddurConfig, clients: PreflightClients): P
 }
 
 async function checkDatabaseInstance(instanceId: string, excluded: string[], endpoints: EndpointChoices, clients: PreflightClients): Promise<{ results: CheckResult[]; placement?: Placement }> {
-  let instance;
+  let instance: DBInstance | undefined;
   try {
     instance = (await clients.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }))).DBInstances?.[0];
   } catch (error) {

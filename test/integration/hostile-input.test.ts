@@ -314,7 +314,7 @@ describe('unicode edge cases', () => {
     ['invisible characters only (zero-width space, joiner, word joiner, Hangul filler)', () => postToGroup({ message: '\u200b\u200d\u2060\u3164\ufeff' }), 422, ['message_blank']],
     ['a right-to-left mark only', () => postToGroup({ message: '\u200f' }), 422, ['message_blank']],
     ['a handle with a right-to-left override', () => post(alice, json({ message: 'hi', handle: `\u202e${bob.handle}` })), 422, ['user_reciever_handle_invalid']],
-    ['a handle with a Cyrillic look-alike letter', () => post(alice, json({ message: 'hi', handle: bob.handle.replace(/o/g, '\u043e') + '\u043e' })), 422, ['user_reciever_handle_invalid']],
+    ['a handle with a Cyrillic look-alike letter', () => post(alice, json({ message: 'hi', handle: `${bob.handle.replace(/o/g, '\u043e')}\u043e` })), 422, ['user_reciever_handle_invalid']],
     ['a handle with a NUL', () => post(alice, json({ message: 'hi', handle: `${bob.handle}\u0000` })), 422, ['user_reciever_handle_invalid']],
   ];
 
@@ -394,7 +394,7 @@ describe('path tricks in group uuids', () => {
       () => group.replace(/-/g, ''),
       () => `${group.slice(0, -1)}g`,
       () => '%',
-      () => 'MSG%23' + group,
+      () => `MSG%23${group}`,
     ].map((segment, index): RefusedCase => [`GET /api/messages/<trick ${index + 1}>`, () => get(alice, `/api/messages/${segment()}`), 422, ['message_group_uuid_invalid']]),
     ['GET /api/messages/<group>/extra (another segment)', () => get(alice, `/api/messages/${group}/extra`), 404, GATEWAY_NOT_FOUND],
     ['GET /api/messages/../message_groups (unnormalized)', () => get(alice, '/api/messages/../message_groups'), 404, GATEWAY_NOT_FOUND],
@@ -488,7 +488,7 @@ describe('tokens', () => {
     ['HS256 keyed with the pool\'s public key (algorithm confusion)', () => bearer(hmacSignedJwt(payloadOf(alice.accessToken), cognitoLocalPublicKey(), poolKid()))],
     ['an access token of another app client of the same pool', () => bearer(otherClientToken)],
     ['an ID token instead of an access token', () => bearer(alice.idToken)],
-    ['a valid token with its signature cut off', () => bearer(alice.accessToken.split('.').slice(0, 2).join('.') + '.')],
+    ['a valid token with its signature cut off', () => bearer(`${alice.accessToken.split('.').slice(0, 2).join('.')}.`)],
     ['a spoofed X-Cognito-Username and no token', () => ({ 'x-cognito-username': alice.handle })],
     ['a spoofed X-Cognito-Username and a garbage token', () => ({ ...bearer('garbage'), 'x-cognito-username': alice.handle })],
   ];

@@ -1,6 +1,6 @@
 /** What an integration suite needs of the services global-setup started. */
 import { randomUUID } from 'node:crypto';
-import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Pool } from 'pg';
 import { createPgPool } from '../../functions/clients/postgres';

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { HTTP_FUNCTIONS } from '../../functions/catalog';
 import { EXPLICIT_VPC, synthesize } from '../support/deploy-shapes';
 
+// biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, navigated freely
 type Block = Record<string, any>;
 const COSTS = (() => {
   const text = readFileSync(path.join(__dirname, '..', '..', 'docs', 'deploy.md'), 'utf8');

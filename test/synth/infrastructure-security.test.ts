@@ -141,7 +141,7 @@ afterAll(() => {
 });
 
 /** Text for a RegExp that matches it literally. */
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
@@ -218,9 +218,9 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
       const apis = configuration().lambdas.resources('aws_apigatewayv2_api');
       const executionArn = (protocol: string) => reference('aws_apigatewayv2_api', Object.keys(apis).find((name) => apis[name]!.protocol_type === protocol)!, 'execution_arn');
       const allowed = [
-        new RegExp(`^${escape(executionArn('HTTP'))}/\\*/(GET|POST)/api/`),
-        new RegExp(`^${escape(executionArn('WEBSOCKET'))}/ws/\\$(connect|disconnect)$`),
-        new RegExp(`^${escape(executionArn('WEBSOCKET'))}/authorizers/\\$\\{aws_apigatewayv2_authorizer\\.[^.]+\\.id\\}$`),
+        new RegExp(`^${escapeRegExp(executionArn('HTTP'))}/\\*/(GET|POST)/api/`),
+        new RegExp(`^${escapeRegExp(executionArn('WEBSOCKET'))}/ws/\\$(connect|disconnect)$`),
+        new RegExp(`^${escapeRegExp(executionArn('WEBSOCKET'))}/authorizers/\\$\\{aws_apigatewayv2_authorizer\\.[^.]+\\.id\\}$`),
       ];
       const permissions = Object.values(configuration().lambdas.resources('aws_lambda_permission'));
       expect(permissions.length).toBeGreaterThan(0);

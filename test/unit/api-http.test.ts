@@ -223,7 +223,9 @@ describe('httpHandler', () => {
   let written: string[];
   let spies: jest.SpyInstance[];
   // The logger writes errors to stderr and the rest to stdout, as the Lambda runtime expects.
-  const stopCapturing = () => spies.forEach((spy) => spy.mockRestore());
+  const stopCapturing = () => {
+    for (const spy of spies) spy.mockRestore();
+  };
 
   beforeEach(() => {
     written = [];

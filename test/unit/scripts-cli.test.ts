@@ -84,9 +84,9 @@ describe('seed conversations', () => {
 
     // Assess
     expect(timeline.length).toBeGreaterThanOrEqual(50);
-    timeline.forEach((message, index) => expect(message.speaker).toBe(index % 2));
+    for (const [index, message] of timeline.entries()) expect(message.speaker).toBe(index % 2);
     const times = timeline.map((message) => Date.parse(message.createdAt));
-    times.slice(1).forEach((time, index) => expect(time).toBeGreaterThan(times[index]!));
+    for (const [index, time] of times.slice(1).entries()) expect(time).toBeGreaterThan(times[index]!);
     expect(Math.max(...times)).toBeLessThan(now);
     expect(now - Math.min(...times)).toBeGreaterThan(7 * 24 * 3_600_000);
   });

@@ -185,7 +185,7 @@ describe('path parameters', () => {
   it('strips the @ of a handle parameter and checks its shape', () => {
     // Act
     const handles = [parseHandleParameter('@andrewbrown'), parseHandleParameter('bayko'), parseHandleParameter('@a.b-c_1')];
-    const invalid = [undefined, '@', '@@londo', 'lon do', '@' + 'x'.repeat(33)].map((value) => codesOf(() => parseHandleParameter(value)));
+    const invalid = [undefined, '@', '@@londo', 'lon do', `@${'x'.repeat(33)}`].map((value) => codesOf(() => parseHandleParameter(value)));
 
     // Assess
     expect(handles).toEqual(['andrewbrown', 'bayko', 'a.b-c_1']);
