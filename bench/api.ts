@@ -85,7 +85,12 @@ async function signInCaller(cognitoUrl: string, fixture: MessagingFixture) {
   try {
     const pool = await ensureLocalPool(cognito, `cruddur-bench-api-${randomUUID().slice(0, 8)}`);
     const { caller } = fixture;
-    await ensurePoolUser(cognito, pool.userPoolId, { handle: caller.handle, email: `${caller.handle}@example.test`, display_name: caller.display_name }, LOCAL_USER_PASSWORD);
+    await ensurePoolUser(
+      cognito,
+      pool.userPoolId,
+      { handle: caller.handle, email: `${caller.handle}@example.test`, display_name: caller.display_name },
+      LOCAL_USER_PASSWORD,
+    );
     const { accessToken } = await signIn(cognito, pool.clientId, caller.handle, LOCAL_USER_PASSWORD);
     const claims = JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString('utf8')) as { sub: string };
     await fixture.setCallerSub(claims.sub);
@@ -101,10 +106,17 @@ function patterns(fixture: MessagingFixture, urls: { cached: string; uncached: s
   // The repository asks for one item more than the page to learn whether a next page exists.
   const queryFloor = (pk: string) => async () => {
     await documentClient.send(
-      new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ScanIndexForward: false, Limit: DEFAULT_PAGE_LIMIT + 1 }),
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        ScanIndexForward: false,
+        Limit: DEFAULT_PAGE_LIMIT + 1,
+      }),
     );
   };
-  const listGroups = (base: string) => (agent: http.Agent) => httpRequester({ method: 'GET', url: `${base}/api/message_groups`, headers: authorization }, agent);
+  const listGroups = (base: string) => (agent: http.Agent) =>
+    httpRequester({ method: 'GET', url: `${base}/api/message_groups`, headers: authorization }, agent);
   let sent = 0;
   const text = () => `Benchmark message ${(sent += 1)}`;
   return [
@@ -133,7 +145,15 @@ function patterns(fixture: MessagingFixture, urls: { cached: string; uncached: s
       key: 'C',
       title: 'C: POST /api/messages into an existing group (caller and membership cached, then one PutItem) vs PutItem',
       ours: (agent) =>
-        httpRequester({ method: 'POST', url: `${urls.cached}/api/messages`, headers: authorization, body: () => JSON.stringify({ message: text(), message_group_uuid: group.uuid }) }, agent),
+        httpRequester(
+          {
+            method: 'POST',
+            url: `${urls.cached}/api/messages`,
+            headers: authorization,
+            body: () => JSON.stringify({ message: text(), message_group_uuid: group.uuid }),
+          },
+          agent,
+        ),
       floor: async () => {
         const item = buildMessageItem({ groupUuid: group.uuid, messageUuid: randomUUID(), sender: caller, text: text(), createdAt: nowIso() });
         await documentClient.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
@@ -156,7 +176,8 @@ async function measureCell(pattern: Pattern, concurrency: number, agent: http.Ag
   }
   const cell = { pattern: pattern.key, concurrency, ours: summarize(oursRounds), floor: summarize(floorRounds) };
   const failure = [...oursRounds, ...floorRounds].find((result) => result.firstError !== undefined)?.firstError;
-  if (failure !== undefined) throw new Error(`${pattern.key} at concurrency ${concurrency}: ${cell.ours.errors + cell.floor.errors} failed request(s), e.g. ${failure}`);
+  if (failure !== undefined)
+    throw new Error(`${pattern.key} at concurrency ${concurrency}: ${cell.ours.errors + cell.floor.errors} failed request(s), e.g. ${failure}`);
   context.progress(
     `${pattern.key} c=${concurrency}: ours p50 ${round(cell.ours.p50)} ms, ${Math.round(cell.ours.rps)} req/s; floor p50 ${round(cell.floor.p50)} ms, ${Math.round(cell.floor.rps)} req/s`,
   );
@@ -218,7 +239,12 @@ export const benchmark: Benchmark = {
           };
         });
       return {
-        tables: all.map((pattern) => tableOf(pattern, cells.filter((cell) => cell.pattern === pattern.key))),
+        tables: all.map((pattern) =>
+          tableOf(
+            pattern,
+            cells.filter((cell) => cell.pattern === pattern.key),
+          ),
+        ),
         targets,
         figures: { rounds: ROUNDS, roundMs: ROUND_MS, warmUpMs: WARM_UP_MS, cells },
       };

@@ -24,7 +24,16 @@ import type { User } from '../functions/data/users-repository';
 import { filterEvents } from '../local/streams/filter';
 import type { Benchmark, BenchContext, Table } from './lib/harness';
 import { round } from './lib/stats';
-import { asItems, conversationItems, createBenchTable, createOurStreamHandler, meterRequests, participant, streamLambdaContext, type Usage } from './lib/messages-table';
+import {
+  asItems,
+  conversationItems,
+  createBenchTable,
+  createOurStreamHandler,
+  meterRequests,
+  participant,
+  streamLambdaContext,
+  type Usage,
+} from './lib/messages-table';
 import { createOriginalMessages } from './lib/original';
 
 /** Each operation runs this many times per side; capacity is deterministic, so the spread shows it is. */
@@ -62,7 +71,13 @@ interface Row {
 
 /** A user with a Cognito `sub`, as the users table holds them. */
 function user(person: Participant): User {
-  return { uuid: person.user_uuid, display_name: person.display_name, handle: person.handle, email: `${person.handle}@example.test`, cognito_user_id: randomUUID() };
+  return {
+    uuid: person.user_uuid,
+    display_name: person.display_name,
+    handle: person.handle,
+    email: `${person.handle}@example.test`,
+    cognito_user_id: randomUUID(),
+  };
 }
 
 function memoryDirectory(users: User[]): UserDirectory & { add(user: User): void } {
@@ -126,7 +141,13 @@ export const benchmark: Benchmark = {
       await reader.readNew();
       const messages = created.flatMap((side) =>
         Array.from({ length: records }, (_, index) =>
-          buildMessageItem({ groupUuid: side[index % groups]!.groupUuid, messageUuid: randomUUID(), sender: hub, text, createdAt: new Date(start + index).toISOString() }),
+          buildMessageItem({
+            groupUuid: side[index % groups]!.groupUuid,
+            messageUuid: randomUUID(),
+            sender: hub,
+            text,
+            createdAt: new Date(start + index).toISOString(),
+          }),
         ),
       );
       await setup.putItems(asItems(messages));
@@ -143,7 +164,11 @@ export const benchmark: Benchmark = {
     try {
       context.progress('capacity: setting up a conversation of 40 messages and a user with 25 conversations');
       const start = Date.now() - 60_000;
-      const conversation = conversationItems([hub, peers[0]!], Array.from({ length: CONVERSATION_MESSAGES }, (_, index) => `${text} (${index})`), start);
+      const conversation = conversationItems(
+        [hub, peers[0]!],
+        Array.from({ length: CONVERSATION_MESSAGES }, (_, index) => `${text} (${index})`),
+        start,
+      );
       const others = peers.slice(1).map((peer, index) => conversationItems([hub, peer], [`hello ${index}`], start + 1000 + index));
       await setup.putItems([...conversation.items, ...others.flatMap((group) => group.items)]);
       const groupUuid = conversation.groupUuid;
@@ -163,11 +188,16 @@ export const benchmark: Benchmark = {
       const patternDItems = () => conversationItems([hub, participant('calibration')], [text], Date.now()).items;
       await calibrate('a message (table only)', () => patternDItems().slice(4));
       await calibrate('a group summary (table + GSI)', () => patternDItems().slice(2, 3));
-      await calibrate('pattern D\'s 5 items (2 in the GSI)', patternDItems);
+      await calibrate("pattern D's 5 items (2 in the GSI)", patternDItems);
 
       const membershipNote = 'ours adds the consistent membership GetItem (1 RCU, defect 5)';
       const rows: Row[] = [
-        { operation: 'A list messages, cold container', ours: [], original: [], note: `${membershipNote} and reads 21 items to know whether a next page exists` },
+        {
+          operation: 'A list messages, cold container',
+          ours: [],
+          original: [],
+          note: `${membershipNote} and reads 21 items to know whether a next page exists`,
+        },
         { operation: 'A list messages, warm container', ours: [], original: [], note: 'warm' },
         { operation: 'B list message groups', ours: [], original: [], note: 'the same Query; ours reads 21 items to know whether a next page exists' },
         { operation: 'C create in existing group, cold', ours: [], original: [], note: `${membershipNote}; the PutItem costs the same` },
@@ -182,13 +212,13 @@ export const benchmark: Benchmark = {
           operation: 'D again, pair already has a group',
           ours: [],
           original: [],
-          note: 'ours finds the pair\'s group (1 RCU) and appends the message (1 WCU); the original creates a duplicate group every time (defect 6)',
+          note: "ours finds the pair's group (1 RCU) and appends the message (1 WCU); the original creates a duplicate group every time (defect 6)",
         },
         {
           operation: 'C with an Idempotency-Key, warm',
           ours: [],
           original: [],
-          note: 'the message and its key\'s record in one transaction (2x per item): what storing a retried POST once costs; without a key, C is the plain PutItem above',
+          note: "the message and its key's record in one transaction (2x per item): what storing a retried POST once costs; without a key, C is the plain PutItem above",
         },
         {
           operation: 'C retried with the same key (a replay)',
@@ -200,7 +230,7 @@ export const benchmark: Benchmark = {
           operation: 'D for a new pair with an Idempotency-Key',
           ours: [],
           original: [],
-          note: 'the record is a sixth item of the pair\'s transaction',
+          note: "the record is a sixth item of the pair's transaction",
         },
         {
           operation: 'E stream update, 1 message in the batch',
@@ -216,7 +246,20 @@ export const benchmark: Benchmark = {
           note: 'ours moves each group once per batch, to its newest message (one read, one transaction per group); the original pays a full update for every message',
         },
       ];
-      const [listColdRow, listWarmRow, listGroupsRow, createColdRow, createWarmRow, createNewRow, createAgainRow, keyedRow, replayRow, keyedNewRow, streamRow, coalescedRow] = rows as [Row, Row, Row, Row, Row, Row, Row, Row, Row, Row, Row, Row];
+      const [
+        listColdRow,
+        listWarmRow,
+        listGroupsRow,
+        createColdRow,
+        createWarmRow,
+        createNewRow,
+        createAgainRow,
+        keyedRow,
+        replayRow,
+        keyedNewRow,
+        streamRow,
+        coalescedRow,
+      ] = rows as [Row, Row, Row, Row, Row, Row, Row, Row, Row, Row, Row, Row];
 
       // A container's messaging: a new one per cold measurement, one kept for the warm ones.
       const oursRepository = createMessagesRepository(oursClient, { tableName: table.tableName });
@@ -227,12 +270,32 @@ export const benchmark: Benchmark = {
 
       for (let repetition = 0; repetition < REPETITIONS; repetition += 1) {
         context.progress(`capacity: A-E, repetition ${repetition + 1}/${REPETITIONS}`);
-        await measure(listColdRow, () => coldMessaging().listMessages(hubSub, groupUuid, {}), () => original.listMessages(groupUuid));
-        await measure(listWarmRow, () => warmMessaging.listMessages(hubSub, groupUuid, {}), () => original.listMessages(groupUuid));
-        await measure(listGroupsRow, () => warmMessaging.listMessageGroups(hubSub, {}), () => original.listMessageGroups(hub.user_uuid));
+        await measure(
+          listColdRow,
+          () => coldMessaging().listMessages(hubSub, groupUuid, {}),
+          () => original.listMessages(groupUuid),
+        );
+        await measure(
+          listWarmRow,
+          () => warmMessaging.listMessages(hubSub, groupUuid, {}),
+          () => original.listMessages(groupUuid),
+        );
+        await measure(
+          listGroupsRow,
+          () => warmMessaging.listMessageGroups(hubSub, {}),
+          () => original.listMessageGroups(hub.user_uuid),
+        );
         const create = { message: text, message_group_uuid: groupUuid };
-        await measure(createColdRow, () => coldMessaging().createMessage(hubSub, create), () => original.createMessage(groupUuid, hub, text));
-        await measure(createWarmRow, () => warmMessaging.createMessage(hubSub, create), () => original.createMessage(groupUuid, hub, text));
+        await measure(
+          createColdRow,
+          () => coldMessaging().createMessage(hubSub, create),
+          () => original.createMessage(groupUuid, hub, text),
+        );
+        await measure(
+          createWarmRow,
+          () => warmMessaging.createMessage(hubSub, create),
+          () => original.createMessage(groupUuid, hub, text),
+        );
         await measure(
           createNewRow,
           () => warmMessaging.createMessage(hubSub, { message: text, handle: newPeer('newcomer').handle }),
@@ -244,8 +307,16 @@ export const benchmark: Benchmark = {
           () => original.createMessageGroup(hub, peers[1]!, text),
         );
         const key = randomUUID();
-        await measure(keyedRow, () => warmMessaging.createMessageOnce(hubSub, create, key), () => original.createMessage(groupUuid, hub, text));
-        await measure(replayRow, () => warmMessaging.createMessageOnce(hubSub, create, key), () => original.createMessage(groupUuid, hub, text));
+        await measure(
+          keyedRow,
+          () => warmMessaging.createMessageOnce(hubSub, create, key),
+          () => original.createMessage(groupUuid, hub, text),
+        );
+        await measure(
+          replayRow,
+          () => warmMessaging.createMessageOnce(hubSub, create, key),
+          () => original.createMessage(groupUuid, hub, text),
+        );
         await measure(
           keyedNewRow,
           () => warmMessaging.createMessageOnce(hubSub, { message: text, handle: newPeer('keyed').handle }, randomUUID()),
@@ -286,7 +357,10 @@ function summarize(rows: Row[], calibration: Calibration[]) {
   // A warm container's membership read is cached when the messaging domain caches members.
   for (const row of rows.filter((candidate) => candidate.note === 'warm')) {
     const reads = row.ours[0]!.operations.GetItem ?? 0;
-    row.note = reads === 0 ? 'the container knows the group\'s members from its first request (they never change), so no membership read' : 'the membership GetItem again: the domain keeps no members between requests';
+    row.note =
+      reads === 0
+        ? "the container knows the group's members from its first request (they never change), so no membership read"
+        : 'the membership GetItem again: the domain keeps no members between requests';
   }
 
   const calibrationTable: Table = {
@@ -312,7 +386,13 @@ function summarize(rows: Row[], calibration: Calibration[]) {
     targets: [],
     figures: {
       calibration,
-      operations: rows.map((row) => ({ operation: row.operation, perRecords: row.perRecords ?? 1, note: row.note, ours: figure(row, 'ours'), original: figure(row, 'original') })),
+      operations: rows.map((row) => ({
+        operation: row.operation,
+        perRecords: row.perRecords ?? 1,
+        note: row.note,
+        ours: figure(row, 'ours'),
+        original: figure(row, 'original'),
+      })),
     },
   };
 }

@@ -67,7 +67,13 @@ function runCold(bundleFile: string, event: unknown, context: unknown, env: Reco
       ['--input-type=module', '-e', CHILD_SCRIPT],
       {
         // Only what Lambda would set: no inherited settings, no tsx loader.
-        env: { PATH: process.env.PATH ?? '', ...env, BENCH_BUNDLE_URL: pathToFileURL(bundleFile).href, BENCH_EVENT: JSON.stringify(event), BENCH_CONTEXT: JSON.stringify(context) },
+        env: {
+          PATH: process.env.PATH ?? '',
+          ...env,
+          BENCH_BUNDLE_URL: pathToFileURL(bundleFile).href,
+          BENCH_EVENT: JSON.stringify(event),
+          BENCH_CONTEXT: JSON.stringify(context),
+        },
         timeout: 60_000,
         maxBuffer: 16 * 1024 * 1024,
       },
@@ -88,7 +94,9 @@ function eventFor(fn: FunctionDefinition, fixture: MessagingFixture): unknown {
   const { caller, group } = fixture;
   if (fn.kind === 'stream') {
     // The sample event's record, carrying the newest message of the fixture's group.
-    const sample = JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'events', 'message-stream.json'), 'utf8')) as { Records: { dynamodb: Record<string, unknown> }[] };
+    const sample = JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'events', 'message-stream.json'), 'utf8')) as {
+      Records: { dynamodb: Record<string, unknown> }[];
+    };
     const record = sample.Records[0]!;
     const image = marshall(group.lastMessage);
     record.dynamodb = { ...record.dynamodb, Keys: { pk: image.pk, sk: image.sk }, NewImage: image };
@@ -96,11 +104,30 @@ function eventFor(fn: FunctionDefinition, fixture: MessagingFixture): unknown {
   }
   if (fn.kind === 'websocket') {
     // As the local WebSocket API builds it: what the authorizer passed on, and the connection.
-    return { requestContext: { routeKey: fn.route, eventType: fn.route === '$connect' ? 'CONNECT' : 'DISCONNECT', connectionId: 'Bench0ColdStart=', stage: 'ws', apiId: 'local', requestId: 'bench', authorizer: { sub: caller.sub, principalId: caller.sub } }, isBase64Encoded: false };
+    return {
+      requestContext: {
+        routeKey: fn.route,
+        eventType: fn.route === '$connect' ? 'CONNECT' : 'DISCONNECT',
+        connectionId: 'Bench0ColdStart=',
+        stage: 'ws',
+        apiId: 'local',
+        requestId: 'bench',
+        authorizer: { sub: caller.sub, principalId: caller.sub },
+      },
+      isBase64Encoded: false,
+    };
   }
   if (fn.kind !== 'http') throw new Error(`cold-start has no event for ${fn.name}`);
   const now = Math.floor(Date.now() / 1000);
-  const claims = { sub: caller.sub, token_use: 'access', client_id: 'bench', scope: 'aws.cognito.signin.user.admin', username: caller.handle, iat: String(now), exp: String(now + 3600) };
+  const claims = {
+    sub: caller.sub,
+    token_use: 'access',
+    client_id: 'bench',
+    scope: 'aws.cognito.signin.user.admin',
+    username: caller.handle,
+    iat: String(now),
+    exp: String(now + 3600),
+  };
   const byName: Record<string, Parameters<typeof eventForRoute>[1]> = {
     'list-message-groups': {},
     'list-messages': { pathParameters: { message_group_uuid: group.uuid } },
@@ -124,12 +151,26 @@ export const benchmark: Benchmark = {
     const built = await buildAll(distDir);
     const floor = await bundleFunction(FLOOR, distDir);
     context.progress('cold-start: creating a table and users of its own...');
-    const fixture = await createMessagingFixture({ dynamodbUrl: services.dynamodb.url, databaseUrl: services.postgres.url, label: 'cold', groups: 2, messagesInFirstGroup: 21 });
+    const fixture = await createMessagingFixture({
+      dynamodbUrl: services.dynamodb.url,
+      databaseUrl: services.postgres.url,
+      label: 'cold',
+      groups: 2,
+      messagesInFirstGroup: 21,
+    });
     try {
       // The push function posts nowhere here (the fixture has no connections), but needs an endpoint to be configured.
-      const functionEnv = localFunctionEnvironment({ dynamodbUrl: services.dynamodb.url, databaseUrl: services.postgres.url, tableName: fixture.tableName, websocketManagementUrl: 'http://127.0.0.1:9/ws' });
+      const functionEnv = localFunctionEnvironment({
+        dynamodbUrl: services.dynamodb.url,
+        databaseUrl: services.postgres.url,
+        tableName: fixture.tableName,
+        websocketManagementUrl: 'http://127.0.0.1:9/ws',
+      });
       // As deployed (infrastructure/constructs/messaging-service.ts), source maps are on.
-      const env = { ...(Object.fromEntries(Object.entries(functionEnv).filter(([, value]) => value !== undefined)) as Record<string, string>), NODE_OPTIONS: '--enable-source-maps' };
+      const env = {
+        ...(Object.fromEntries(Object.entries(functionEnv).filter(([, value]) => value !== undefined)) as Record<string, string>),
+        NODE_OPTIONS: '--enable-source-maps',
+      };
       const subjects = [
         { name: FLOOR.name, file: floor.file, bytes: floor.bytes, event: {}, context: {} },
         // The WebSocket authorizer is left out: its first invocation fetches the user pool's JWKS
@@ -169,12 +210,23 @@ export const benchmark: Benchmark = {
       });
       for (const row of rows.filter((candidate) => FUNCTIONS.find((fn) => fn.name === candidate.name)?.kind === 'stream')) {
         const measured = row.importMs / floorFigure.importMs;
-        targets.push({ name: `${row.name}: import / floor import`, target: `<= ${TARGET_STREAM_IMPORT_RATIO}x`, actual: `${round(measured)}x (${round(row.importMs)} vs ${round(floorFigure.importMs)} ms)`, met: measured <= TARGET_STREAM_IMPORT_RATIO });
+        targets.push({
+          name: `${row.name}: import / floor import`,
+          target: `<= ${TARGET_STREAM_IMPORT_RATIO}x`,
+          actual: `${round(measured)}x (${round(row.importMs)} vs ${round(floorFigure.importMs)} ms)`,
+          met: measured <= TARGET_STREAM_IMPORT_RATIO,
+        });
       }
       const contents = [...built, { ...floor, name: FLOOR.name }].map((bundle) => {
         const shown = bundle.packages.slice(0, CONTENT_COLUMNS).map(([name, bytes]) => `${name} ${round(bytes / 1024, 1)}`);
         const rest = bundle.packages.slice(CONTENT_COLUMNS).reduce((sum, [, bytes]) => sum + bytes, 0);
-        return [bundle.name, round(bundle.bytes / 1024, 1), ...shown, ...Array(CONTENT_COLUMNS - shown.length).fill(''), `${bundle.packages.length - shown.length} more ${round(rest / 1024, 1)}`];
+        return [
+          bundle.name,
+          round(bundle.bytes / 1024, 1),
+          ...shown,
+          ...Array(CONTENT_COLUMNS - shown.length).fill(''),
+          `${bundle.packages.length - shown.length} more ${round(rest / 1024, 1)}`,
+        ];
       });
       return {
         tables: [
@@ -193,19 +245,35 @@ export const benchmark: Benchmark = {
                 round(row.processMs),
                 round(row.rssMiB),
               ]),
-              [FLOOR.name, round(floor.bytes / 1024), round(floorFigure.importMs), round(floorFigure.invokeMs), round(floorFigure.totalMs), round(floorFigure.totalMs), '1x', round(floorFigure.processMs), round(floorFigure.rssMiB)],
+              [
+                FLOOR.name,
+                round(floor.bytes / 1024),
+                round(floorFigure.importMs),
+                round(floorFigure.invokeMs),
+                round(floorFigure.totalMs),
+                round(floorFigure.totalMs),
+                '1x',
+                round(floorFigure.processMs),
+                round(floorFigure.rssMiB),
+              ],
             ],
             note: `floor: ${FLOOR.entry} bundled the same way (DynamoDB client + one GetItem); NODE_OPTIONS=--enable-source-maps as deployed; process ms adds node's own start and exit`,
           },
           {
-            title: 'Bundle contents: KiB of minified output by npm package, largest first (from esbuild\'s metafile)',
+            title: "Bundle contents: KiB of minified output by npm package, largest first (from esbuild's metafile)",
             columns: ['bundle', 'KiB', ...Array.from({ length: CONTENT_COLUMNS }, (_, index) => `#${index + 1}`), 'the rest'],
             rows: contents,
-            note: '(ours) is this repository\'s code; a package absent from a bundle is not in it (pg only in the functions that read users)',
+            note: "(ours) is this repository's code; a package absent from a bundle is not in it (pg only in the functions that read users)",
           },
         ],
         targets,
-        figures: { repetitions: REPETITIONS, floor: { bytes: floor.bytes, ...floorFigure }, functions: rows, packages: Object.fromEntries([...built, { ...floor, name: FLOOR.name }].map((bundle) => [bundle.name, bundle.packages])), samples: Object.fromEntries(samples) },
+        figures: {
+          repetitions: REPETITIONS,
+          floor: { bytes: floor.bytes, ...floorFigure },
+          functions: rows,
+          packages: Object.fromEntries([...built, { ...floor, name: FLOOR.name }].map((bundle) => [bundle.name, bundle.packages])),
+          samples: Object.fromEntries(samples),
+        },
       };
     } finally {
       await fixture.remove();

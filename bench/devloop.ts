@@ -35,18 +35,24 @@ function writeTrivialApp(): string {
   // Under node_modules/.cache so that its imports resolve to the repository's packages.
   const dir = path.join(CACHE_DIR, 'devloop-trivial-app');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'main.ts'), [
-    "import { App, TerraformStack } from 'cdktf';",
-    "import { AwsProvider } from '@cdktf/provider-aws/lib/provider';",
-    "import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';",
-    'const app = new App();',
-    "const stack = new TerraformStack(app, 'trivial');",
-    "new AwsProvider(stack, 'aws', { region: 'us-east-1' });",
-    "new SqsQueue(stack, 'queue', { name: 'trivial' });",
-    'app.synth();',
-    '',
-  ].join('\n'));
-  writeFileSync(path.join(dir, 'cdktf.json'), JSON.stringify({ language: 'typescript', app: 'node --import tsx main.ts', terraformProviders: [], terraformModules: [], context: {} }));
+  writeFileSync(
+    path.join(dir, 'main.ts'),
+    [
+      "import { App, TerraformStack } from 'cdktf';",
+      "import { AwsProvider } from '@cdktf/provider-aws/lib/provider';",
+      "import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';",
+      'const app = new App();',
+      "const stack = new TerraformStack(app, 'trivial');",
+      "new AwsProvider(stack, 'aws', { region: 'us-east-1' });",
+      "new SqsQueue(stack, 'queue', { name: 'trivial' });",
+      'app.synth();',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    path.join(dir, 'cdktf.json'),
+    JSON.stringify({ language: 'typescript', app: 'node --import tsx main.ts', terraformProviders: [], terraformModules: [], context: {} }),
+  );
   return dir;
 }
 
@@ -61,7 +67,11 @@ async function timeStart(dataDir: string): Promise<StartRun> {
   const ports = { PORT: await getFreePort(), DYNAMODB_PORT: await getFreePort(), POSTGRES_PORT: await getFreePort(), COGNITO_PORT: await getFreePort() };
   const env = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])), CRUDDUR_DATA_DIR: dataDir };
   const began = process.hrtime.bigint();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'scripts', 'start.ts')], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'scripts', 'start.ts')], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const ready = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`npm start was not ready after ${TIMEOUT_MS / 1000} s:\n${output.slice(-2000)}`)), TIMEOUT_MS);
@@ -85,7 +95,8 @@ async function timeStart(dataDir: string): Promise<StartRun> {
 
 export const benchmark: Benchmark = {
   name: 'devloop',
-  summary: 'cdktf synth vs a trivial CDKTF app through the same CLI, the app alone cold and cached, npm start fresh and warm, npm test: against tsx starting an empty file',
+  summary:
+    'cdktf synth vs a trivial CDKTF app through the same CLI, the app alone cold and cached, npm start fresh and warm, npm test: against tsx starting an empty file',
   async run(context) {
     const empty = path.join(context.scratchDir, 'empty.ts');
     writeFileSync(empty, '');
@@ -101,9 +112,15 @@ export const benchmark: Benchmark = {
 
     const subjects = {
       baseline: { label: 'tsx empty.ts (baseline)', run: () => measured('baseline', bin('tsx'), [empty]) },
-      floor: { label: 'cdktf synth of a trivial app (CLI floor)', run: () => measured('trivial synth', bin('cdktf'), ['synth', '--output', path.join(context.scratchDir, 'trivial.out')], { cwd: trivial }) },
+      floor: {
+        label: 'cdktf synth of a trivial app (CLI floor)',
+        run: () => measured('trivial synth', bin('cdktf'), ['synth', '--output', path.join(context.scratchDir, 'trivial.out')], { cwd: trivial }),
+      },
       synth: { label: 'cdktf synth (the CDKTF CLI)', run: () => measured('cdktf synth', bin('cdktf'), ['synth', '--output', outdir]) },
-      appCold: { label: 'the app alone, bundles rebuilt', run: () => measured('app', 'sh', ['-c', app], { env: { CDKTF_OUTDIR: outdir, CRUDDUR_REBUILD_BUNDLES: '1' } }) },
+      appCold: {
+        label: 'the app alone, bundles rebuilt',
+        run: () => measured('app', 'sh', ['-c', app], { env: { CDKTF_OUTDIR: outdir, CRUDDUR_REBUILD_BUNDLES: '1' } }),
+      },
       appCached: { label: 'the app alone, bundles cached', run: () => measured('app', 'sh', ['-c', app], { env: { CDKTF_OUTDIR: outdir } }) },
     };
     const runs: Record<keyof typeof subjects, TreeRun[]> = { baseline: [], floor: [], synth: [], appCold: [], appCached: [] };
@@ -118,7 +135,9 @@ export const benchmark: Benchmark = {
       for (const kind of ['fresh', 'warm'] as const) {
         const start = await timeStart(dataDir);
         starts[kind].push(start);
-        context.progress(`devloop ${round_}/${ROUNDS}: npm start ${kind} ready in ${round(start.wallMs / 1000)} s (services ${round(start.servicesMs / 1000)} s)`);
+        context.progress(
+          `devloop ${round_}/${ROUNDS}: npm start ${kind} ready in ${round(start.wallMs / 1000)} s (services ${round(start.servicesMs / 1000)} s)`,
+        );
       }
     }
     context.progress('devloop: npm test (once; a few minutes)...');
@@ -145,19 +164,56 @@ export const benchmark: Benchmark = {
           key === 'synth' ? `${x(wall('synth'), wall('floor'))} the CLI floor` : '',
           round(median(runs[key].map((run) => run.peakProcessRssMiB)), 0),
         ]),
-        ['npm start to ready, fresh data directory', round(startFresh / 1000, 2), x(startFresh), `${x(startFresh, servicesFresh)} the services' own start (${round(servicesFresh / 1000, 2)} s)`, ''],
-        ['npm start to ready, warm (same directory)', round(startWarm / 1000, 2), x(startWarm), `${x(startWarm, servicesWarm)} the services' own start (${round(servicesWarm / 1000, 2)} s)`, ''],
+        [
+          'npm start to ready, fresh data directory',
+          round(startFresh / 1000, 2),
+          x(startFresh),
+          `${x(startFresh, servicesFresh)} the services' own start (${round(servicesFresh / 1000, 2)} s)`,
+          '',
+        ],
+        [
+          'npm start to ready, warm (same directory)',
+          round(startWarm / 1000, 2),
+          x(startWarm),
+          `${x(startWarm, servicesWarm)} the services' own start (${round(servicesWarm / 1000, 2)} s)`,
+          '',
+        ],
         ['npm test (CI=true)', round(test.wallMs / 1000, 1), x(test.wallMs), '', ''],
       ],
       note: 'CHECKPOINT_DISABLE=1; "bundles rebuilt" forces esbuild and the zips (CRUDDUR_REBUILD_BUNDLES=1); npm start runs on free ports with its own data directory',
     };
     const ratio = (ms: number, of: number) => ms / of;
     const targets: Target[] = [
-      { name: 'cdktf synth / trivial app through the CLI', target: `<= ${TARGETS.synthVsFloor}x`, actual: x(wall('synth'), wall('floor')), met: ratio(wall('synth'), wall('floor')) <= TARGETS.synthVsFloor },
-      { name: 'the app alone, bundles cached / baseline', target: `<= ${TARGETS.appCached}x`, actual: x(wall('appCached')), met: ratio(wall('appCached'), baseline) <= TARGETS.appCached },
-      { name: 'the app\'s peak memory (largest process)', target: `< ${TARGETS.appPeakMiB} MiB`, actual: `${round(appPeak, 0)} MiB`, met: appPeak < TARGETS.appPeakMiB },
-      { name: 'npm start to ready, fresh / baseline', target: `<= ${TARGETS.startFresh}x`, actual: x(startFresh), met: ratio(startFresh, baseline) <= TARGETS.startFresh },
-      { name: 'npm start to ready, warm / baseline', target: `<= ${TARGETS.startWarm}x`, actual: x(startWarm), met: ratio(startWarm, baseline) <= TARGETS.startWarm },
+      {
+        name: 'cdktf synth / trivial app through the CLI',
+        target: `<= ${TARGETS.synthVsFloor}x`,
+        actual: x(wall('synth'), wall('floor')),
+        met: ratio(wall('synth'), wall('floor')) <= TARGETS.synthVsFloor,
+      },
+      {
+        name: 'the app alone, bundles cached / baseline',
+        target: `<= ${TARGETS.appCached}x`,
+        actual: x(wall('appCached')),
+        met: ratio(wall('appCached'), baseline) <= TARGETS.appCached,
+      },
+      {
+        name: "the app's peak memory (largest process)",
+        target: `< ${TARGETS.appPeakMiB} MiB`,
+        actual: `${round(appPeak, 0)} MiB`,
+        met: appPeak < TARGETS.appPeakMiB,
+      },
+      {
+        name: 'npm start to ready, fresh / baseline',
+        target: `<= ${TARGETS.startFresh}x`,
+        actual: x(startFresh),
+        met: ratio(startFresh, baseline) <= TARGETS.startFresh,
+      },
+      {
+        name: 'npm start to ready, warm / baseline',
+        target: `<= ${TARGETS.startWarm}x`,
+        actual: x(startWarm),
+        met: ratio(startWarm, baseline) <= TARGETS.startWarm,
+      },
       { name: 'npm test / baseline', target: `<= ${TARGETS.test}x`, actual: x(test.wallMs), met: ratio(test.wallMs, baseline) <= TARGETS.test },
     ];
     const strip = (list: TreeRun[]) => list.map(({ output: _output, ...run }) => run);

@@ -55,7 +55,8 @@ async function listen(wsUrl: string, user: SoakUser): Promise<Listener> {
 
 export const benchmark: Benchmark = {
   name: 'push',
-  summary: 'delivery latency of a new message to the recipient\'s WebSocket (write accepted -> frame received) with 1 and 50 people connected, vs a plain stream reader',
+  summary:
+    "delivery latency of a new message to the recipient's WebSocket (write accepted -> frame received) with 1 and 50 people connected, vs a plain stream reader",
   async run(context) {
     const services = await context.services();
     const tableName = `cruddur-messages-push-${randomUUID().slice(0, 8)}`;
@@ -84,7 +85,13 @@ export const benchmark: Benchmark = {
       const floor: number[] = [];
       await tail.readNew();
       for (let n = 0; n < 20; n += 1) {
-        const item = buildMessageItem({ groupUuid: randomUUID(), messageUuid: randomUUID(), sender: { user_uuid: randomUUID(), display_name: 'Floor', handle: 'floor' }, text: 'floor', createdAt: nowIso() });
+        const item = buildMessageItem({
+          groupUuid: randomUUID(),
+          messageUuid: randomUUID(),
+          sender: { user_uuid: randomUUID(), display_name: 'Floor', handle: 'floor' },
+          text: 'floor',
+          createdAt: nowIso(),
+        });
         await db.send(new PutCommand({ TableName: tableName, Item: item }));
         const written = performance.now();
         for (;;) {
@@ -107,7 +114,11 @@ export const benchmark: Benchmark = {
           const listener = listeners[n % listeners.length]!;
           const group = groups.get(listener.user.handle);
           const body = group ? { message: `push ${n}`, message_group_uuid: group } : { message: `push ${n}`, handle: listener.user.handle };
-          const response = await fetch(`${runtime.gateway.url}/api/messages`, { method: 'POST', headers: { authorization: `Bearer ${sender.accessToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+          const response = await fetch(`${runtime.gateway.url}/api/messages`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${sender.accessToken}`, 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          });
           const accepted = performance.now();
           if (response.status !== 200) throw new Error(`POST answered ${response.status}: ${await response.text()}`);
           const created = (await response.json()) as { uuid: string; message_group_uuid: string };
@@ -122,8 +133,16 @@ export const benchmark: Benchmark = {
           if (arrived !== undefined) latencies.push(arrived - accepted);
         }
         for (const listener of listeners) listener.socket.terminate();
-        figures[`connected${connected}`] = { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies), delivered: latencies.length, sent: MESSAGES };
-        context.progress(`push: ${connected} connected: p50 ${round(figures[`connected${connected}`]!.p50)} ms, p99 ${round(figures[`connected${connected}`]!.p99)} ms, ${latencies.length}/${MESSAGES} delivered`);
+        figures[`connected${connected}`] = {
+          p50: percentile(latencies, 50),
+          p99: percentile(latencies, 99),
+          max: Math.max(...latencies),
+          delivered: latencies.length,
+          sent: MESSAGES,
+        };
+        context.progress(
+          `push: ${connected} connected: p50 ${round(figures[`connected${connected}`]!.p50)} ms, p99 ${round(figures[`connected${connected}`]!.p99)} ms, ${latencies.length}/${MESSAGES} delivered`,
+        );
         await sleep(500);
       }
     } finally {
@@ -136,26 +155,54 @@ export const benchmark: Benchmark = {
 
     const floor = figures.floor!;
     const rows = [
-      ['stream floor (a plain reader: right after the write, then every 250 ms)', floor.sent, floor.delivered, round(floor.p50), round(floor.p99), round(floor.max), '1x'],
+      [
+        'stream floor (a plain reader: right after the write, then every 250 ms)',
+        floor.sent,
+        floor.delivered,
+        round(floor.p50),
+        round(floor.p99),
+        round(floor.max),
+        '1x',
+      ],
       ...CONNECTED.map((connected) => {
         const figure = figures[`connected${connected}`]!;
-        return [`${connected} connected, one message every ${GAP_MS} ms`, figure.sent, figure.delivered, round(figure.p50), round(figure.p99), round(figure.max), `${round(figure.p50 / floor.p50, 2)}x`];
+        return [
+          `${connected} connected, one message every ${GAP_MS} ms`,
+          figure.sent,
+          figure.delivered,
+          round(figure.p50),
+          round(figure.p99),
+          round(figure.max),
+          `${round(figure.p50 / floor.p50, 2)}x`,
+        ];
       }),
     ];
     const targets: Target[] = CONNECTED.flatMap((connected) => {
       const figure = figures[`connected${connected}`]!;
       return [
-        { name: `${connected} connected: delivered`, target: `${figure.sent} of ${figure.sent}`, actual: `${figure.delivered}`, met: figure.delivered === figure.sent },
-        { name: `${connected} connected: p99 accepted -> received`, target: `< ${TARGET_P99_MS} ms`, actual: `${round(figure.p99)} ms`, met: figure.p99 < TARGET_P99_MS },
+        {
+          name: `${connected} connected: delivered`,
+          target: `${figure.sent} of ${figure.sent}`,
+          actual: `${figure.delivered}`,
+          met: figure.delivered === figure.sent,
+        },
+        {
+          name: `${connected} connected: p99 accepted -> received`,
+          target: `< ${TARGET_P99_MS} ms`,
+          actual: `${round(figure.p99)} ms`,
+          met: figure.p99 < TARGET_P99_MS,
+        },
       ];
     });
     return {
-      tables: [{
-        title: 'Push: POST answered -> the recipient\'s WebSocket frame (ms)',
-        columns: ['case', 'sent', 'delivered', 'p50', 'p99', 'max', 'p50 / floor'],
-        rows,
-        note: `local runtime: the push consumer polls the stream every ${POLL_MS} ms as the floor does, then reads the group and the connections and posts through the gateway's @connections`,
-      }],
+      tables: [
+        {
+          title: "Push: POST answered -> the recipient's WebSocket frame (ms)",
+          columns: ['case', 'sent', 'delivered', 'p50', 'p99', 'max', 'p50 / floor'],
+          rows,
+          note: `local runtime: the push consumer polls the stream every ${POLL_MS} ms as the floor does, then reads the group and the connections and posts through the gateway's @connections`,
+        },
+      ],
       targets,
       figures,
     };

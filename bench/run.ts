@@ -51,7 +51,13 @@ export async function main({ positionals, prod, out }: ScriptContext<typeof opti
       missed += result.targets.filter((target) => !target.met).length;
       mkdirSync(RESULTS_DIR, { recursive: true });
       const file = path.join(RESULTS_DIR, `${name}.json`);
-      const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverage: os.loadavg().map((load) => Math.round(load * 100) / 100) };
+      const machine = {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model,
+        memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+        node: process.version,
+        loadAverage: os.loadavg().map((load) => Math.round(load * 100) / 100),
+      };
       writeFileSync(file, `${JSON.stringify({ name, date: new Date().toISOString(), seconds, machine, ...result }, null, 2)}\n`);
       out.error(`  ${name} took ${seconds.toFixed(1)} s; figures in ${path.relative(process.cwd(), file)}`);
     }
@@ -59,7 +65,9 @@ export async function main({ positionals, prod, out }: ScriptContext<typeof opti
     await services.stop();
     scratch.remove();
   }
-  out.error(`\nBenchmarks done in ${((Date.now() - began) / 1000).toFixed(1)} s; ${missed === 0 ? 'every target met' : `${missed} target(s) missed (see the tables)`}.`);
+  out.error(
+    `\nBenchmarks done in ${((Date.now() - began) / 1000).toFixed(1)} s; ${missed === 0 ? 'every target met' : `${missed} target(s) missed (see the tables)`}.`,
+  );
   // Figures, not assertions: a missed target is reported, not a failure of the run.
   return 0;
 }

@@ -18,7 +18,16 @@ import { buildMessageItem, type MessageItem, type Participant } from '../functio
 import { filterEvents } from '../local/streams/filter';
 import type { Benchmark, BenchContext, Table, Target } from './lib/harness';
 import { elapsedMs, ratio, round } from './lib/stats';
-import { asItems, conversationItems, createBenchTable, createOurStreamHandler, meterRequests, participant, streamLambdaContext, type Usage } from './lib/messages-table';
+import {
+  asItems,
+  conversationItems,
+  createBenchTable,
+  createOurStreamHandler,
+  meterRequests,
+  participant,
+  streamLambdaContext,
+  type Usage,
+} from './lib/messages-table';
 import { createOriginalMessages } from './lib/original';
 import type { StreamTail } from '../local/streams/shard-reader';
 
@@ -107,7 +116,15 @@ async function prepareBatch(admin: TableAdmin, reader: StreamTail, records: numb
     for (const { groupUuid } of created) sideOf.set(groupUuid, side);
     for (let index = 0; index < records; index += 1) {
       const { groupUuid, sender } = created[index % groups]!;
-      messages.push(buildMessageItem({ groupUuid, messageUuid: randomUUID(), sender, text: `Message ${index} of the batch, about the weekend plans`, createdAt: new Date(start + index).toISOString() }));
+      messages.push(
+        buildMessageItem({
+          groupUuid,
+          messageUuid: randomUUID(),
+          sender,
+          text: `Message ${index} of the batch, about the weekend plans`,
+          createdAt: new Date(start + index).toISOString(),
+        }),
+      );
     }
   }
   await admin.putItems(asItems(messages));
@@ -140,7 +157,9 @@ async function checkSummaries(admin: TableAdmin, records: readonly DynamoDBRecor
   for (const [groupUuid, text] of expectedTexts(records, side)) {
     const summaries = await admin.listSummariesOfGroup(groupUuid);
     if (summaries.length !== 2 || summaries.some((summary) => summary.message !== text)) {
-      throw new Error(`${side}: group ${groupUuid} shows ${JSON.stringify(summaries.map((summary) => summary.message))}, expected twice ${JSON.stringify(text)}`);
+      throw new Error(
+        `${side}: group ${groupUuid} shows ${JSON.stringify(summaries.map((summary) => summary.message))}, expected twice ${JSON.stringify(text)}`,
+      );
     }
   }
 }
@@ -201,7 +220,8 @@ export const benchmark: Benchmark = {
             const { ms, usage } = await runSide(side, batch.records[side]);
             figures[side].milliseconds.push(ms);
             figures[side].requests += usage.requests;
-            for (const [operation, count] of Object.entries(usage.operations)) figures[side].operations[operation] = (figures[side].operations[operation] ?? 0) + count;
+            for (const [operation, count] of Object.entries(usage.operations))
+              figures[side].operations[operation] = (figures[side].operations[operation] ?? 0) + count;
           }
           if (repetition === 0) {
             await checkSummaries(admin, batch.records.ours, 'ours');
@@ -252,8 +272,7 @@ function summarize(results: CombinationFigures[]): { tables: Table[]; targets: T
       round(row.baselineRequestsPerRecord),
       round(row.oursRequestsPerGroupPerBatch),
     ]),
-    note:
-      'records/s = records handled / handler time, summed over the repetitions; baseline = the original per-record GSI query, then DeleteItem and PutItem per summary (bench/lib/original.ts), run on every record; same records, same table, interleaved',
+    note: 'records/s = records handled / handler time, summed over the repetitions; baseline = the original per-record GSI query, then DeleteItem and PutItem per summary (bench/lib/original.ts), run on every record; same records, same table, interleaved',
   };
 
   const target = rows.find((row) => row.records === 100 && row.groups === 10)!;

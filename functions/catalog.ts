@@ -5,7 +5,7 @@
  */
 
 /** DynamoDB actions a function may perform on the messages table (least privilege). */
-export type TableAction = 'dynamodb:GetItem' | 'dynamodb:Query' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem' | 'dynamodb:ConditionCheckItem';
+type TableAction = 'dynamodb:GetItem' | 'dynamodb:Query' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem' | 'dynamodb:ConditionCheckItem';
 
 interface FunctionBase {
   /** Function name suffix and `dist/` folder; the deployed name is `cruddur-{env}-{name}`. */
@@ -127,7 +127,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   {
     kind: 'http',
     name: 'list-message-groups',
-    description: 'Pattern B: the caller\'s conversations, newest first',
+    description: "Pattern B: the caller's conversations, newest first",
     entry: 'functions/list-message-groups/index.ts',
     route: { method: 'GET', path: '/api/message_groups' },
     auth: 'cognito-jwt',
@@ -163,7 +163,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   {
     kind: 'http',
     name: 'user-short',
-    description: 'A person\'s short profile (uuid, handle, display name) for the new-conversation page; public, as profiles are in Cruddur',
+    description: "A person's short profile (uuid, handle, display name) for the new-conversation page; public, as profiles are in Cruddur",
     entry: 'functions/user-short/index.ts',
     route: { method: 'GET', path: '/api/users/{handle}/short' },
     // The original route was public and the Cruddur frontend calls it without a token.
@@ -176,7 +176,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   {
     kind: 'stream',
     name: 'message-stream',
-    description: 'Pattern E: moves both participants\' group summaries to the newest message',
+    description: "Pattern E: moves both participants' group summaries to the newest message",
     entry: 'functions/message-stream/index.ts',
     memoryMb: 256,
     timeoutSeconds: 60,

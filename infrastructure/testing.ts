@@ -6,28 +6,12 @@
 import { Testing, type TerraformStack } from 'cdktf';
 
 export { Testing };
-export { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 export { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 export { Apigatewayv2Api } from '@cdktf/provider-aws/lib/apigatewayv2-api';
 export { Apigatewayv2Authorizer } from '@cdktf/provider-aws/lib/apigatewayv2-authorizer';
-export { Apigatewayv2Integration } from '@cdktf/provider-aws/lib/apigatewayv2-integration';
-export { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
 export { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
-export { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
-export { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-export { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 export { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
-export { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
-export { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
-export { RouteTable } from '@cdktf/provider-aws/lib/route-table';
-export { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 export { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
-export { Subnet } from '@cdktf/provider-aws/lib/subnet';
-export { Vpc } from '@cdktf/provider-aws/lib/vpc';
-export { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
-export { VpcEndpointRouteTableAssociation } from '@cdktf/provider-aws/lib/vpc-endpoint-route-table-association';
-export { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
-export { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 
 /** Real-looking values of the account-specific settings, so a test synthesizes what a deploy would. */
 export const TEST_ACCOUNT_ENV = {

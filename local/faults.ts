@@ -20,12 +20,7 @@
  * they would see DynamoDB's.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  ProvisionedThroughputExceededException,
-  ThrottlingException,
-  TransactionCanceledException,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import { ProvisionedThroughputExceededException, ThrottlingException, TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConfigurationError } from '../functions/errors';
 
 export const FAULTS_ENV_VAR = 'CRUDDUR_FAULTS';
@@ -50,7 +45,10 @@ const DEFAULT_DELAY_MS = 300;
  */
 export function parseFaultRates(spec: string): FaultRates {
   const rates: FaultRates = { throttle: 0, conflict: 0, timeout: 0, delayMs: DEFAULT_DELAY_MS };
-  for (const part of spec.split(',').map((piece) => piece.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((piece) => piece.trim())
+    .filter(Boolean)) {
     const [name, raw, extra] = part.split('=');
     const value = Number(raw);
     if (extra !== undefined || raw === undefined || raw.trim() === '' || !Number.isFinite(value)) {

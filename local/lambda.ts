@@ -18,12 +18,11 @@ import { installLocalFaults, type FaultRates } from './faults';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './aws';
 import { REPOSITORY_ROOT } from './paths';
 
-
 /** Local functions are named like deployed ones, `cruddur-{env}-{name}`, with env `local`. */
-export const localFunctionName = (fn: Pick<FunctionDefinition, 'name'>) => `cruddur-local-${fn.name}`;
+const localFunctionName = (fn: Pick<FunctionDefinition, 'name'>) => `cruddur-local-${fn.name}`;
 
 /** The function ran past its catalog timeout (Lambda: "Task timed out after 10.00 seconds"). */
-export class LambdaTimeoutError extends Error {
+class LambdaTimeoutError extends Error {
   constructor(fn: FunctionDefinition) {
     super(`Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`);
     this.name = 'LambdaTimeoutError';
@@ -133,7 +132,9 @@ export function localFunctionEnvironment(targets: LocalTargets, logLevel?: strin
     ...(targets.websocketManagementUrl ? { websocketManagementUrl: targets.websocketManagementUrl } : {}),
   };
   // A function whose settings are not known here is left out: its handler says what it misses when called.
-  const runnable = FUNCTIONS.filter((fn) => (fn.kind !== 'websocket-authorizer' || input.cognito) && !(fn.kind === 'stream' && fn.manageConnections && !input.websocketManagementUrl));
+  const runnable = FUNCTIONS.filter(
+    (fn) => (fn.kind !== 'websocket-authorizer' || input.cognito) && !(fn.kind === 'stream' && fn.manageConnections && !input.websocketManagementUrl),
+  );
   const functions = Object.assign({}, ...runnable.map((fn) => functionEnvironment(fn, input))) as Record<string, string>;
   return {
     ...functions,
@@ -169,7 +170,7 @@ export function prepareLocalFunctions(options: LocalFunctionsOptions): () => voi
 }
 
 /** Sets (or, for `undefined`, removes) variables of this process; returns what puts them back. */
-export function setEnvironment(variables: Record<string, string | undefined>): () => void {
+function setEnvironment(variables: Record<string, string | undefined>): () => void {
   const saved = new Map<string, string | undefined>();
   for (const [name, value] of Object.entries(variables)) {
     saved.set(name, process.env[name]);

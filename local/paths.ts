@@ -11,7 +11,7 @@ import { getOptionalStringFromEnv } from '../functions/config/environment';
 /** The repository's root: catalog entries, `events/` and `.data/` are relative to it. */
 export const REPOSITORY_ROOT = path.resolve(__dirname, '..');
 
-export const DEFAULT_DATA_DIR = path.join(REPOSITORY_ROOT, '.data');
+const DEFAULT_DATA_DIR = path.join(REPOSITORY_ROOT, '.data');
 
 /** The data directory: `CRUDDUR_DATA_DIR` (resolved against the working directory) or `.data/`. */
 export function localDataDir(env: NodeJS.ProcessEnv): string {
@@ -43,7 +43,7 @@ function isAlive(pid: number): boolean {
 }
 
 /** The pid of a live `npm start` holding `dataDir`, or undefined (a stale lock is ignored). */
-export function runningStartPid(dataDir: string): number | undefined {
+function runningStartPid(dataDir: string): number | undefined {
   const lockFile = lockFileOf(dataDir);
   if (!existsSync(lockFile)) return undefined;
   const pid = Number(readFileSync(lockFile, 'utf8').trim());

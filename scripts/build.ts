@@ -35,7 +35,11 @@ export function sizeTable(built: readonly BuiltFunction[], root = process.cwd())
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   // Names and paths left-aligned, sizes right-aligned.
-  const format = (row: string[]) => row.map((cell, column) => (column === 0 || column === 4 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd();
+  const format = (row: string[]) =>
+    row
+      .map((cell, column) => (column === 0 || column === 4 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+      .join('  ')
+      .trimEnd();
   return [format(rows[0]!), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.slice(1).map(format)].join('\n');
 }
 
@@ -49,7 +53,9 @@ async function main(): Promise<void> {
   const began = Date.now();
   const built = await buildAll(distDir);
   console.log(sizeTable(built));
-  console.log(`\n${built.length} functions bundled for ${LAMBDA_RUNTIME.name} (${LAMBDA_RUNTIME.architecture}) in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+  console.log(
+    `\n${built.length} functions bundled for ${LAMBDA_RUNTIME.name} (${LAMBDA_RUNTIME.architecture}) in ${((Date.now() - began) / 1000).toFixed(1)} s`,
+  );
 }
 
 if (require.main === module) {

@@ -17,8 +17,9 @@ const exec = promisify(execFile);
 export type StackAction = 'deploy' | 'diff' | 'destroy';
 
 const USAGE: Record<StackAction, string> = {
-  deploy: 'npm run deploy [-- <stack>... --auto-approve --outputs-file <file>]\n\nSynthesizes (CRUDDUR_STRICT_CONFIG=1), then terraform init and apply in each stack, dependencies first. Without stacks: all of them.',
-  diff: 'npm run diff [-- <stack>...]\n\nSynthesizes (CRUDDUR_STRICT_CONFIG=1), then terraform init and plan in each stack. A stack that reads another\'s state plans only once that one is deployed.',
+  deploy:
+    'npm run deploy [-- <stack>... --auto-approve --outputs-file <file>]\n\nSynthesizes (CRUDDUR_STRICT_CONFIG=1), then terraform init and apply in each stack, dependencies first. Without stacks: all of them.',
+  diff: "npm run diff [-- <stack>...]\n\nSynthesizes (CRUDDUR_STRICT_CONFIG=1), then terraform init and plan in each stack. A stack that reads another's state plans only once that one is deployed.",
   destroy: 'npm run destroy [-- <stack>... --auto-approve]\n\nSynthesizes, then terraform destroy in each stack, dependents first (docs/deploy.md, Teardown).',
 };
 
@@ -62,9 +63,11 @@ export async function runStacks(options: StackRunOptions): Promise<number> {
     if (code !== 0) return fail(log, stack, args[0]!, code);
     if (options.action === 'deploy') {
       const { stdout } = await exec('terraform', ['output', '-json'], { cwd: stack.directory, env });
-      outputs[stack.name] = Object.fromEntries(Object.entries(JSON.parse(stdout) as Record<string, { value: unknown; sensitive: boolean }>)
-        .filter(([, output]) => !output.sensitive)
-        .map(([name, output]) => [name, output.value]));
+      outputs[stack.name] = Object.fromEntries(
+        Object.entries(JSON.parse(stdout) as Record<string, { value: unknown; sensitive: boolean }>)
+          .filter(([, output]) => !output.sensitive)
+          .map(([name, output]) => [name, output.value]),
+      );
     }
   }
   if (options.action === 'deploy') {

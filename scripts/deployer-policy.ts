@@ -27,7 +27,11 @@ export function policyOf(outdir: string, env: NodeJS.ProcessEnv, preflight: bool
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { preflight: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: { preflight: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    strict: true,
+  });
   if (values.help) {
     console.log(USAGE);
     return 0;

@@ -35,7 +35,7 @@ export const spec: ScriptSpec<typeof options> = {
   allowPositionals: true,
   usage: [
     '<function>            the catalog name, e.g. list-message-groups',
-    '--user <handle>       call as this user: their cognito_user_id becomes the token\'s sub (HTTP functions)',
+    "--user <handle>       call as this user: their cognito_user_id becomes the token's sub (HTTP functions)",
     '--path name=value     a path parameter, e.g. --path message_group_uuid=... (repeatable)',
     '--query name=value    a query parameter, e.g. --query limit=5 (repeatable)',
     '--body <json>|@file   the request body, inline or from a file',
@@ -127,11 +127,17 @@ async function httpEvent(fn: HttpFunction, targets: Targets, values: ScriptConte
   if (values.event === undefined) return eventForRoute(fn, { pathParameters, query, body, claims });
 
   const event = readJsonFile(values.event, 'event file') as HttpApiEvent;
-  if (typeof event !== 'object' || event === null || typeof event.requestContext !== 'object') throw new UsageError(`${values.event} is not an API Gateway v2 event`);
+  if (typeof event !== 'object' || event === null || typeof event.requestContext !== 'object')
+    throw new UsageError(`${values.event} is not an API Gateway v2 event`);
   // The options change the given event, as a request with them would.
   if (pathParameters || query) {
     const built = eventForRoute(fn, { pathParameters: pathParameters ?? decodedValues(event.pathParameters), query });
-    if (pathParameters) Object.assign(event, { pathParameters: built.pathParameters, rawPath: built.rawPath, requestContext: { ...event.requestContext, http: { ...event.requestContext.http, path: built.rawPath } } });
+    if (pathParameters)
+      Object.assign(event, {
+        pathParameters: built.pathParameters,
+        rawPath: built.rawPath,
+        requestContext: { ...event.requestContext, http: { ...event.requestContext.http, path: built.rawPath } },
+      });
     if (query) Object.assign(event, { queryStringParameters: built.queryStringParameters, rawQueryString: built.rawQueryString });
   }
   if (body !== undefined) Object.assign(event, { body, isBase64Encoded: false });
@@ -161,7 +167,8 @@ export async function main({ prod, targets, env, positionals, values, out }: Scr
     const sample = readJsonFile(values.event ?? path.join(REPOSITORY_ROOT, 'events', `${fn.name}.json`), 'event file') as Record<string, unknown>;
     if (values.path || values.body) throw new UsageError(`${fn.name} takes no --path or --body: use --event (e.g. events/${fn.name}.json)`);
     if (values.user && fn.kind !== 'websocket') throw new UsageError(`--user applies to HTTP and WebSocket routes; ${fn.name} is not one`);
-    if (values.query && fn.kind !== 'websocket-authorizer') throw new UsageError(`--query applies to HTTP routes and the WebSocket authorizer; ${fn.name} is not one`);
+    if (values.query && fn.kind !== 'websocket-authorizer')
+      throw new UsageError(`--query applies to HTTP routes and the WebSocket authorizer; ${fn.name} is not one`);
     // A WebSocket route as the authorizer would have let @user in; the authorizer with the given query (its token).
     if (values.user) {
       const { sub } = await claimsOf(targets, values.user.replace(/^@/, ''));

@@ -19,7 +19,8 @@ import { formatResult, runPreflight, type PreflightClients } from './lib/preflig
 
 export const spec: ScriptSpec<NoOptions> = {
   name: 'preflight',
-  summary: 'Check with read-only AWS calls that the CRUDDUR_* deploy settings will work: credentials, user pool and app client, the database secret (never printed), the database network, VPC DNS, endpoints that would collide, API Gateway\'s logging role, an existing table, its owner and its stream\'s readers. Exits 1 on a blocker.',
+  summary:
+    "Check with read-only AWS calls that the CRUDDUR_* deploy settings will work: credentials, user pool and app client, the database secret (never printed), the database network, VPC DNS, endpoints that would collide, API Gateway's logging role, an existing table, its owner and its stream's readers. Exits 1 on a blocker.",
 };
 
 export async function main({ env, out }: ScriptContext<NoOptions>): Promise<number> {

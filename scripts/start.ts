@@ -147,7 +147,13 @@ async function run({ prod, targets, env, values, out }: ScriptContext<typeof opt
     out.log(`WebSocket API (new messages, pushed) at ${runtime.gateway.url.replace(/^http/, 'ws')}${WEBSOCKET_PATH}?token=<access token>`);
   })();
 
-  const first = await Promise.race([startUp.then(() => undefined, () => undefined), signalled]);
+  const first = await Promise.race([
+    startUp.then(
+      () => undefined,
+      () => undefined,
+    ),
+    signalled,
+  ]);
   if (first !== undefined || received() !== undefined) {
     // Ctrl-C during start-up: let the step in progress finish, then stop everything.
     await startUp.catch(() => undefined);

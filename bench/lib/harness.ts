@@ -12,7 +12,7 @@ import path from 'node:path';
 import { getFreePort } from '../../local/services/process';
 import { startLocalServices, type LocalServices } from '../../local/services';
 
-export type Cell = string | number;
+type Cell = string | number;
 
 export interface Table {
   title: string;
@@ -34,7 +34,7 @@ export interface Target {
   comment?: string;
 }
 
-export interface BenchResult {
+interface BenchResult {
   tables: Table[];
   targets: Target[];
   /** Raw figures for bench/results/<name>.json. */

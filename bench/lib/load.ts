@@ -82,15 +82,18 @@ export function httpRequester(target: HttpTarget, agent: http.Agent): () => Prom
         headers['content-type'] = 'application/json';
         headers['content-length'] = String(Buffer.byteLength(body));
       }
-      const request = http.request({ agent, host: url.hostname, port: url.port, path: url.pathname + url.search, method: target.method, headers }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => {
-          if (response.statusCode === 200) resolve();
-          else reject(new Error(`${target.method} ${url.pathname} answered ${response.statusCode}: ${Buffer.concat(chunks).toString('utf8').slice(0, 200)}`));
-        });
-        response.on('error', reject);
-      });
+      const request = http.request(
+        { agent, host: url.hostname, port: url.port, path: url.pathname + url.search, method: target.method, headers },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => {
+            if (response.statusCode === 200) resolve();
+            else reject(new Error(`${target.method} ${url.pathname} answered ${response.statusCode}: ${Buffer.concat(chunks).toString('utf8').slice(0, 200)}`));
+          });
+          response.on('error', reject);
+        },
+      );
       request.on('error', (error: NodeJS.ErrnoException) => {
         if (!retried && request.reusedSocket && error.code === 'ECONNRESET') send(body, true).then(resolve, reject);
         else reject(error);

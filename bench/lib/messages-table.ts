@@ -13,7 +13,15 @@ import { reportConsumedCapacity, totalUnits } from '../../scripts/lib/capacity';
 import { localDocumentClient } from '../../local/aws';
 import { createMessagesRepository } from '../../functions/data/messages-repository';
 import { createTableAdmin, type TableAdmin } from '../../scripts/lib/table-admin';
-import { buildGroupItem, buildGroupSummaryItems, buildMessageItem, buildPairItem, KeyPrefix, type MessageItem, type Participant } from '../../functions/data/model';
+import {
+  buildGroupItem,
+  buildGroupSummaryItems,
+  buildMessageItem,
+  buildPairItem,
+  KeyPrefix,
+  type MessageItem,
+  type Participant,
+} from '../../functions/data/model';
 import { createMessageStreamHandler } from '../../functions/message-stream/index';
 import { ensureTable } from '../../scripts/lib/table';
 import { lambdaContext } from '../../local/lambda';
@@ -130,13 +138,14 @@ const partitionKeyOf = (key: Record<string, unknown> | undefined): string | unde
  * Sizes are bounded by the JSON of the put item (an overestimate); deleted and updated
  * items are taken to be under 1 KB, as every group and summary item of this model is.
  */
-export function transactionWriteUnits(actions: readonly TransactAction[]): number {
+function transactionWriteUnits(actions: readonly TransactAction[]): number {
   let units = 0;
   for (const action of actions) {
     if (action.ConditionCheck !== undefined) continue;
     const item = action.Put?.Item;
     const kilobytes = item === undefined ? 1 : Math.max(1, Math.ceil(JSON.stringify(item).length / 1024));
-    const inIndex = item !== undefined ? 'message_group_uuid' in item : (partitionKeyOf(action.Update?.Key ?? action.Delete?.Key) ?? '').startsWith(KeyPrefix.groupSummary);
+    const inIndex =
+      item !== undefined ? 'message_group_uuid' in item : (partitionKeyOf(action.Update?.Key ?? action.Delete?.Key) ?? '').startsWith(KeyPrefix.groupSummary);
     units += 2 * (kilobytes + (inIndex ? kilobytes : 0));
   }
   return units;

@@ -16,7 +16,7 @@ import type { MessageItem, Participant } from '../../functions/data/model';
 import { ensureTable } from '../../scripts/lib/table';
 import { applyUsersSchema } from '../../scripts/lib/users-schema';
 
-export interface FixtureUser extends Participant {
+interface FixtureUser extends Participant {
   /** The `cognito_user_id` the API resolves the caller by. */
   sub: string;
 }

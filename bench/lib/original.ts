@@ -87,8 +87,6 @@ export async function createOriginalTable(client: DynamoDBDocumentClient, tableN
   await waitUntilTableExists({ client: client as unknown as DynamoDBClient, maxWaitTime: 60 }, { TableName: tableName });
 }
 
-export type OriginalMessages = ReturnType<typeof createOriginalMessages>;
-
 /** The original's access patterns over one table. */
 export function createOriginalMessages(client: DynamoDBDocumentClient, tableName: string, options: OriginalOptions = {}) {
   const timestamp = options.timestamp ?? pythonIsoNow;
@@ -218,7 +216,10 @@ export function createOriginalMessages(client: DynamoDBDocumentClient, tableName
    */
   async function seedConversation(a: Participant, b: Participant, lines: readonly string[], start: number, groupUuid: string = randomUUID()): Promise<string> {
     const startKey = pythonIsoFormat(start, 123);
-    for (const [owner, other] of [[a, b], [b, a]] as const) {
+    for (const [owner, other] of [
+      [a, b],
+      [b, a],
+    ] as const) {
       await client.send(
         new PutCommand({
           TableName: tableName,

@@ -30,7 +30,7 @@ import {
 import { UNPLACEABLE_MESSAGE } from '../../functions/message-stream/summaries';
 
 /** A stored message as the checker sees it (any `MSG#` item, well-formed or not). */
-export interface StoredMessage {
+interface StoredMessage {
   pk: string;
   sk: string;
   message_uuid?: unknown;
@@ -127,7 +127,7 @@ export function classifyResponse(status: number | undefined, retryAfter: boolean
   return { outcome: 'unknown', violation: true };
 }
 
-export const keyText = (key: TableKey) => `${key.pk} / ${key.sk}`;
+const keyText = (key: TableKey) => `${key.pk} / ${key.sk}`;
 const quote = (text: string) => JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
 
 function countBy<T>(items: readonly T[], keyOf: (item: T) => unknown): Map<unknown, T[]> {
@@ -160,15 +160,24 @@ export function checkSoak(input: CheckInput): Violation[] {
         continue;
       }
       if (copies.length > 1 || stored.length > 1) {
-        add('duplicated', `${sent.pattern} message ${quote(sent.text)} from @${sent.senderHandle} is stored ${Math.max(copies.length, stored.length)} times: ${copies.map((item) => keyText(item)).join(', ')}`);
+        add(
+          'duplicated',
+          `${sent.pattern} message ${quote(sent.text)} from @${sent.senderHandle} is stored ${Math.max(copies.length, stored.length)} times: ${copies.map((item) => keyText(item)).join(', ')}`,
+        );
         continue;
       }
       const item = stored[0];
       if (item === undefined || item.message !== sent.text || item.pk !== keys.messagePartition(sent.groupUuid ?? '')) {
-        add('altered', `message ${sent.uuid} was answered as ${quote(sent.text)} in group ${sent.groupUuid} but is stored as ${item ? `${quote(String(item.message))} at ${keyText(item)}` : `another uuid at ${keyText(copies[0]!)}`}`);
+        add(
+          'altered',
+          `message ${sent.uuid} was answered as ${quote(sent.text)} in group ${sent.groupUuid} but is stored as ${item ? `${quote(String(item.message))} at ${keyText(item)}` : `another uuid at ${keyText(copies[0]!)}`}`,
+        );
       }
     } else if (sent.outcome === 'rejected' && copies.length > 0) {
-      add('rejected-but-stored', `${sent.pattern} message ${quote(sent.text)} from @${sent.senderHandle} was refused with ${sent.status} but is stored at ${keyText(copies[0]!)}`);
+      add(
+        'rejected-but-stored',
+        `${sent.pattern} message ${quote(sent.text)} from @${sent.senderHandle} was refused with ${sent.status} but is stored at ${keyText(copies[0]!)}`,
+      );
     } else if (sent.outcome === 'unknown' && copies.length > 1) {
       add('duplicated', `${sent.pattern} message ${quote(sent.text)} (answered ${sent.status ?? 'nothing'}) is stored ${copies.length} times`);
     }
@@ -196,23 +205,31 @@ export function checkSoak(input: CheckInput): Violation[] {
     const owners = new Set(summaries.map((summary) => summary.pk));
     const expected = buildGroupSummaryItems({ groupUuid, members: group.members, lastMessageSk: newest.sk, lastMessage: newestText });
     if (summaries.length !== 2 || expected.some((summary) => !owners.has(summary.pk))) {
-      add('summary-count', `group ${groupUuid} has ${summaries.length} summary item(s) (${[...owners].join(', ') || 'none'}), expected one for each of ${group.member_uuids.join(' and ')}`);
+      add(
+        'summary-count',
+        `group ${groupUuid} has ${summaries.length} summary item(s) (${[...owners].join(', ') || 'none'}), expected one for each of ${group.member_uuids.join(' and ')}`,
+      );
       continue;
     }
     for (const want of expected) {
       const have = summaries.find((summary) => summary.pk === want.pk)!;
       if (have.sk !== want.sk || have.message !== want.message || have.user_uuid !== want.user_uuid) {
-        add('stale-summary', `${want.pk}'s summary of group ${groupUuid} shows ${quote(String(have.message))} (${have.sk}), its newest message is ${quote(newestText)} (${want.sk})`);
+        add(
+          'stale-summary',
+          `${want.pk}'s summary of group ${groupUuid} shows ${quote(String(have.message))} (${have.sk}), its newest message is ${quote(newestText)} (${want.sk})`,
+        );
       }
     }
   }
   for (const summary of snapshot.summaries) {
-    if (!groupUuids.has(summary.message_group_uuid) && inScope(summary.user_uuid)) add('summary-count', `summary ${keyText(summary)} belongs to group ${summary.message_group_uuid}, which has no group item`);
+    if (!groupUuids.has(summary.message_group_uuid) && inScope(summary.user_uuid))
+      add('summary-count', `summary ${keyText(summary)} belongs to group ${summary.message_group_uuid}, which has no group item`);
   }
   const pairKey = (group: MessageGroupItem) => keys.pair(group.member_uuids[0], group.member_uuids[1]).pk;
   const pairs = new Map(snapshot.pairs.map((pair) => [pair.pk, pair]));
   for (const [pk, same] of countBy(groups, pairKey)) {
-    if (same.length > 1) add('two-groups-for-pair', `${same.length} groups for one pair (${same[0]!.member_uuids.join(' and ')}): ${same.map(groupUuidOf).join(', ')}`);
+    if (same.length > 1)
+      add('two-groups-for-pair', `${same.length} groups for one pair (${same[0]!.member_uuids.join(' and ')}): ${same.map(groupUuidOf).join(', ')}`);
     const pair = pairs.get(pk as string);
     if (pair === undefined || !same.some((group) => groupUuidOf(group) === pair.group_uuid)) {
       add('pair-item', `pair ${pk as string} ${pair ? `names group ${pair.group_uuid}, not` : 'is missing for'} ${same.map(groupUuidOf).join(', ')}`);
@@ -226,7 +243,8 @@ export function checkSoak(input: CheckInput): Violation[] {
   // An orphan poison record is reported at once as one that can never be applied, and not
   // retried into the dead-letter file; nothing else is dead-lettered either.
   for (const poison of input.poison ?? []) {
-    if (poison.kind === 'orphan' && !input.unplaceable?.has(keyText(poison.key))) add('poison-not-reported', `poison record ${keyText(poison.key)} was not reported as one that can never be applied`);
+    if (poison.kind === 'orphan' && !input.unplaceable?.has(keyText(poison.key)))
+      add('poison-not-reported', `poison record ${keyText(poison.key)} was not reported as one that can never be applied`);
   }
   for (const letter of input.deadLetters ?? []) {
     const key = { pk: letter.record.dynamodb?.Keys?.pk?.S ?? '', sk: letter.record.dynamodb?.Keys?.sk?.S ?? '' };
@@ -305,7 +323,8 @@ export function checkPushes(input: { snapshot: TableSnapshot; listeners: readonl
   const byUser = new Map(input.listeners.map((listener) => [listener.userUuid, listener]));
   for (const listener of input.listeners) {
     for (const push of listener.pushes) {
-      if (!membersOf.get(push.groupUuid)?.has(listener.userUuid)) violations.push({ kind: 'push-to-stranger', detail: `@${listener.handle} got ${push.uuid} of group ${push.groupUuid}, not theirs` });
+      if (!membersOf.get(push.groupUuid)?.has(listener.userUuid))
+        violations.push({ kind: 'push-to-stranger', detail: `@${listener.handle} got ${push.uuid} of group ${push.groupUuid}, not theirs` });
     }
   }
   for (const message of input.snapshot.messages) {

@@ -35,7 +35,7 @@ export const spec: ScriptSpec<typeof options> = {
   usage: [
     '--duration <s>        seconds of load (default 120)',
     '--users <n>           simulated users, each with a real access token (default 50)',
-    '--think <s>           mean pause between one user\'s actions (default 10: 50 users offer ~5 requests/s)',
+    "--think <s>           mean pause between one user's actions (default 10: 50 users offer ~5 requests/s)",
     '--api <url>           soak a running npm start (e.g. http://127.0.0.1:4567) instead of a runtime of its own;',
     '                      its DynamoDB Local is found through DYNAMODB_PORT like the other scripts',
     '--retries             retry mode: every POST carries an Idempotency-Key and is sent again after no answer, a 5xx or a 429;',
@@ -63,7 +63,8 @@ export async function main({ prod, targets, values, out }: ScriptContext<typeof 
   const durationMs = positiveInteger(values.duration, 120, 'duration', 3600) * 1000;
   const users = positiveInteger(values.users, 50, 'users', 500);
   const think = values.think === undefined ? undefined : Number(values.think);
-  if (think !== undefined && !(Number.isFinite(think) && think >= 0 && think <= 600)) throw new UsageError(`--think must be 0 to 600 seconds, got "${values.think}"`);
+  if (think !== undefined && !(Number.isFinite(think) && think >= 0 && think <= 600))
+    throw new UsageError(`--think must be 0 to 600 seconds, got "${values.think}"`);
   if (values.api !== undefined) {
     let host: string;
     try {
@@ -75,8 +76,9 @@ export async function main({ prod, targets, values, out }: ScriptContext<typeof 
     if (values['reuse-services']) throw new UsageError('--reuse-services and --api exclude each other');
   }
   const retryCap = values['retry-cap'] === undefined ? undefined : Number(values['retry-cap']);
-  if (retryCap !== undefined && !(Number.isInteger(retryCap) && retryCap >= 0 && retryCap <= 60_000)) throw new UsageError(`--retry-cap must be 0 to 60000 milliseconds, got "${values['retry-cap']}"`);
-  if (retryCap !== undefined && values.api !== undefined) throw new UsageError('--retry-cap applies to the soak\'s own stream consumer; drop --api');
+  if (retryCap !== undefined && !(Number.isInteger(retryCap) && retryCap >= 0 && retryCap <= 60_000))
+    throw new UsageError(`--retry-cap must be 0 to 60000 milliseconds, got "${values['retry-cap']}"`);
+  if (retryCap !== undefined && values.api !== undefined) throw new UsageError("--retry-cap applies to the soak's own stream consumer; drop --api");
   let faults: FaultRates | undefined;
   if (values.faults || values['fault-rates'] !== undefined) {
     try {
@@ -84,10 +86,11 @@ export async function main({ prod, targets, values, out }: ScriptContext<typeof 
     } catch (error) {
       throw new UsageError((error as Error).message);
     }
-    if (values.api !== undefined) throw new UsageError('--faults needs the soak\'s own runtime (it kills and restarts the stream consumer); drop --api');
+    if (values.api !== undefined) throw new UsageError("--faults needs the soak's own runtime (it kills and restarts the stream consumer); drop --api");
   }
   const seed = values.seed === undefined ? newSeed() : Number(values.seed);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError(`--seed must be a whole number from 0 to ${0xffffffff}, got "${values.seed}"`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    throw new UsageError(`--seed must be a whole number from 0 to ${0xffffffff}, got "${values.seed}"`);
   const { violations } = await runSoak({
     durationMs,
     users,

@@ -23,7 +23,7 @@ import type { SoakUser } from './users';
 
 export type RequestKind = 'A' | 'B' | 'C' | 'D';
 
-export interface RequestRecord {
+interface RequestRecord {
   kind: RequestKind;
   status?: number;
   ms: number;
@@ -98,11 +98,15 @@ function chooseAction(random: () => number): Action {
 function sendAndLoseTheAnswer(url: string, method: string, headers: Record<string, string>, body: string | undefined): Promise<void> {
   const client = url.startsWith('https:') ? https : http;
   return new Promise((resolve) => {
-    const request = client.request(url, { method, headers: { ...headers, ...(body === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(body)) }) } }, (response) => {
-      response.destroy();
-      request.destroy();
-      resolve();
-    });
+    const request = client.request(
+      url,
+      { method, headers: { ...headers, ...(body === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(body)) }) } },
+      (response) => {
+        response.destroy();
+        request.destroy();
+        resolve();
+      },
+    );
     // Closing in the middle of the answer is the point; any error after it changes nothing.
     request.on('error', () => resolve());
     request.end(body);
@@ -140,10 +144,16 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const learn = (a: string, b: string, groupUuid: unknown) => {
     if (typeof groupUuid === 'string') groupOfPair.set(pairKey(a, b), groupUuid);
   };
-  const partnersOf = (user: SoakUser) =>
-    options.users.filter((other) => other !== user && groupOfPair.has(pairKey(user.handle, other.handle)));
+  const partnersOf = (user: SoakUser) => options.users.filter((other) => other !== user && groupOfPair.has(pairKey(user.handle, other.handle)));
 
-  async function request(user: SoakUser, kind: RequestKind, method: 'GET' | 'POST', path: string, body?: unknown, extra: { headers?: Record<string, string>; loseAnswer?: boolean } = {}): Promise<Answer> {
+  async function request(
+    user: SoakUser,
+    kind: RequestKind,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    extra: { headers?: Record<string, string>; loseAnswer?: boolean } = {},
+  ): Promise<Answer> {
     const began = performance.now();
     const headers = { Authorization: `Bearer ${user.accessToken}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...extra.headers };
     if (extra.loseAnswer) {
@@ -167,14 +177,23 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       } catch {
         parsed = text;
       }
-      answer = { status: response.status, retryAfter: response.headers.has('retry-after'), replayed: response.headers.get('idempotent-replayed') === 'true', body: parsed };
+      answer = {
+        status: response.status,
+        retryAfter: response.headers.has('retry-after'),
+        replayed: response.headers.get('idempotent-replayed') === 'true',
+        body: parsed,
+      };
     } catch (error) {
       answer = { retryAfter: false, error: (error as Error).name === 'TimeoutError' ? `no answer within ${requestTimeoutMs} ms` : (error as Error).message };
     }
     result.requests.push({ kind, status: answer.status, ms: performance.now() - began });
     const { violation } = classifyResponse(answer.status, answer.retryAfter, options.faultsInjected);
     if (violation) {
-      result.unexpected.push({ request: `${method} ${path.replace(/[0-9a-f-]{36}/, '{group}')} as @${user.handle}`, status: answer.status, detail: answer.error ?? JSON.stringify(answer.body).slice(0, 200) });
+      result.unexpected.push({
+        request: `${method} ${path.replace(/[0-9a-f-]{36}/, '{group}')} as @${user.handle}`,
+        status: answer.status,
+        detail: answer.error ?? JSON.stringify(answer.body).slice(0, 200),
+      });
     }
     return answer;
   }
@@ -191,7 +210,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
    * 429, with backoff. Its outcome is unknown (stored at most once) when it ends refused after
    * an attempt whose answer never came: that attempt may have stored it.
    */
-  async function postWithRetries(user: SoakUser, pattern: 'C' | 'D', body: unknown, retries: NonNullable<LoadOptions['retries']>): Promise<{ answer: Answer; uncertain: boolean }> {
+  async function postWithRetries(
+    user: SoakUser,
+    pattern: 'C' | 'D',
+    body: unknown,
+    retries: NonNullable<LoadOptions['retries']>,
+  ): Promise<{ answer: Answer; uncertain: boolean }> {
     const headers = { 'Idempotency-Key': randomUUID() };
     const post = posts.get(user.handle) ?? 0;
     posts.set(user.handle, post + 1);
@@ -211,7 +235,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   async function send(user: SoakUser, pattern: 'C' | 'D', target: { groupUuid: string } | { handle: string }): Promise<void> {
     const text = newText(user, pattern);
     const body = 'groupUuid' in target ? { message: text, message_group_uuid: target.groupUuid } : { message: text, handle: target.handle };
-    const { answer, uncertain } = options.retries ? await postWithRetries(user, pattern, body, options.retries) : { answer: await request(user, pattern, 'POST', '/api/messages', body), uncertain: false };
+    const { answer, uncertain } = options.retries
+      ? await postWithRetries(user, pattern, body, options.retries)
+      : { answer: await request(user, pattern, 'POST', '/api/messages', body), uncertain: false };
     const classified = classifyResponse(answer.status, answer.retryAfter, options.faultsInjected).outcome;
     const outcome = uncertain && classified !== 'accepted' ? 'unknown' : classified;
     const created = (outcome === 'accepted' ? answer.body : undefined) as { uuid?: unknown; message_group_uuid?: unknown; message?: unknown } | undefined;
@@ -225,7 +251,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       groupUuid: typeof created?.message_group_uuid === 'string' ? created.message_group_uuid : undefined,
     });
     if (created !== undefined && created.message !== text) {
-      result.unexpected.push({ request: `POST /api/messages as @${user.handle}`, status: answer.status, detail: `answered with text ${JSON.stringify(created.message)} for ${JSON.stringify(text)}` });
+      result.unexpected.push({
+        request: `POST /api/messages as @${user.handle}`,
+        status: answer.status,
+        detail: `answered with text ${JSON.stringify(created.message)} for ${JSON.stringify(text)}`,
+      });
     }
     if (created !== undefined) {
       const other = 'handle' in target ? target.handle : undefined;

@@ -186,7 +186,10 @@ async function useRunningApi(apiUrl: string, targets: Targets): Promise<Target> 
   try {
     const pool = await findLocalPool(cognito);
     const probe = await fetch(`${apiUrl}/api/message_groups`).catch(() => undefined);
-    if (probe?.status !== 401) throw new Error(`${apiUrl} is not the Cruddur messaging API (expected 401 without a token, got ${probe?.status ?? 'no answer'}): start it with npm start`);
+    if (probe?.status !== 401)
+      throw new Error(
+        `${apiUrl} is not the Cruddur messaging API (expected 401 without a token, got ${probe?.status ?? 'no answer'}): start it with npm start`,
+      );
     return {
       apiUrl: apiUrl.replace(/\/+$/, ''),
       dynamodbUrl: targets.dynamodbEndpoint!,
@@ -254,11 +257,15 @@ function latencyLines(load: LoadResult): string[] {
 }
 
 const formatFaults = (counts: Record<FaultKind, number> | undefined) =>
-  counts === undefined ? 'unknown' : Object.entries(counts).map(([kind, count]) => `${kind} ${count}`).join(', ');
+  counts === undefined
+    ? 'unknown'
+    : Object.entries(counts)
+        .map(([kind, count]) => `${kind} ${count}`)
+        .join(', ');
 
 export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   const { out } = options;
-  if (options.faults && options.apiUrl) throw new Error('fault mode needs the soak\'s own runtime (it kills and restarts the stream consumer): drop --api');
+  if (options.faults && options.apiUrl) throw new Error("fault mode needs the soak's own runtime (it kills and restarts the stream consumer): drop --api");
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'cruddur-soak-'));
   const began = Date.now();
   let target: Target | undefined;
@@ -289,8 +296,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
 
     const faultNote = options.faults ? `, faults ${formatFaultRates(options.faults)}` : '';
     const thinkMs = options.thinkMs ?? DEFAULT_THINK_MS;
-    const retryNote = options.retries ? `, POSTs retried with an Idempotency-Key (${options.retries.attempts} attempts, the answer of every ${ordinal(options.retries.loseEvery)} POST of each person lost on purpose, their first included)` : '';
-    out.log(`Load: ${users.length} users for ${seconds(options.durationMs)}, one action every ${seconds(thinkMs)} each on average (~${(users.length / (thinkMs / 1000)).toFixed(1)} requests/s offered)${faultNote}${retryNote}; seed ${options.seed} (--seed ${options.seed} repeats the choices)`);
+    const retryNote = options.retries
+      ? `, POSTs retried with an Idempotency-Key (${options.retries.attempts} attempts, the answer of every ${ordinal(options.retries.loseEvery)} POST of each person lost on purpose, their first included)`
+      : '';
+    out.log(
+      `Load: ${users.length} users for ${seconds(options.durationMs)}, one action every ${seconds(thinkMs)} each on average (~${(users.length / (thinkMs / 1000)).toFixed(1)} requests/s offered)${faultNote}${retryNote}; seed ${options.seed} (--seed ${options.seed} repeats the choices)`,
+    );
     const poison: PoisonRecord[] = [];
     const events: Promise<void>[] = [];
     const notes: string[] = [];
@@ -323,7 +334,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     const listenersSince = nowIso();
     const listeners = await openListeners(target.apiUrl, users);
     out.log(`  ${listeners.logs.length} listeners connected to the WebSocket API`);
-    const load = await runLoad({ apiUrl: target.apiUrl, users, durationMs: options.durationMs, thinkMs: options.thinkMs, faultsInjected: options.faults !== undefined, retries: options.retries, seed: options.seed, progress: (line) => out.log(line) });
+    const load = await runLoad({
+      apiUrl: target.apiUrl,
+      users,
+      durationMs: options.durationMs,
+      thinkMs: options.thinkMs,
+      faultsInjected: options.faults !== undefined,
+      retries: options.retries,
+      seed: options.seed,
+      progress: (line) => out.log(line),
+    });
     await Promise.all(events);
 
     out.log('Load over; waiting for the stream to drain...');
@@ -348,14 +368,28 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     violations.push(...(await check(snapshot)));
     // The pushes trail the writes by the push consumer's poll: wait until every listener has what it should (or the deadline).
     const pushDeadline = Date.now() + 30_000;
-    const pushViolations = () => checkPushes({ snapshot, listeners: listeners.logs.filter((log) => !listeners.closedEarly().includes(log.handle)), since: listenersSince });
+    const pushViolations = () =>
+      checkPushes({ snapshot, listeners: listeners.logs.filter((log) => !listeners.closedEarly().includes(log.handle)), since: listenersSince });
     while (pushViolations().some((violation) => violation.kind === 'push-missing') && Date.now() < pushDeadline) await sleep(250);
     await sleep(500); // anything sent twice arrives within this
     await listeners.close();
     violations.push(...pushViolations());
     if (listeners.closedEarly().length > 0) notes.push(`listeners closed early (not checked): ${listeners.closedEarly().join(', ')}`);
     notes.push(`pushes    ${listeners.received()} frames to ${listeners.logs.length} listeners; each stored message checked at both members' listeners`);
-    printSummary({ out, load, users, snapshot, violations, notes, faults: options.faults, retries: options.retries, consumerFaults: own?.consumer().faults(), deadLetters: deadLetterFile ? readDeadLetters(deadLetterFile).length : undefined, unplaceable: own ? unplaceableKeys(consumerLines).size : undefined, totalMs: Date.now() - began });
+    printSummary({
+      out,
+      load,
+      users,
+      snapshot,
+      violations,
+      notes,
+      faults: options.faults,
+      retries: options.retries,
+      consumerFaults: own?.consumer().faults(),
+      deadLetters: deadLetterFile ? readDeadLetters(deadLetterFile).length : undefined,
+      unplaceable: own ? unplaceableKeys(consumerLines).size : undefined,
+      totalMs: Date.now() - began,
+    });
     return { violations, load };
   } finally {
     db?.destroy();
@@ -392,14 +426,23 @@ function printSummary(report: {
   const perKind = (['A', 'B', 'C', 'D'] as const).map((kind) => `${kind} ${load.requests.filter((request) => request.kind === kind).length}`).join(', ');
 
   out.log('');
-  out.log(`Soak: ${report.users.length} users, ${seconds(load.elapsedMs)} of load${report.faults ? `, faults ${formatFaultRates(report.faults)}` : ', no faults'} (${seconds(report.totalMs)} in all)`);
-  out.log(`  requests   ${load.requests.length} (${(load.requests.length / (load.elapsedMs / 1000)).toFixed(1)} rps): ${perKind}; statuses ${[...statusCounts].map(([status, count]) => `${status} x${count}`).join(', ')}`);
+  out.log(
+    `Soak: ${report.users.length} users, ${seconds(load.elapsedMs)} of load${report.faults ? `, faults ${formatFaultRates(report.faults)}` : ', no faults'} (${seconds(report.totalMs)} in all)`,
+  );
+  out.log(
+    `  requests   ${load.requests.length} (${(load.requests.length / (load.elapsedMs / 1000)).toFixed(1)} rps): ${perKind}; statuses ${[...statusCounts].map(([status, count]) => `${status} x${count}`).join(', ')}`,
+  );
   out.log(`  messages   sent ${sent.length}: accepted ${accepted.length}, refused ${refused.length}, no clear answer ${unknown.length}; D races ${load.races}`);
-  out.log(`  stored     ${stored} of the ${accepted.length} accepted; table: ${report.snapshot.messages.length} messages, ${report.snapshot.groups.length} groups, ${report.snapshot.summaries.length} summaries, ${report.snapshot.pairs.length} pairs`);
+  out.log(
+    `  stored     ${stored} of the ${accepted.length} accepted; table: ${report.snapshot.messages.length} messages, ${report.snapshot.groups.length} groups, ${report.snapshot.summaries.length} summaries, ${report.snapshot.pairs.length} pairs`,
+  );
   if (report.faults) {
     out.log(`  faults     API: ${formatFaults(injectedFaults())}; consumer: ${formatFaults(report.consumerFaults)}`);
   }
-  if (report.retries) out.log(`  retries    Idempotency-Key on every POST: ${load.lost} first attempts' answers lost on purpose, ${load.retried} attempts sent again, ${load.replays} answered as replays`);
+  if (report.retries)
+    out.log(
+      `  retries    Idempotency-Key on every POST: ${load.lost} first attempts' answers lost on purpose, ${load.retried} attempts sent again, ${load.replays} answered as replays`,
+    );
   if (report.deadLetters !== undefined) out.log(`  dead letters ${report.deadLetters}`);
   if (report.unplaceable !== undefined) out.log(`  reported as never applicable ${report.unplaceable}`);
   for (const note of report.notes) out.log(`  ${note}`);
@@ -409,7 +452,11 @@ function printSummary(report: {
     out.log('Violations: none');
     return;
   }
-  out.log(`Violations: ${violations.length} (${violationCounts(violations).map(([kind, count]) => `${kind} ${count}`).join(', ')})`);
+  out.log(
+    `Violations: ${violations.length} (${violationCounts(violations)
+      .map(([kind, count]) => `${kind} ${count}`)
+      .join(', ')})`,
+  );
   // The first three of each kind: one kind in bulk must not hide another.
   const shown = violationCounts(violations).flatMap(([kind]) => violations.filter((violation) => violation.kind === kind).slice(0, 3));
   for (const violation of shown) out.log(`  ${violation.kind}: ${violation.detail}`);

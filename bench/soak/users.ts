@@ -69,5 +69,10 @@ export async function createSoakUsers(options: CreateSoakUsersOptions): Promise<
   const tokens = await Promise.all(people.map((person) => limit(() => signInOne(person))));
   const subs = new Map(people.map((person, index) => [person.handle, subOf(tokens[index]!)]));
   await createUsersRepository(options.pool).setCognitoUserIds(subs);
-  return people.map((person, index) => ({ uuid: uuidOf.get(person.handle)!, handle: person.handle, display_name: person.display_name, accessToken: tokens[index]! }));
+  return people.map((person, index) => ({
+    uuid: uuidOf.get(person.handle)!,
+    handle: person.handle,
+    display_name: person.display_name,
+    accessToken: tokens[index]!,
+  }));
 }

@@ -9,13 +9,13 @@
 import { ConfigurationError } from '../errors';
 
 /** How long a container uses the secret it read before reading it again. */
-export const SECRET_MAX_AGE_SECONDS = 300;
+const SECRET_MAX_AGE_SECONDS = 300;
 
 /** Reads a secret's string by ARN (`fresh`: not from the cache); injectable so tests need no AWS. */
 export type SecretReader = (secretArn: string, options?: { fresh?: boolean }) => Promise<string>;
 
 /** Powertools' cached `getSecret`, loaded on first use: nothing of Secrets Manager is evaluated before a function needs it. */
-export const readSecretFromSecretsManager: SecretReader = async (secretArn, options = {}) => {
+const readSecretFromSecretsManager: SecretReader = async (secretArn, options = {}) => {
   const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
   const value = await getSecret(secretArn, { maxAge: SECRET_MAX_AGE_SECONDS, forceFetch: options.fresh === true });
   if (typeof value !== 'string') throw new ConfigurationError(`Secret ${secretArn} has no string value`);

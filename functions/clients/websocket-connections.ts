@@ -2,10 +2,15 @@
  * The push function's client of the WebSocket API's @connections endpoint (its own module:
  * the push function bundles this, not the routes' PostgreSQL wiring).
  */
-import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand, type ApiGatewayManagementApiClientConfig } from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  ApiGatewayManagementApiClient,
+  GoneException,
+  PostToConnectionCommand,
+  type ApiGatewayManagementApiClientConfig,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import { getStringFromEnv } from '../config/environment';
 
-export type PostOutcome = 'sent' | 'gone' | 'failed';
+type PostOutcome = 'sent' | 'gone' | 'failed';
 
 /** Sends one frame to one connection. */
 export type ConnectionPoster = (connectionId: string, data: string) => Promise<PostOutcome>;
@@ -15,7 +20,11 @@ export type ConnectionPoster = (connectionId: string, data: string) => Promise<P
  * with its stage, https). A short timeout and one retry: one slow connection must not hold up
  * the others, nor the next message.
  */
-export function createConnectionPoster(endpoint: string, onFailure: (connectionId: string, error: Error) => void, config: ApiGatewayManagementApiClientConfig = {}): ConnectionPoster {
+export function createConnectionPoster(
+  endpoint: string,
+  onFailure: (connectionId: string, error: Error) => void,
+  config: ApiGatewayManagementApiClientConfig = {},
+): ConnectionPoster {
   const client = new ApiGatewayManagementApiClient({ endpoint, maxAttempts: 2, requestHandler: { requestTimeout: 2000, connectionTimeout: 1000 }, ...config });
   return async (connectionId, data) => {
     try {

@@ -21,7 +21,7 @@ export interface FunctionConfig {
  * (the deployment and the emulator always set it), the service name has a default.
  * @throws ConfigurationError naming a missing variable.
  */
-export function readFunctionConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig {
+function readFunctionConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig {
   return {
     tableName: getStringFromEnv('TABLE_NAME', env),
     serviceName: getOptionalStringFromEnv('POWERTOOLS_SERVICE_NAME', SERVICE_NAME, env),
@@ -59,11 +59,17 @@ export function functionEnvironment(
   const cognito = fn.kind !== 'websocket-authorizer' ? undefined : input.cognito;
   if (fn.kind === 'websocket-authorizer' && !cognito) throw needs('the user pool and app client');
   const manages = fn.kind === 'stream' && fn.manageConnections === true;
-  if (manages && !input.websocketManagementUrl) throw needs('the WebSocket API\'s management URL');
+  if (manages && !input.websocketManagementUrl) throw needs("the WebSocket API's management URL");
   return {
     TABLE_NAME: input.tableName,
     POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-    ...(cognito ? { COGNITO_USER_POOL_ID: cognito.userPoolId, COGNITO_CLIENT_ID: cognito.clientId, ...(cognito.issuerUrl ? { COGNITO_ISSUER_URL: cognito.issuerUrl } : {}) } : {}),
+    ...(cognito
+      ? {
+          COGNITO_USER_POOL_ID: cognito.userPoolId,
+          COGNITO_CLIENT_ID: cognito.clientId,
+          ...(cognito.issuerUrl ? { COGNITO_ISSUER_URL: cognito.issuerUrl } : {}),
+        }
+      : {}),
     ...(manages ? { WEBSOCKET_MANAGEMENT_URL: input.websocketManagementUrl! } : {}),
     ...(!fn.usersDatabase
       ? {}

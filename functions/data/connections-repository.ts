@@ -27,12 +27,14 @@ export function createConnectionsRepository(client: DynamoDBDocumentClient, opti
       const items: ConnectionItem[] = [];
       let start: Record<string, unknown> | undefined;
       do {
-        const page = await client.send(new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.connectionPartition(userUuid) },
-          ExclusiveStartKey: start,
-        }));
+        const page = await client.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': keys.connectionPartition(userUuid) },
+            ExclusiveStartKey: start,
+          }),
+        );
         items.push(...((page.Items ?? []) as ConnectionItem[]));
         start = page.LastEvaluatedKey;
       } while (start);

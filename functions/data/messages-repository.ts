@@ -3,13 +3,7 @@
  * It knows keys and requests; who may do what is the domain layer's business.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from './cursor';
 import { WriteNotAppliedError } from '../errors';
 import {
@@ -177,7 +171,13 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
 
   /** The Put of the claim's record, conditioned on there being no live record for the key. */
   function idempotencyPut(claim: IdempotencyClaim, groupUuid: string, message: MessageItem) {
-    const record = buildIdempotencyItem({ userUuid: claim.userUuid, key: claim.key, requestHash: claim.requestHash, response: toCreatedMessageView(groupUuid, message), createdAt: message.created_at });
+    const record = buildIdempotencyItem({
+      userUuid: claim.userUuid,
+      key: claim.key,
+      requestHash: claim.requestHash,
+      response: toCreatedMessageView(groupUuid, message),
+      createdAt: message.created_at,
+    });
     return {
       Put: {
         TableName: tableName,
@@ -260,17 +260,18 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
     const summaries = buildGroupSummaryItems({ groupUuid, members, lastMessageSk: message.sk, lastMessage: text });
     const notExists = 'attribute_not_exists(pk)';
     // A command per attempt: commands of lib-dynamodb are not meant to be sent twice.
-    const transaction = () => new TransactWriteCommand({
-      TransactItems: [
-        // The pair item must stay first: its cancellation code is read below.
-        { Put: { TableName: tableName, Item: buildPairItem(sender.user_uuid, recipient.user_uuid, groupUuid, createdAt), ConditionExpression: notExists } },
-        { Put: { TableName: tableName, Item: group, ConditionExpression: notExists } },
-        ...summaries.map((summary) => ({ Put: { TableName: tableName, Item: summary } })),
-        { Put: { TableName: tableName, Item: message, ConditionExpression: notExists } },
-        // The idempotency record, when there is one, last: at index 5.
-        ...(claim === undefined ? [] : [idempotencyPut(claim, groupUuid, message)]),
-      ],
-    });
+    const transaction = () =>
+      new TransactWriteCommand({
+        TransactItems: [
+          // The pair item must stay first: its cancellation code is read below.
+          { Put: { TableName: tableName, Item: buildPairItem(sender.user_uuid, recipient.user_uuid, groupUuid, createdAt), ConditionExpression: notExists } },
+          { Put: { TableName: tableName, Item: group, ConditionExpression: notExists } },
+          ...summaries.map((summary) => ({ Put: { TableName: tableName, Item: summary } })),
+          { Put: { TableName: tableName, Item: message, ConditionExpression: notExists } },
+          // The idempotency record, when there is one, last: at index 5.
+          ...(claim === undefined ? [] : [idempotencyPut(claim, groupUuid, message)]),
+        ],
+      });
     try {
       // A retry whose first attempt committed fails on the pair item: writeOnce finds the message.
       const write = () => withRetries(() => client.send(transaction()), isRetryableTransactionCancellation, retry);
@@ -297,34 +298,38 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
     // Each attempt reads the group afresh: a concurrent move that won the condition, or a
     // conflict, is decided again on what the table now says.
     const movedOrConflict = (error: unknown) => cancellationCodes(error)[0] === 'ConditionalCheckFailed' || isRetryableTransactionCancellation(error);
-    return withRetries(async (): Promise<SummaryMoveResult> => {
-      const group = await getGroup(groupUuid);
-      if (group === undefined) return 'no-group';
-      if (group.last_message_sk >= newest.sk) return 'unchanged';
+    return withRetries(
+      async (): Promise<SummaryMoveResult> => {
+        const group = await getGroup(groupUuid);
+        if (group === undefined) return 'no-group';
+        if (group.last_message_sk >= newest.sk) return 'unchanged';
 
-      const current = buildGroupSummaryItems({ groupUuid, members: group.members, lastMessageSk: group.last_message_sk, lastMessage: group.last_message });
-      const next = buildGroupSummaryItems({ groupUuid, members: group.members, lastMessageSk: newest.sk, lastMessage: newest.message });
-      // Same millisecond: the summary key does not change, and one transaction may not touch a key twice.
-      const deletes = current[0].sk === next[0].sk ? [] : current.map(({ pk, sk }) => ({ Delete: { TableName: tableName, Key: { pk, sk } } }));
-      await client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: tableName,
-                Key: keys.group(groupUuid),
-                UpdateExpression: 'SET last_message_sk = :new, last_message = :text',
-                ConditionExpression: 'last_message_sk = :old',
-                ExpressionAttributeValues: { ':new': newest.sk, ':text': newest.message, ':old': group.last_message_sk },
+        const current = buildGroupSummaryItems({ groupUuid, members: group.members, lastMessageSk: group.last_message_sk, lastMessage: group.last_message });
+        const next = buildGroupSummaryItems({ groupUuid, members: group.members, lastMessageSk: newest.sk, lastMessage: newest.message });
+        // Same millisecond: the summary key does not change, and one transaction may not touch a key twice.
+        const deletes = current[0].sk === next[0].sk ? [] : current.map(({ pk, sk }) => ({ Delete: { TableName: tableName, Key: { pk, sk } } }));
+        await client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: tableName,
+                  Key: keys.group(groupUuid),
+                  UpdateExpression: 'SET last_message_sk = :new, last_message = :text',
+                  ConditionExpression: 'last_message_sk = :old',
+                  ExpressionAttributeValues: { ':new': newest.sk, ':text': newest.message, ':old': group.last_message_sk },
+                },
               },
-            },
-            ...deletes,
-            ...next.map((summary) => ({ Put: { TableName: tableName, Item: summary } })),
-          ],
-        }),
-      );
-      return 'moved';
-    }, movedOrConflict, retry);
+              ...deletes,
+              ...next.map((summary) => ({ Put: { TableName: tableName, Item: summary } })),
+            ],
+          }),
+        );
+        return 'moved';
+      },
+      movedOrConflict,
+      retry,
+    );
   }
 
   return {

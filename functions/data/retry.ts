@@ -26,9 +26,7 @@ export function isRetryableTransactionCancellation(error: unknown): boolean {
 
 /** The codes of a cancelled transaction, in the order of its actions (`None` for those that passed). */
 export function cancellationCodes(error: unknown): string[] {
-  return error instanceof TransactionCanceledException
-    ? (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None')
-    : [];
+  return error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None') : [];
 }
 
 const THROTTLING_ERRORS = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);

@@ -33,7 +33,10 @@ export interface UserShortView {
 }
 
 /** The repository operations the API uses. */
-export type MessagesStore = Pick<MessagesRepository, 'listMessages' | 'listMessageGroups' | 'getGroup' | 'createMessage' | 'createMessageInNewGroup' | 'findIdempotencyRecord'>;
+export type MessagesStore = Pick<
+  MessagesRepository,
+  'listMessages' | 'listMessageGroups' | 'getGroup' | 'createMessage' | 'createMessageInNewGroup' | 'findIdempotencyRecord'
+>;
 
 /** What a create request asks for, as a short hash: a key's retries must ask the same. */
 function requestHash(request: CreateMessageRequest): string {
@@ -109,7 +112,11 @@ export function createMessaging({ messages, users, groupMembers = new TtlCache({
    * written. Only a request that stored its message takes its key: one refused (422, 404)
    * may be corrected and sent again with it.
    */
-  async function createMessageOnce(sub: string, body: Record<string, unknown>, idempotencyKey?: string): Promise<{ answer: CreatedMessageView; replayed: boolean }> {
+  async function createMessageOnce(
+    sub: string,
+    body: Record<string, unknown>,
+    idempotencyKey?: string,
+  ): Promise<{ answer: CreatedMessageView; replayed: boolean }> {
     const caller = await resolveCaller(sub);
     const request = parseCreateMessageRequest(body);
     const claim = idempotencyKey === undefined ? undefined : { userUuid: caller.uuid, key: idempotencyKey, requestHash: requestHash(request) };

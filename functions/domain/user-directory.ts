@@ -24,7 +24,10 @@ export interface CachedUserDirectoryOptions {
  * Cached lookups over the users repository. Found users are cached under both keys they
  * answer to; misses are not cached (see {@link TtlCache.getOrLoad}).
  */
-export function createCachedUserDirectory(users: Pick<UsersRepository, 'findByCognitoUserId' | 'findByHandle'>, options: CachedUserDirectoryOptions = {}): UserDirectory {
+export function createCachedUserDirectory(
+  users: Pick<UsersRepository, 'findByCognitoUserId' | 'findByHandle'>,
+  options: CachedUserDirectoryOptions = {},
+): UserDirectory {
   const cacheOptions = { ttlMs: options.ttlMs ?? 60_000, maxEntries: options.maxEntries ?? 1000, clock: options.clock };
   const bySub = new TtlCache<string, User>(cacheOptions);
   const byHandle = new TtlCache<string, User>(cacheOptions);

@@ -10,7 +10,7 @@ import type { PageRequest } from '../data/messages-repository';
 export const MESSAGE_MAX_CHARS = 1024;
 
 export const DEFAULT_PAGE_LIMIT = 20;
-export const MAX_PAGE_LIMIT = 100;
+const MAX_PAGE_LIMIT = 100;
 
 /**
  * Handles: 1 to 32 letters, digits, `_`, `.` or `-`. The users table does not constrain
@@ -18,7 +18,7 @@ export const MAX_PAGE_LIMIT = 100;
  * the authority on who exists (an unknown well-formed handle is a 404). The seed handles
  * (`andrewbrown`, `bayko`, `londo`) and Cognito-style `preferred_username`s fit.
  */
-export const HANDLE_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
+const HANDLE_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // JSON can carry a lone surrogate (`"\ud800"`), which is not text and which DynamoDB rejects.
@@ -52,7 +52,7 @@ export const ValidationCode = {
   idempotencyKeyReused: 'idempotency_key_reused',
 } as const;
 
-export type ValidationCodeValue = (typeof ValidationCode)[keyof typeof ValidationCode];
+type ValidationCodeValue = (typeof ValidationCode)[keyof typeof ValidationCode];
 
 /** A checked input: its normalized value, or the codes of the rules it broke. */
 export type Checked<T> = { value: T } | { codes: ValidationCodeValue[] };
@@ -75,13 +75,13 @@ export function checkMessageText(value: unknown): Checked<string> {
 }
 
 /** A handle as written, without one optional leading `@` (the frontend's `/@handle` URLs), or undefined when malformed. */
-export function normalizeHandle(value: string): string | undefined {
+function normalizeHandle(value: string): string | undefined {
   const handle = value.startsWith('@') ? value.slice(1) : value;
   return HANDLE_PATTERN.test(handle) ? handle : undefined;
 }
 
 /** The uuid in lower case (how this service writes them), or undefined when malformed. */
-export function normalizeUuid(value: string): string | undefined {
+function normalizeUuid(value: string): string | undefined {
   return UUID_PATTERN.test(value) ? value.toLowerCase() : undefined;
 }
 

@@ -42,11 +42,12 @@ class InternalError extends AppError {
  * retry; anything else is a 500 that shows nothing of itself.
  */
 export function errorResponse(error: unknown, requestId?: string): { response: HttpResult; fault: boolean } {
-  const known = error instanceof AppError
-    ? error
-    : isTransientDynamoDbError(error)
-      ? new ServiceBusyError('DynamoDB is busy', { cause: error })
-      : new InternalError('Unexpected error', { cause: error });
+  const known =
+    error instanceof AppError
+      ? error
+      : isTransientDynamoDbError(error)
+        ? new ServiceBusyError('DynamoDB is busy', { cause: error })
+        : new InternalError('Unexpected error', { cause: error });
   return { response: jsonResponse(known.status, known.body(requestId), known.headers()), fault: known.fault };
 }
 

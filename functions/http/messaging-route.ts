@@ -14,6 +14,5 @@ export interface MessagingRouteDependencies extends HttpHandlerOptions {
 
 /** A handler factory for `operation`; `messaging()` resolves the domain on first use. */
 export function messagingRoute(operation: (event: HttpEvent, messaging: () => Promise<Messaging>) => Promise<HttpResult>) {
-  return (deps: MessagingRouteDependencies): LambdaHttpHandler =>
-    httpHandler((event) => operation(event, async () => deps.messaging()), deps);
+  return (deps: MessagingRouteDependencies): LambdaHttpHandler => httpHandler((event) => operation(event, async () => deps.messaging()), deps);
 }

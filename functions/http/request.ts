@@ -64,7 +64,7 @@ export function pageQuery(event: HttpEvent): PageQuery {
 }
 
 /** The longest Idempotency-Key accepted (Stripe's limit; the draft sets none). */
-export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
 /**
  * The `Idempotency-Key` header of the IETF draft (draft-ietf-httpapi-idempotency-key-header),
@@ -78,7 +78,9 @@ export function idempotencyKey(event: HttpEvent): string | undefined {
   if (raw === undefined) return undefined;
   const key = /^"(.*)"$/.exec(raw.trim())?.[1] ?? raw.trim();
   if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(key) || /["\\,]/.test(key)) {
-    throw new BadRequestError(`The Idempotency-Key header must be one value of 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable characters, without spaces, quotes or commas`);
+    throw new BadRequestError(
+      `The Idempotency-Key header must be one value of 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable characters, without spaces, quotes or commas`,
+    );
   }
   return key;
 }

@@ -66,9 +66,16 @@ export function createMessagePushHandler(deps: MessagePushDeps) {
         }
         targets = (await Promise.all(groupMembers.map(connectionsOf))).flat().filter((connection) => !gone.has(connection.connection_id));
       } catch (error) {
-        deps.logger.error('Could not read whom to push to; the rest of the batch is retried', { error: (error as Error).message, records: records.length - index });
+        deps.logger.error('Could not read whom to push to; the rest of the batch is retried', {
+          error: (error as Error).message,
+          records: records.length - index,
+        });
         // Lambda retries from the lowest identifier; a record without one cannot be named.
-        return { batchItemFailures: records.slice(index).flatMap((failed) => (failed.dynamodb?.SequenceNumber ? [{ itemIdentifier: failed.dynamodb.SequenceNumber }] : [])) };
+        return {
+          batchItemFailures: records
+            .slice(index)
+            .flatMap((failed) => (failed.dynamodb?.SequenceNumber ? [{ itemIdentifier: failed.dynamodb.SequenceNumber }] : [])),
+        };
       }
       tally.messages += 1;
       const data = JSON.stringify(push);
@@ -77,8 +84,11 @@ export function createMessagePushHandler(deps: MessagePushDeps) {
         tally[outcome] += 1;
         if (outcome !== 'gone') continue;
         gone.add(connection.connection_id);
-        await repository.removeConnection(connection.user_uuid, connection.connection_id).catch((error: unknown) =>
-          deps.logger.warn('Could not delete a gone connection (its TTL will)', { connectionId: connection.connection_id, error: (error as Error).message }));
+        await repository
+          .removeConnection(connection.user_uuid, connection.connection_id)
+          .catch((error: unknown) =>
+            deps.logger.warn('Could not delete a gone connection (its TTL will)', { connectionId: connection.connection_id, error: (error as Error).message }),
+          );
       }
     }
     deps.logger.info('Pushed new messages', tally);
@@ -90,6 +100,9 @@ let poster: ConnectionPoster | undefined;
 
 export const handler = createMessagePushHandler({
   connections: () => createConnectionsRepository(sharedDocumentClient(), { tableName: functionConfig().tableName }),
-  post: () => (poster ??= createConnectionPoster(websocketManagementUrlFromEnv(), (connectionId, error) => logger.warn('Push to a connection failed', { connectionId, error: `${error.name}: ${error.message}` }))),
+  post: () =>
+    (poster ??= createConnectionPoster(websocketManagementUrlFromEnv(), (connectionId, error) =>
+      logger.warn('Push to a connection failed', { connectionId, error: `${error.name}: ${error.message}` }),
+    )),
   logger,
 });

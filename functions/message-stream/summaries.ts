@@ -67,7 +67,7 @@ export function collectNewestMessages(records: readonly DynamoDBRecord[]): { gro
   return { groups: [...groups.values()], skipped };
 }
 
-export type GroupOutcome =
+type GroupOutcome =
   | { groupUuid: string; status: SummaryMoveResult }
   | { groupUuid: string; status: 'failed'; error: unknown }
   | { groupUuid: string; status: 'not-started' };
@@ -88,7 +88,7 @@ const DEFAULT_CONCURRENCY = 8;
  * group does not stop the others. Groups not started before time ran out are reported too,
  * so they are retried rather than lost to a timeout that would fail the whole batch.
  */
-export async function moveGroupSummaries(groups: readonly GroupBatch[], mover: SummaryMover, options: MoveOptions = {}): Promise<GroupOutcome[]> {
+async function moveGroupSummaries(groups: readonly GroupBatch[], mover: SummaryMover, options: MoveOptions = {}): Promise<GroupOutcome[]> {
   const hasTime = options.hasTime ?? (() => true);
   const retry: RetryOptions = { canRetry: hasTime, ...options.retry };
   const limit = pLimit(Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY));
@@ -155,7 +155,14 @@ export async function processStreamRecords(
       // No retry can ever apply these (a table written by the original, not yet migrated, or a
       // stray write): they are recorded here, at once, and the batch moves on instead of
       // holding up the shard for its retries. docs/reliability.md says where to find them.
-      logger.error(UNPLACEABLE_MESSAGE, { reason: 'no-group-item', groupUuid: group.groupUuid, records: group.keys.length, keys: group.keys, sequenceNumbers: group.sequenceNumbers, fix: 'npm run ddb:migrate' });
+      logger.error(UNPLACEABLE_MESSAGE, {
+        reason: 'no-group-item',
+        groupUuid: group.groupUuid,
+        records: group.keys.length,
+        keys: group.keys,
+        sequenceNumbers: group.sequenceNumbers,
+        fix: 'npm run ddb:migrate',
+      });
       return;
     }
     if (outcome.status !== 'failed' && outcome.status !== 'not-started') return;

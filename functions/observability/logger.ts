@@ -14,7 +14,10 @@ export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_N
  * Powertools' `injectLambdaContext({ resetKeys: true })` does the same as a Middy middleware or
  * a class-method decorator; our handlers are functions without Middy, so it is this wrapper.
  */
-export function withInvocationContext<E, C extends Context | undefined, R>(log: Logger, handler: (event: E, context: C) => Promise<R>): (event: E, context: C) => Promise<R> {
+export function withInvocationContext<E, C extends Context | undefined, R>(
+  log: Logger,
+  handler: (event: E, context: C) => Promise<R>,
+): (event: E, context: C) => Promise<R> {
   return (event, context) => {
     log.resetKeys();
     if (context !== undefined) log.addContext(context);

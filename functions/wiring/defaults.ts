@@ -40,7 +40,7 @@ function oncePerContainer<T>(create: () => Promise<T>): () => Promise<T> {
 export const defaultUserDirectory = oncePerContainer(createUserDirectoryFromEnv);
 
 /** Builds the messaging domain over DynamoDB and PostgreSQL as the environment describes them. */
-export async function createMessagingFromEnv(): Promise<Messaging> {
+async function createMessagingFromEnv(): Promise<Messaging> {
   const { tableName } = functionConfig();
   return createMessaging({
     messages: createMessagesRepository(sharedDocumentClient(), { tableName }),

@@ -19,25 +19,28 @@ export interface AuthorizerDeps {
 }
 
 export function createWebSocketAuthorizer(deps: AuthorizerDeps) {
-  return withInvocationContext(deps.logger, async function authorize(event: APIGatewayRequestAuthorizerEvent, _context?: Context): Promise<APIGatewayAuthorizerResult> {
-    const token = event.queryStringParameters?.token;
-    if (!token) throw new Error(UNAUTHORIZED);
-    let claims: Record<string, unknown>;
-    try {
-      claims = await deps.verifier().verify(token);
-    } catch (error) {
-      // Why, for the log only: the client learns nothing but 401.
-      deps.logger.info('WebSocket connection refused', { reason: (error as Error).message });
-      throw new Error(UNAUTHORIZED);
-    }
-    const sub = String(claims.sub);
-    return {
-      principalId: sub,
-      policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }] },
-      // Passed to $connect and $disconnect as requestContext.authorizer.
-      context: { sub },
-    };
-  });
+  return withInvocationContext(
+    deps.logger,
+    async function authorize(event: APIGatewayRequestAuthorizerEvent, _context?: Context): Promise<APIGatewayAuthorizerResult> {
+      const token = event.queryStringParameters?.token;
+      if (!token) throw new Error(UNAUTHORIZED);
+      let claims: Record<string, unknown>;
+      try {
+        claims = await deps.verifier().verify(token);
+      } catch (error) {
+        // Why, for the log only: the client learns nothing but 401.
+        deps.logger.info('WebSocket connection refused', { reason: (error as Error).message });
+        throw new Error(UNAUTHORIZED);
+      }
+      const sub = String(claims.sub);
+      return {
+        principalId: sub,
+        policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }] },
+        // Passed to $connect and $disconnect as requestContext.authorizer.
+        context: { sub },
+      };
+    },
+  );
 }
 
 let verifier: AccessTokenVerifier | undefined;

@@ -54,7 +54,12 @@ interface Manifest {
 
 /** One manifest per set of functions built into a directory (the catalog, or one function for a benchmark). */
 const manifestOf = (distDir: string, functions: readonly Pick<FunctionDefinition, 'name'>[]) =>
-  path.join(distDir, `.bundles-${sha256(functions.map((fn) => fn.name).join(',')).toString('hex').slice(0, 12)}.json`);
+  path.join(
+    distDir,
+    `.bundles-${sha256(functions.map((fn) => fn.name).join(','))
+      .toString('hex')
+      .slice(0, 12)}.json`,
+  );
 /** Zips by content hash; one directory per dist directory, so `rm -rf dist` clears both. */
 const ZIP_CACHE = '.zips';
 /**
@@ -88,7 +93,6 @@ function esbuildOptions(functions: readonly Pick<FunctionDefinition, 'name' | 'e
     metafile: true,
   };
 }
-
 
 function hashFile(file: string): string | undefined {
   try {
@@ -171,15 +175,21 @@ export async function bundleFunctions(
     results[fn.name] = { name: fn.name, dir, file, bytes: statSync(file).size, ...zipBundle(dir, zipDir), packages: packagesOf(output) };
   }
   // Inputs as esbuild names them (relative to the working directory), stored relative to the repository.
-  const inputs = Object.fromEntries(Object.keys(metafile!.inputs).map((input) => {
-    const absolute = path.resolve(input);
-    return [path.relative(REPO_ROOT, absolute), hashFile(absolute) ?? ''];
-  }));
+  const inputs = Object.fromEntries(
+    Object.keys(metafile!.inputs).map((input) => {
+      const absolute = path.resolve(input);
+      return [path.relative(REPO_ROOT, absolute), hashFile(absolute) ?? ''];
+    }),
+  );
   writeFileSync(manifestOf(distDir, functions), `${JSON.stringify({ key, inputs, results } satisfies Manifest)}\n`);
   return results;
 }
 
 /** One function's bundle (`bundleFunctions` with a single entry). */
-export async function bundleFunction(fn: Pick<FunctionDefinition, 'name' | 'entry'>, distDir = DEFAULT_DIST, options: BundleOptions = {}): Promise<BundleResult> {
+export async function bundleFunction(
+  fn: Pick<FunctionDefinition, 'name' | 'entry'>,
+  distDir = DEFAULT_DIST,
+  options: BundleOptions = {},
+): Promise<BundleResult> {
   return (await bundleFunctions(distDir, [fn], options))[fn.name]!;
 }

@@ -11,17 +11,15 @@
 import { ConfigurationError } from '../../functions/errors';
 import { getOptionalStringFromEnv } from '../../functions/config/environment';
 import { DEFAULT_TABLE_NAME } from '../../functions/data/model';
-import { NETWORK_VARIABLES, readNetwork, type NetworkSettings } from './network';
+import { readNetwork, type NetworkSettings } from './network';
 import { choice, fail, flag, matching, value } from './read';
 
-export type { NetworkSettings } from './network';
-
-export const ENVIRONMENTS = ['dev', 'prod'] as const;
-export type EnvironmentName = (typeof ENVIRONMENTS)[number];
+const ENVIRONMENTS = ['dev', 'prod'] as const;
+type EnvironmentName = (typeof ENVIRONMENTS)[number];
 
 export type BillingMode = 'PAY_PER_REQUEST' | 'PROVISIONED';
 
-export const WEBSOCKET_ACCESS_LOGS = ['off', 'account-role', 'create-role'] as const;
+const WEBSOCKET_ACCESS_LOGS = ['off', 'account-role', 'create-role'] as const;
 export type WebSocketAccessLogs = (typeof WEBSOCKET_ACCESS_LOGS)[number];
 
 export interface CruddurConfig {
@@ -80,14 +78,17 @@ export interface CruddurConfig {
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 /** What differs between environments when no variable overrides it. */
-const ENVIRONMENT_DEFAULTS: Record<EnvironmentName, {
-  frontendOrigin: { value: string; example: boolean };
-  deletionProtection: boolean;
-  logRetentionDays: number;
-  throttlingBurstLimit: number;
-  throttlingRateLimit: number;
-  vpcCidr: string;
-}> = {
+const ENVIRONMENT_DEFAULTS: Record<
+  EnvironmentName,
+  {
+    frontendOrigin: { value: string; example: boolean };
+    deletionProtection: boolean;
+    logRetentionDays: number;
+    throttlingBurstLimit: number;
+    throttlingRateLimit: number;
+    vpcCidr: string;
+  }
+> = {
   dev: {
     frontendOrigin: { value: 'http://localhost:3000', example: false },
     deletionProtection: false,
@@ -110,34 +111,13 @@ const ENVIRONMENT_DEFAULTS: Record<EnvironmentName, {
  * The example values used when a variable is unset. They have the shape AWS uses but name
  * nothing real (account 000000000000, "EXAMPLE" ids).
  */
-export function exampleValues(environment: EnvironmentName, region: string) {
+function exampleValues(environment: EnvironmentName, region: string) {
   return {
     userPoolId: `${region}_EXAMPLE00`,
     clientId: 'example0client0id000000000',
     databaseSecretArn: `arn:aws:secretsmanager:${region}:000000000000:secret:cruddur/${environment}/database-EXAMPL`,
   };
 }
-
-/** Every variable `loadConfig` reads, for docs and error messages. */
-export const CONFIG_VARIABLES = [
-  'CRUDDUR_ENV',
-  'CRUDDUR_AWS_REGION',
-  'CRUDDUR_COGNITO_USER_POOL_ID',
-  'CRUDDUR_COGNITO_CLIENT_ID',
-  'CRUDDUR_FRONTEND_ORIGINS',
-  'CRUDDUR_DATABASE_SECRET_ARN',
-  'CRUDDUR_DATABASE_SECRET_KMS_KEY_ARN',
-  ...NETWORK_VARIABLES,
-  'CRUDDUR_TABLE_NAME',
-  'CRUDDUR_ADOPT_TABLE',
-  'CRUDDUR_BILLING_MODE',
-  'CRUDDUR_LOG_RETENTION_DAYS',
-  'CRUDDUR_API_THROTTLING_BURST_LIMIT',
-  'CRUDDUR_API_THROTTLING_RATE_LIMIT',
-  'CRUDDUR_API_DETAILED_METRICS',
-  'CRUDDUR_WEBSOCKET_ACCESS_LOGS',
-  'CRUDDUR_STRICT_CONFIG',
-] as const;
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const USER_POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d)_[0-9A-Za-z]+$/;
@@ -177,21 +157,49 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CruddurConfig 
     return fallback;
   };
 
-  const userPoolId = matching('CRUDDUR_COGNITO_USER_POOL_ID', read('CRUDDUR_COGNITO_USER_POOL_ID', examples.userPoolId, true), USER_POOL_ID, 'a user pool id like us-east-1_AbC123xyZ');
-  const clientId = matching('CRUDDUR_COGNITO_CLIENT_ID', read('CRUDDUR_COGNITO_CLIENT_ID', examples.clientId, true), CLIENT_ID, 'an app client id (letters and digits)');
+  const userPoolId = matching(
+    'CRUDDUR_COGNITO_USER_POOL_ID',
+    read('CRUDDUR_COGNITO_USER_POOL_ID', examples.userPoolId, true),
+    USER_POOL_ID,
+    'a user pool id like us-east-1_AbC123xyZ',
+  );
+  const clientId = matching(
+    'CRUDDUR_COGNITO_CLIENT_ID',
+    read('CRUDDUR_COGNITO_CLIENT_ID', examples.clientId, true),
+    CLIENT_ID,
+    'an app client id (letters and digits)',
+  );
   if (value(env, 'CRUDDUR_FRONTEND_ORIGIN') !== undefined) {
-    fail('CRUDDUR_FRONTEND_ORIGIN', 'renamed to CRUDDUR_FRONTEND_ORIGINS, a comma-separated list of origins (e.g. https://example.org,https://www.example.org)');
+    fail(
+      'CRUDDUR_FRONTEND_ORIGIN',
+      'renamed to CRUDDUR_FRONTEND_ORIGINS, a comma-separated list of origins (e.g. https://example.org,https://www.example.org)',
+    );
   }
   const frontendOrigins = frontendOriginList(read('CRUDDUR_FRONTEND_ORIGINS', defaults.frontendOrigin.value, defaults.frontendOrigin.example));
 
-  const secretArn = matching('CRUDDUR_DATABASE_SECRET_ARN', read('CRUDDUR_DATABASE_SECRET_ARN', examples.databaseSecretArn, true), SECRET_ARN, 'a Secrets Manager secret ARN');
+  const secretArn = matching(
+    'CRUDDUR_DATABASE_SECRET_ARN',
+    read('CRUDDUR_DATABASE_SECRET_ARN', examples.databaseSecretArn, true),
+    SECRET_ARN,
+    'a Secrets Manager secret ARN',
+  );
   // The functions reach Secrets Manager through their VPC's endpoint, which serves its own region only.
   const secretRegion = SECRET_ARN.exec(secretArn)?.[1];
-  if (secretRegion !== region) fail('CRUDDUR_DATABASE_SECRET_ARN', `the secret is in ${secretRegion} but the stacks deploy to ${region} (CRUDDUR_AWS_REGION); the functions can read secrets of their own region only`);
+  if (secretRegion !== region)
+    fail(
+      'CRUDDUR_DATABASE_SECRET_ARN',
+      `the secret is in ${secretRegion} but the stacks deploy to ${region} (CRUDDUR_AWS_REGION); the functions can read secrets of their own region only`,
+    );
   const secretKmsKeyArn = getOptionalStringFromEnv('CRUDDUR_DATABASE_SECRET_KMS_KEY_ARN', '', env).trim() || undefined;
   if (secretKmsKeyArn) {
-    const keyRegion = matching('CRUDDUR_DATABASE_SECRET_KMS_KEY_ARN', secretKmsKeyArn, KMS_KEY_ARN, 'a KMS key ARN (arn:aws:kms:region:account:key/…, not an alias)').match(KMS_KEY_ARN)?.[1];
-    if (keyRegion !== region) fail('CRUDDUR_DATABASE_SECRET_KMS_KEY_ARN', `the key is in ${keyRegion}; a secret in ${region} is encrypted with a key of ${region}`);
+    const keyRegion = matching(
+      'CRUDDUR_DATABASE_SECRET_KMS_KEY_ARN',
+      secretKmsKeyArn,
+      KMS_KEY_ARN,
+      'a KMS key ARN (arn:aws:kms:region:account:key/…, not an alias)',
+    ).match(KMS_KEY_ARN)?.[1];
+    if (keyRegion !== region)
+      fail('CRUDDUR_DATABASE_SECRET_KMS_KEY_ARN', `the key is in ${keyRegion}; a secret in ${region} is encrypted with a key of ${region}`);
   }
   const { network, deployRefusal } = readNetwork(env, region, defaults.vpcCidr);
 
@@ -199,7 +207,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CruddurConfig 
   if (billingMode !== 'PAY_PER_REQUEST' && billingMode !== 'PROVISIONED') {
     fail('CRUDDUR_BILLING_MODE', `expected PAY_PER_REQUEST or PROVISIONED, got "${billingMode}"`);
   }
-  const logRetentionDays = positiveNumber('CRUDDUR_LOG_RETENTION_DAYS', getOptionalStringFromEnv('CRUDDUR_LOG_RETENTION_DAYS', String(defaults.logRetentionDays), env), true);
+  const logRetentionDays = positiveNumber(
+    'CRUDDUR_LOG_RETENTION_DAYS',
+    getOptionalStringFromEnv('CRUDDUR_LOG_RETENTION_DAYS', String(defaults.logRetentionDays), env),
+    true,
+  );
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
     fail('CRUDDUR_LOG_RETENTION_DAYS', `CloudWatch Logs accepts ${LOG_RETENTION_DAYS.join(', ')}; got ${logRetentionDays}`);
   }
@@ -221,22 +233,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CruddurConfig 
     },
     logRetentionDays,
     api: {
-      throttlingBurstLimit: positiveNumber('CRUDDUR_API_THROTTLING_BURST_LIMIT', getOptionalStringFromEnv('CRUDDUR_API_THROTTLING_BURST_LIMIT', String(defaults.throttlingBurstLimit), env), true),
-      throttlingRateLimit: positiveNumber('CRUDDUR_API_THROTTLING_RATE_LIMIT', getOptionalStringFromEnv('CRUDDUR_API_THROTTLING_RATE_LIMIT', String(defaults.throttlingRateLimit), env), false),
+      throttlingBurstLimit: positiveNumber(
+        'CRUDDUR_API_THROTTLING_BURST_LIMIT',
+        getOptionalStringFromEnv('CRUDDUR_API_THROTTLING_BURST_LIMIT', String(defaults.throttlingBurstLimit), env),
+        true,
+      ),
+      throttlingRateLimit: positiveNumber(
+        'CRUDDUR_API_THROTTLING_RATE_LIMIT',
+        getOptionalStringFromEnv('CRUDDUR_API_THROTTLING_RATE_LIMIT', String(defaults.throttlingRateLimit), env),
+        false,
+      ),
       detailedMetrics: flag(env, 'CRUDDUR_API_DETAILED_METRICS'),
     },
     websocket: { accessLogs: choice(env, 'CRUDDUR_WEBSOCKET_ACCESS_LOGS', WEBSOCKET_ACCESS_LOGS) },
     exampleValues: usedExamples,
-    deployRefusals: [
-      ...(usedExamples.length > 0 ? [`example values in use; set ${usedExamples.join(', ')}`] : []),
-      ...(deployRefusal ? [deployRefusal] : []),
-    ],
+    deployRefusals: [...(usedExamples.length > 0 ? [`example values in use; set ${usedExamples.join(', ')}`] : []), ...(deployRefusal ? [deployRefusal] : [])],
   };
 
   if (env.CRUDDUR_STRICT_CONFIG === '1' && config.deployRefusals.length > 0) {
-    throw new ConfigurationError(
-      `Refusing to deploy the ${environment} environment: ${config.deployRefusals.join('; ')} (see docs/deploy.md)`,
-    );
+    throw new ConfigurationError(`Refusing to deploy the ${environment} environment: ${config.deployRefusals.join('; ')} (see docs/deploy.md)`);
   }
   return config;
 }
@@ -248,7 +263,10 @@ export function apiGatewayLogsRoleName(namePrefix: string): string {
 
 /** Origins as CORS compares them: scheme, host and port, no path, no trailing slash, each once. */
 function frontendOriginList(text: string): string[] {
-  const origins = text.split(',').map((origin) => origin.trim()).filter(Boolean);
+  const origins = text
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
   if (origins.length === 0) fail('CRUDDUR_FRONTEND_ORIGINS', 'expected at least one origin');
   for (const origin of origins) {
     let parsed: string | undefined;
@@ -258,7 +276,10 @@ function frontendOriginList(text: string): string[] {
       parsed = undefined;
     }
     if (parsed !== origin || !/^https?:/.test(origin)) {
-      fail('CRUDDUR_FRONTEND_ORIGINS', `expected origins like https://app.example.org (scheme, host, optional port; no path or trailing slash), separated by commas; got "${origin}"`);
+      fail(
+        'CRUDDUR_FRONTEND_ORIGINS',
+        `expected origins like https://app.example.org (scheme, host, optional port; no path or trailing slash), separated by commas; got "${origin}"`,
+      );
     }
   }
   const repeated = origins.find((origin, index) => origins.indexOf(origin) !== index);

@@ -17,7 +17,7 @@ import { canonical, isAligned, overlaps, parseIpv4Cidr, type Ipv4Block } from '.
 import { choice, fail, matching, value } from './read';
 
 /** Create the VPC endpoint, or use the one the VPC already has (two cannot coexist). */
-export type EndpointChoice = 'create' | 'existing';
+type EndpointChoice = 'create' | 'existing';
 
 export interface EndpointChoices {
   /** The DynamoDB gateway endpoint; `existing` must already be associated with the functions' route tables. */
@@ -27,7 +27,7 @@ export interface EndpointChoices {
 }
 
 /** How the functions' traffic reaches PostgreSQL inside an adopted VPC. */
-export type DatabaseAccess =
+type DatabaseAccess =
   /** Egress to the group, and one ingress rule on it from the functions' group. */
   | { kind: 'security-group'; securityGroupId: string }
   /** Egress to the range only; the database's own rules must admit the functions. */
@@ -75,7 +75,7 @@ export type NetworkSettings = DatabaseInstanceNetwork | ExistingVpcNetwork | New
  * the one we know of (found in our deploy review); `CRUDDUR_EXCLUDED_ZONE_IDS` replaces the
  * list when AWS documents another.
  */
-export const LAMBDA_EXCLUDED_ZONE_IDS: Readonly<Record<string, readonly string[]>> = {
+const LAMBDA_EXCLUDED_ZONE_IDS: Readonly<Record<string, readonly string[]>> = {
   'us-east-1': ['use1-az3'],
 };
 
@@ -83,20 +83,6 @@ export const LAMBDA_EXCLUDED_ZONE_IDS: Readonly<Record<string, readonly string[]
 export const SUBNET_NEWBITS = 4;
 /** EC2 accepts subnets from /16 to /28, so a new VPC may be /16 to /(28 - SUBNET_NEWBITS). */
 const VPC_PREFIX = { min: 16, max: 28 - SUBNET_NEWBITS };
-
-export const NETWORK_VARIABLES = [
-  'CRUDDUR_DATABASE_INSTANCE',
-  'CRUDDUR_VPC_ID',
-  'CRUDDUR_SUBNET_IDS',
-  'CRUDDUR_ROUTE_TABLE_IDS',
-  'CRUDDUR_DATABASE_SECURITY_GROUP_ID',
-  'CRUDDUR_DATABASE_CIDR',
-  'CRUDDUR_DATABASE_ROUTE_TARGET',
-  'CRUDDUR_VPC_CIDR',
-  'CRUDDUR_DYNAMODB_ENDPOINT',
-  'CRUDDUR_SECRETS_MANAGER_ENDPOINT',
-  'CRUDDUR_EXCLUDED_ZONE_IDS',
-] as const;
 
 /** What deploy refuses with a new VPC that has no database route, and what to set instead. */
 export const NO_DATABASE_ROUTE =
@@ -115,7 +101,10 @@ const ZONE_ID = /^[a-z]{2,5}\d-az\d{1,2}$/;
 const AWS_ID = (prefix: string) => new RegExp(`^${prefix}-[0-9a-f]{8,17}$`);
 
 function idList(env: NodeJS.ProcessEnv, name: string, prefix: string): string[] {
-  const ids = (value(env, name) ?? '').split(',').map((id) => id.trim()).filter(Boolean);
+  const ids = (value(env, name) ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
   for (const id of ids) matching(name, id, AWS_ID(prefix), `${prefix}-… ids separated by commas`);
   const repeated = ids.find((id, index) => ids.indexOf(id) !== index);
   if (repeated) fail(name, `"${repeated}" is listed twice`);
@@ -164,10 +153,18 @@ export function readNetwork(env: NodeJS.ProcessEnv, region: string, defaultVpcCi
 
   const instanceId = value(env, 'CRUDDUR_DATABASE_INSTANCE');
   if (instanceId !== undefined) {
-    refuseWith(env, 'CRUDDUR_DATABASE_INSTANCE', ['CRUDDUR_VPC_ID', 'CRUDDUR_SUBNET_IDS', 'CRUDDUR_ROUTE_TABLE_IDS', 'CRUDDUR_VPC_CIDR'],
-      'the functions run in the instance\'s own VPC and subnets; use either the instance or an explicit VPC');
-    refuseWith(env, 'CRUDDUR_DATABASE_INSTANCE', ['CRUDDUR_DATABASE_SECURITY_GROUP_ID', 'CRUDDUR_DATABASE_CIDR', 'CRUDDUR_DATABASE_ROUTE_TARGET'],
-      'the instance\'s security group, port and network are read from the instance itself');
+    refuseWith(
+      env,
+      'CRUDDUR_DATABASE_INSTANCE',
+      ['CRUDDUR_VPC_ID', 'CRUDDUR_SUBNET_IDS', 'CRUDDUR_ROUTE_TABLE_IDS', 'CRUDDUR_VPC_CIDR'],
+      "the functions run in the instance's own VPC and subnets; use either the instance or an explicit VPC",
+    );
+    refuseWith(
+      env,
+      'CRUDDUR_DATABASE_INSTANCE',
+      ['CRUDDUR_DATABASE_SECURITY_GROUP_ID', 'CRUDDUR_DATABASE_CIDR', 'CRUDDUR_DATABASE_ROUTE_TARGET'],
+      "the instance's security group, port and network are read from the instance itself",
+    );
     matching('CRUDDUR_DATABASE_INSTANCE', instanceId, RDS_INSTANCE_ID, 'an RDS DB instance identifier like cruddur-db-instance');
     return { network: { kind: 'database-instance', instanceId, endpoints: endpoints(), excludedZoneIds } };
   }
@@ -188,7 +185,10 @@ export function readNetwork(env: NodeJS.ProcessEnv, region: string, defaultVpcCi
     refuseWith(env, 'CRUDDUR_VPC_ID', ['CRUDDUR_VPC_CIDR'], 'CRUDDUR_VPC_CIDR is the range of a VPC the stack creates');
     refuseWith(env, 'CRUDDUR_VPC_ID', ['CRUDDUR_DATABASE_ROUTE_TARGET'], 'the routes of an existing VPC are yours to manage; the stack adds none');
     if (securityGroupId && databaseCidr) {
-      fail('CRUDDUR_DATABASE_SECURITY_GROUP_ID', 'cannot be combined with CRUDDUR_DATABASE_CIDR: name the database either by its security group or by its range');
+      fail(
+        'CRUDDUR_DATABASE_SECURITY_GROUP_ID',
+        'cannot be combined with CRUDDUR_DATABASE_CIDR: name the database either by its security group or by its range',
+      );
     }
     const database: DatabaseAccess = securityGroupId
       ? { kind: 'security-group', securityGroupId }
@@ -203,26 +203,36 @@ export function readNetwork(env: NodeJS.ProcessEnv, region: string, defaultVpcCi
 
   // A VPC of our own.
   if (securityGroupId) {
-    fail('CRUDDUR_DATABASE_SECURITY_GROUP_ID', 'a new VPC cannot reference the database\'s security group (it is in another, unpeered VPC: '
-      + 'AWS answers InvalidGroup.NotFound); set CRUDDUR_DATABASE_INSTANCE to run the functions in the database\'s VPC, '
-      + 'or CRUDDUR_DATABASE_CIDR for a database you connect to the new VPC');
+    fail(
+      'CRUDDUR_DATABASE_SECURITY_GROUP_ID',
+      "a new VPC cannot reference the database's security group (it is in another, unpeered VPC: " +
+        "AWS answers InvalidGroup.NotFound); set CRUDDUR_DATABASE_INSTANCE to run the functions in the database's VPC, " +
+        'or CRUDDUR_DATABASE_CIDR for a database you connect to the new VPC',
+    );
   }
   for (const name of ['CRUDDUR_DYNAMODB_ENDPOINT', 'CRUDDUR_SECRETS_MANAGER_ENDPOINT']) {
     if (endpointChoice(env, name) === 'existing') fail(name, 'a new VPC has no endpoints to reuse; "existing" applies to an adopted VPC only');
   }
   const vpcCidr = cidr('CRUDDUR_VPC_CIDR', value(env, 'CRUDDUR_VPC_CIDR') ?? defaultVpcCidr);
   if (vpcCidr.prefix < VPC_PREFIX.min || vpcCidr.prefix > VPC_PREFIX.max) {
-    fail('CRUDDUR_VPC_CIDR', `the VPC must be /${VPC_PREFIX.min} to /${VPC_PREFIX.max}: its subnets are ${SUBNET_NEWBITS} bits smaller `
-      + `and EC2 accepts subnets from /16 to /28; got /${vpcCidr.prefix}`);
+    fail(
+      'CRUDDUR_VPC_CIDR',
+      `the VPC must be /${VPC_PREFIX.min} to /${VPC_PREFIX.max}: its subnets are ${SUBNET_NEWBITS} bits smaller ` +
+        `and EC2 accepts subnets from /16 to /28; got /${vpcCidr.prefix}`,
+    );
   }
   const routeTarget = value(env, 'CRUDDUR_DATABASE_ROUTE_TARGET');
   if (routeTarget !== undefined) {
     if (!databaseCidr) fail('CRUDDUR_DATABASE_ROUTE_TARGET', 'needs CRUDDUR_DATABASE_CIDR, the destination of the route');
     matching('CRUDDUR_DATABASE_ROUTE_TARGET', routeTarget, /^(pcx|tgw)-[0-9a-f]{8,17}$/, 'a VPC peering connection (pcx-…) or transit gateway (tgw-…) id');
   }
-  if (!databaseCidr) return { network: { kind: 'new-vpc', vpcCidr: vpcCidr.text, excludedZoneIds }, deployRefusal: `CRUDDUR_DATABASE_INSTANCE: ${NO_DATABASE_ROUTE}` };
+  if (!databaseCidr)
+    return { network: { kind: 'new-vpc', vpcCidr: vpcCidr.text, excludedZoneIds }, deployRefusal: `CRUDDUR_DATABASE_INSTANCE: ${NO_DATABASE_ROUTE}` };
   if (overlaps(vpcCidr, databaseCidr)) {
-    fail('CRUDDUR_DATABASE_CIDR', `${databaseCidr.text} overlaps the new VPC's ${vpcCidr.text}; peering and transit gateways need distinct ranges (change CRUDDUR_VPC_CIDR)`);
+    fail(
+      'CRUDDUR_DATABASE_CIDR',
+      `${databaseCidr.text} overlaps the new VPC's ${vpcCidr.text}; peering and transit gateways need distinct ranges (change CRUDDUR_VPC_CIDR)`,
+    );
   }
   return {
     network: {

@@ -33,7 +33,7 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
   userSub: '$context.authorizer.claims.sub',
 });
 
-export interface HttpApiRoute {
+interface HttpApiRoute {
   method: 'GET' | 'POST';
   /** Route path, e.g. `/api/messages/{message_group_uuid}`. */
   path: string;
@@ -96,7 +96,10 @@ export class HttpApi extends Construct {
     });
 
     for (const route of options.routes) {
-      const routeId = `${route.method}${route.path}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/-$/, '');
+      const routeId = `${route.method}${route.path}`
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/-$/, '');
       const integration = new Apigatewayv2Integration(this, `integration-${routeId}`, {
         apiId: this.api.id,
         integrationType: 'AWS_PROXY',

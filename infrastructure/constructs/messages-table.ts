@@ -31,9 +31,7 @@ export class MessagesTable extends Construct {
   constructor(scope: Construct, id: string, options: MessagesTableOptions) {
     super(scope, id);
     const provisioned = options.billingMode === 'PROVISIONED';
-    const capacity = provisioned
-      ? { readCapacity: options.provisionedCapacity.read, writeCapacity: options.provisionedCapacity.write }
-      : {};
+    const capacity = provisioned ? { readCapacity: options.provisionedCapacity.read, writeCapacity: options.provisionedCapacity.write } : {};
 
     this.table = new DynamodbTable(this, 'table', {
       name: options.name,

@@ -22,12 +22,11 @@ import { WebSocketApi } from './websocket-api';
 import { NodejsFunction } from './nodejs-function';
 
 /** What the event source mapping, acting with the stream function's role, calls on the table's stream. */
-export const STREAM_READ_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'];
+const STREAM_READ_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'];
 /** ListStreams has no resource-level permission: IAM only grants it on "*" (it lists stream ARNs, no data). */
-export const STREAM_LIST_ACTIONS = ['dynamodb:ListStreams'];
+const STREAM_LIST_ACTIONS = ['dynamodb:ListStreams'];
 /** SQS keeps failed-batch records this long (the maximum, 14 days). */
 const FAILURE_RETENTION_SECONDS = 14 * 24 * 60 * 60;
-
 
 export interface MessagingServiceOptions {
   /** e.g. `cruddur-dev`; functions are named `{namePrefix}-{catalog name}`. */
@@ -63,20 +62,24 @@ export class MessagingService extends Construct {
   /** The WebSocket API, when the catalog has WebSocket functions. */
   public readonly websocketApi?: WebSocketApi;
 
-  constructor(scope: Construct, id: string, private readonly options: MessagingServiceOptions) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly options: MessagingServiceOptions,
+  ) {
     super(scope, id);
     const account = new DataAwsCallerIdentity(this, 'account');
     const vpcStatements = networkInterfaceStatements(options.region, account.accountId);
     // Before the functions: the push function's environment and grant name it.
     const websocketApi = options.functions.some((definition) => definition.kind === 'websocket')
       ? new WebSocketApi(this, 'websocket-api', {
-        name: `${options.namePrefix}-realtime`,
-        region: options.region,
-        throttling: options.throttling,
-        logRetentionDays: options.logRetentionDays,
-        accessLogs: options.websocketAccessLogs,
-        loggingRoleName: apiGatewayLogsRoleName(options.namePrefix),
-      })
+          name: `${options.namePrefix}-realtime`,
+          region: options.region,
+          throttling: options.throttling,
+          logRetentionDays: options.logRetentionDays,
+          accessLogs: options.websocketAccessLogs,
+          loggingRoleName: apiGatewayLogsRoleName(options.namePrefix),
+        })
       : undefined;
     this.websocketApi = websocketApi;
 
@@ -109,10 +112,12 @@ export class MessagingService extends Construct {
     this.functions = functions;
     if (websocketApi) {
       const authorizer = WEBSOCKET_AUTHORIZER;
-      if (!authorizer || !options.functions.includes(authorizer)) throw new Error('WebSocket routes need the catalog\'s websocket-authorizer');
+      if (!authorizer || !options.functions.includes(authorizer)) throw new Error("WebSocket routes need the catalog's websocket-authorizer");
       websocketApi.addRoutes(
         { definition: authorizer, fn: functions[authorizer.name]! },
-        options.functions.filter((definition): definition is WebSocketFunction => definition.kind === 'websocket').map((definition) => ({ definition, fn: functions[definition.name]! })),
+        options.functions
+          .filter((definition): definition is WebSocketFunction => definition.kind === 'websocket')
+          .map((definition) => ({ definition, fn: functions[definition.name]! })),
       );
     }
     this.failureQueues = failureQueues;
@@ -197,7 +202,13 @@ export class MessagingService extends Construct {
       name: `${this.options.namePrefix}-${definition.name}-unplaceable-records`,
       logGroupName: fn.logGroup.name,
       pattern: `{ $.message = "${UNPLACEABLE_MESSAGE}" }`,
-      metricTransformation: { name: `${definition.name}-unplaceable-records`, namespace: `Cruddur/${this.options.namePrefix}`, value: '$.records', defaultValue: '0', unit: 'Count' },
+      metricTransformation: {
+        name: `${definition.name}-unplaceable-records`,
+        namespace: `Cruddur/${this.options.namePrefix}`,
+        value: '$.records',
+        defaultValue: '0',
+        unit: 'Count',
+      },
     });
   }
 

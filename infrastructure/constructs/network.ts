@@ -28,7 +28,14 @@ import { VpcEndpoint } from '@cdktf/provider-aws/lib/vpc-endpoint';
 import { VpcEndpointRouteTableAssociation } from '@cdktf/provider-aws/lib/vpc-endpoint-route-table-association';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
-import { SUBNET_NEWBITS, type DatabaseInstanceNetwork, type EndpointChoices, type ExistingVpcNetwork, type NetworkSettings, type NewVpcNetwork } from '../config/network';
+import {
+  SUBNET_NEWBITS,
+  type DatabaseInstanceNetwork,
+  type EndpointChoices,
+  type ExistingVpcNetwork,
+  type NetworkSettings,
+  type NewVpcNetwork,
+} from '../config/network';
 
 /** Number of AZs (and private subnets) of a new VPC. */
 const AVAILABILITY_ZONES = 2;
@@ -42,10 +49,7 @@ const HTTPS = 443;
 const POSTGRES = 5432;
 
 /** How the functions reach the database, once the placement is known. */
-type DatabasePath =
-  | { kind: 'security-group'; securityGroupId: string; port: number }
-  | { kind: 'cidr'; cidr: string; port: number }
-  | { kind: 'none' };
+type DatabasePath = { kind: 'security-group'; securityGroupId: string; port: number } | { kind: 'cidr'; cidr: string; port: number } | { kind: 'none' };
 
 interface Placement {
   vpcId: string;
@@ -92,14 +96,15 @@ export class Network extends Construct {
   /** How the functions reach PostgreSQL (what the synth tests follow). */
   public readonly databasePath: DatabasePath;
 
-  constructor(scope: Construct, id: string, private readonly options: NetworkOptions) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly options: NetworkOptions,
+  ) {
     super(scope, id);
     const { namePrefix, settings } = options;
-    const placement = settings.kind === 'new-vpc'
-      ? this.createVpc(settings)
-      : settings.kind === 'existing-vpc'
-        ? this.adoptVpc(settings)
-        : this.adoptDatabaseVpc(settings);
+    const placement =
+      settings.kind === 'new-vpc' ? this.createVpc(settings) : settings.kind === 'existing-vpc' ? this.adoptVpc(settings) : this.adoptDatabaseVpc(settings);
     this.vpcId = placement.vpcId;
     this.privateSubnetIds = placement.subnetIds;
     this.routeTableIds = placement.routeTableIds;
@@ -146,10 +151,13 @@ export class Network extends Construct {
         serviceName,
         filter: [{ name: 'vpc-endpoint-type', values: ['Gateway'] }],
         lifecycle: {
-          postcondition: [{
-            condition: Op.lt(Fn.lengthOf(Fn.setsubtract(placement.routeTableIds, Token.asList(ref('self.route_table_ids')))), 1),
-            errorMessage: 'CRUDDUR_DYNAMODB_ENDPOINT=existing: the VPC\'s DynamoDB gateway endpoint is not associated with every route table of the functions\' subnets; associate it with them, or remove it and use CRUDDUR_DYNAMODB_ENDPOINT=create.',
-          }],
+          postcondition: [
+            {
+              condition: Op.lt(Fn.lengthOf(Fn.setsubtract(placement.routeTableIds, Token.asList(ref('self.route_table_ids')))), 1),
+              errorMessage:
+                "CRUDDUR_DYNAMODB_ENDPOINT=existing: the VPC's DynamoDB gateway endpoint is not associated with every route table of the functions' subnets; associate it with them, or remove it and use CRUDDUR_DYNAMODB_ENDPOINT=create.",
+            },
+          ],
         },
       });
       prefixListId = existing.prefixListId;
@@ -177,17 +185,20 @@ export class Network extends Construct {
         vpcId: this.vpcId,
         serviceName,
         lifecycle: {
-          postcondition: [{
-            condition: ref('self.private_dns_enabled'),
-            errorMessage: 'CRUDDUR_SECRETS_MANAGER_ENDPOINT=existing: the VPC\'s Secrets Manager endpoint has private DNS off, so the functions would call the public endpoint they cannot reach; turn private DNS on.',
-          }],
+          postcondition: [
+            {
+              condition: ref('self.private_dns_enabled'),
+              errorMessage:
+                "CRUDDUR_SECRETS_MANAGER_ENDPOINT=existing: the VPC's Secrets Manager endpoint has private DNS off, so the functions would call the public endpoint they cannot reach; turn private DNS on.",
+            },
+          ],
         },
       });
       const groups = TerraformIterator.fromList(existing.securityGroupIds);
       new VpcSecurityGroupEgressRule(this, 'functions-to-endpoints', {
         forEach: groups,
         securityGroupId: functions.id,
-        description: 'The VPC\'s Secrets Manager endpoint',
+        description: "The VPC's Secrets Manager endpoint",
         ipProtocol: 'tcp',
         fromPort: HTTPS,
         toPort: HTTPS,
@@ -295,10 +306,12 @@ export class Network extends Construct {
       filter: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }],
       excludeZoneIds: settings.excludedZoneIds,
       lifecycle: {
-        postcondition: [{
-          condition: Op.gte(Fn.lengthOf(ref('self.zone_ids')), AVAILABILITY_ZONES),
-          errorMessage: `The region has fewer than ${AVAILABILITY_ZONES} zones where Lambda runs (excluded: ${settings.excludedZoneIds.join(', ') || 'none'}); check CRUDDUR_EXCLUDED_ZONE_IDS.`,
-        }],
+        postcondition: [
+          {
+            condition: Op.gte(Fn.lengthOf(ref('self.zone_ids')), AVAILABILITY_ZONES),
+            errorMessage: `The region has fewer than ${AVAILABILITY_ZONES} zones where Lambda runs (excluded: ${settings.excludedZoneIds.join(', ') || 'none'}); check CRUDDUR_EXCLUDED_ZONE_IDS.`,
+          },
+        ],
       },
     });
     const subnetIds: string[] = [];
@@ -371,16 +384,19 @@ export class Network extends Construct {
       forEach: routeTables,
       routeTableId: Token.asString(routeTables.value),
       lifecycle: {
-        postcondition: [{
-          condition: Op.eq(ref('self.vpc_id'), settings.vpcId),
-          errorMessage: `CRUDDUR_ROUTE_TABLE_IDS: a route table is not in ${settings.vpcId} (CRUDDUR_VPC_ID).`,
-        }],
+        postcondition: [
+          {
+            condition: Op.eq(ref('self.vpc_id'), settings.vpcId),
+            errorMessage: `CRUDDUR_ROUTE_TABLE_IDS: a route table is not in ${settings.vpcId} (CRUDDUR_VPC_ID).`,
+          },
+        ],
       },
     });
     const zoneIds = TerraformIterator.fromDataSources(subnetData).pluckProperty('availability_zone_id');
-    const database: DatabasePath = settings.database.kind === 'security-group'
-      ? { kind: 'security-group', securityGroupId: settings.database.securityGroupId, port: POSTGRES }
-      : { kind: 'cidr', cidr: settings.database.kind === 'cidr' ? settings.database.cidr : vpc.cidrBlock, port: POSTGRES };
+    const database: DatabasePath =
+      settings.database.kind === 'security-group'
+        ? { kind: 'security-group', securityGroupId: settings.database.securityGroupId, port: POSTGRES }
+        : { kind: 'cidr', cidr: settings.database.kind === 'cidr' ? settings.database.cidr : vpc.cidrBlock, port: POSTGRES };
     return {
       vpcId: settings.vpcId,
       vpcCidrs: TerraformIterator.fromComplexList(vpc.cidrBlockAssociations, 'cidr_block'),
@@ -392,10 +408,12 @@ export class Network extends Construct {
       database,
       endpoints: settings.endpoints,
       subnetConditions: [],
-      endpointSubnetConditions: [{
-        condition: Op.eq(Fn.lengthOf(Fn.distinct(Token.asList(zoneIds))), settings.subnetIds.length),
-        errorMessage: 'CRUDDUR_SUBNET_IDS: two subnets are in the same zone; an interface endpoint takes at most one subnet per zone.',
-      }],
+      endpointSubnetConditions: [
+        {
+          condition: Op.eq(Fn.lengthOf(Fn.distinct(Token.asList(zoneIds))), settings.subnetIds.length),
+          errorMessage: 'CRUDDUR_SUBNET_IDS: two subnets are in the same zone; an interface endpoint takes at most one subnet per zone.',
+        },
+      ],
     };
   }
 
@@ -407,10 +425,12 @@ export class Network extends Construct {
     const instance = new DataAwsDbInstance(this, 'database', {
       dbInstanceIdentifier: settings.instanceId,
       lifecycle: {
-        postcondition: [{
-          condition: Op.gte(Fn.lengthOf(ref('self.vpc_security_groups')), 1),
-          errorMessage: `CRUDDUR_DATABASE_INSTANCE: ${settings.instanceId} has no VPC security group to admit the functions.`,
-        }],
+        postcondition: [
+          {
+            condition: Op.gte(Fn.lengthOf(ref('self.vpc_security_groups')), 1),
+            errorMessage: `CRUDDUR_DATABASE_INSTANCE: ${settings.instanceId} has no VPC security group to admit the functions.`,
+          },
+        ],
       },
     });
     const subnetGroup = new DataAwsDbSubnetGroup(this, 'database-subnet-group', { name: instance.dbSubnetGroup });
@@ -419,13 +439,15 @@ export class Network extends Construct {
     const groupSubnets = TerraformIterator.fromList(subnetGroup.subnetIds);
     const subnetData = new DataAwsSubnet(this, 'database-subnet', { forEach: groupSubnets, id: Token.asString(groupSubnets.value) });
     // { zone id => [subnet ids] } over the zones where Lambda runs, then the first subnet of each zone.
-    const byZone = new TerraformLocal(this, 'function-subnets-by-zone',
+    const byZone = new TerraformLocal(
+      this,
+      'function-subnets-by-zone',
       TerraformIterator.fromDataSources(subnetData).forExpressionForMap(
         'val.availability_zone_id',
         `val.id... if !contains(${JSON.stringify(settings.excludedZoneIds)}, val.availability_zone_id)`,
-      ));
-    const subnetIds = new TerraformLocal(this, 'function-subnet-ids',
-      TerraformIterator.fromMap(byZone.asAnyMap).forExpressionForList('sort(val)[0]'));
+      ),
+    );
+    const subnetIds = new TerraformLocal(this, 'function-subnet-ids', TerraformIterator.fromMap(byZone.asAnyMap).forExpressionForList('sort(val)[0]'));
 
     // A subnet without an explicit association uses the VPC's main route table.
     const explicit = new DataAwsRouteTables(this, 'database-subnet-route-tables', {
@@ -438,10 +460,11 @@ export class Network extends Construct {
       routeTableId: Token.asString(explicitTables.value),
     });
     const associated = Fn.flatten(TerraformIterator.fromDataSources(explicitData).forExpressionForList('val.associations[*].subnet_id'));
-    const routeTableIds = new TerraformLocal(this, 'function-route-table-ids', Fn.concat([
-      explicit.ids,
-      Token.asList(Fn.conditional(Op.gte(Fn.lengthOf(Fn.setsubtract(subnetIds.asList, associated)), 1), [vpc.mainRouteTableId], [])),
-    ]));
+    const routeTableIds = new TerraformLocal(
+      this,
+      'function-route-table-ids',
+      Fn.concat([explicit.ids, Token.asList(Fn.conditional(Op.gte(Fn.lengthOf(Fn.setsubtract(subnetIds.asList, associated)), 1), [vpc.mainRouteTableId], []))]),
+    );
 
     const securityGroupId = Fn.element(Fn.sort(Token.asList(instance.vpcSecurityGroups)), 0);
     return {
@@ -455,10 +478,12 @@ export class Network extends Construct {
       database: { kind: 'security-group', securityGroupId, port: Token.asNumber(instance.port) },
       endpoints: settings.endpoints,
       endpointSubnetConditions: [],
-      subnetConditions: [{
-        condition: Op.gte(Fn.lengthOf(subnetIds.asList), 1),
-        errorMessage: `CRUDDUR_DATABASE_INSTANCE: no subnet of ${settings.instanceId}'s subnet group is in a zone where Lambda runs (excluded: ${settings.excludedZoneIds.join(', ') || 'none'}).`,
-      }],
+      subnetConditions: [
+        {
+          condition: Op.gte(Fn.lengthOf(subnetIds.asList), 1),
+          errorMessage: `CRUDDUR_DATABASE_INSTANCE: no subnet of ${settings.instanceId}'s subnet group is in a zone where Lambda runs (excluded: ${settings.excludedZoneIds.join(', ') || 'none'}).`,
+        },
+      ],
     };
   }
 
@@ -467,10 +492,13 @@ export class Network extends Construct {
     return new DataAwsVpc(this, 'vpc', {
       id: vpcId,
       lifecycle: {
-        postcondition: [{
-          condition: Op.and(ref('self.enable_dns_support'), ref('self.enable_dns_hostnames')),
-          errorMessage: 'The VPC must have enableDnsSupport and enableDnsHostnames on (private DNS of the Secrets Manager endpoint needs both); turn them on with aws ec2 modify-vpc-attribute.',
-        }],
+        postcondition: [
+          {
+            condition: Op.and(ref('self.enable_dns_support'), ref('self.enable_dns_hostnames')),
+            errorMessage:
+              'The VPC must have enableDnsSupport and enableDnsHostnames on (private DNS of the Secrets Manager endpoint needs both); turn them on with aws ec2 modify-vpc-attribute.',
+          },
+        ],
       },
     });
   }

@@ -79,12 +79,13 @@ export class WebSocketApi extends Construct {
       routeSelectionExpression: '$request.body.action',
     });
     if (options.accessLogs === 'create-role') this.account = this.accountLoggingRole(options.loggingRoleName);
-    const accessLogs = options.accessLogs === 'off'
-      ? undefined
-      : new CloudwatchLogGroup(this, 'access-logs', {
-        name: `/aws/apigateway/${options.name}/access`,
-        retentionInDays: options.logRetentionDays,
-      });
+    const accessLogs =
+      options.accessLogs === 'off'
+        ? undefined
+        : new CloudwatchLogGroup(this, 'access-logs', {
+            name: `/aws/apigateway/${options.name}/access`,
+            retentionInDays: options.logRetentionDays,
+          });
     this.stage = new Apigatewayv2Stage(this, 'stage', {
       apiId: this.api.id,
       name: WEBSOCKET_STAGE,
@@ -113,7 +114,7 @@ export class WebSocketApi extends Construct {
   private accountLoggingRole(roleName: string): ApiGatewayAccount {
     const role = new IamRole(this, 'cloudwatch-role', {
       name: roleName,
-      description: 'API Gateway\'s CloudWatch Logs role for this account and region (created by Cruddur\'s messaging stacks)',
+      description: "API Gateway's CloudWatch Logs role for this account and region (created by Cruddur's messaging stacks)",
       assumeRolePolicy: JSON.stringify({
         Version: '2012-10-17',
         Statement: [{ Effect: 'Allow', Principal: { Service: 'apigateway.amazonaws.com' }, Action: 'sts:AssumeRole' }],
@@ -124,7 +125,10 @@ export class WebSocketApi extends Construct {
   }
 
   /** The authorizer and the routes, once their functions exist. */
-  addRoutes(authorizer: { definition: WebSocketAuthorizerFunction; fn: DeployedFunction }, routes: { definition: WebSocketFunction; fn: DeployedFunction }[]): void {
+  addRoutes(
+    authorizer: { definition: WebSocketAuthorizerFunction; fn: DeployedFunction },
+    routes: { definition: WebSocketFunction; fn: DeployedFunction }[],
+  ): void {
     const requestAuthorizer = new Apigatewayv2Authorizer(this, 'authorizer', {
       apiId: this.api.id,
       name: authorizer.definition.name,

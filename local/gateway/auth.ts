@@ -39,7 +39,11 @@ export interface LocalCognitoAuthorizerOptions {
 export const localIssuer = (cognitoUrl: string, userPoolId: string) => `${cognitoUrl.replace(/\/+$/, '')}/${userPoolId}`;
 
 export function createLocalCognitoAuthorizer(options: LocalCognitoAuthorizerOptions): Authorizer {
-  const verifier = createAccessTokenVerifier({ userPoolId: options.userPoolId, clientId: options.clientId, issuerUrl: localIssuer(options.cognitoUrl, options.userPoolId) });
+  const verifier = createAccessTokenVerifier({
+    userPoolId: options.userPoolId,
+    clientId: options.clientId,
+    issuerUrl: localIssuer(options.cognitoUrl, options.userPoolId),
+  });
   return {
     async verify(token) {
       try {

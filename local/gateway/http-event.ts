@@ -61,7 +61,7 @@ const TEXT_CONTENT_TYPE = /^(text\/|application\/(json|xml|javascript|x-www-form
  * The event's body: text for textual content types (and bodies without one) when they are
  * valid UTF-8, base64 otherwise, with `isBase64Encoded` saying which.
  */
-export function eventBody(body: Buffer, contentType: string | undefined): { body?: string; isBase64Encoded: boolean } {
+function eventBody(body: Buffer, contentType: string | undefined): { body?: string; isBase64Encoded: boolean } {
   if (body.length === 0) return { isBase64Encoded: false };
   if (contentType === undefined || TEXT_CONTENT_TYPE.test(contentType)) {
     try {
@@ -74,7 +74,7 @@ export function eventBody(body: Buffer, contentType: string | undefined): { body
 }
 
 /** Query parameters as payload 2.0 has them: a repeated name's values joined with commas. */
-export function queryParameters(rawQueryString: string): Record<string, string> | undefined {
+function queryParameters(rawQueryString: string): Record<string, string> | undefined {
   if (rawQueryString === '') return undefined;
   const parameters: Record<string, string> = {};
   for (const [name, value] of new URLSearchParams(rawQueryString)) {
@@ -158,7 +158,13 @@ export function buildHttpEvent(input: EventInput): HttpApiEvent {
  */
 export function eventForRoute(
   fn: HttpFunction,
-  input: { pathParameters?: Record<string, string>; query?: Record<string, string>; body?: string; claims?: Record<string, string>; headers?: Record<string, string> },
+  input: {
+    pathParameters?: Record<string, string>;
+    query?: Record<string, string>;
+    body?: string;
+    claims?: Record<string, string>;
+    headers?: Record<string, string>;
+  },
 ): HttpApiEvent {
   const pathParameters: Record<string, string> = {};
   const rawPath = fn.route.path.replace(/\{([^}]+)\}/g, (_, name: string) => {

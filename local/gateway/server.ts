@@ -20,7 +20,7 @@ import { invokeFunction, lambdaContext, loadHandler, type LambdaHandler } from '
 import type { LocalWebSocketApi } from './websocket';
 
 /** The gateway's own body limit; the functions enforce their much smaller one (16 KiB) themselves. */
-export const GATEWAY_MAX_BODY_BYTES = 1024 * 1024;
+const GATEWAY_MAX_BODY_BYTES = 1024 * 1024;
 
 export type HttpHandler = LambdaHandler<HttpApiEvent, unknown>;
 
@@ -56,7 +56,7 @@ interface Outcome {
  * control characters and anything outside printable ASCII become `?` (a terminal would obey an
  * escape sequence, and Node refuses such bytes in headers).
  */
-export function printable(text: string): string {
+function printable(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?');
 }
 
@@ -94,7 +94,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // JWT survives: a request naming two callers is nobody's.
     const authorizations = (raw.rawHeaders ?? []).filter((_, index, all) => index % 2 === 0 && all[index]!.toLowerCase() === 'authorization').length;
     if (authorizations > 1) {
-      return { refusal: { response: gatewayError(401, GATEWAY_MESSAGES.unauthorized, { 'www-authenticate': 'Bearer error="invalid_token" error_description="more than one Authorization header"' }), note: 'repeated Authorization header' } };
+      return {
+        refusal: {
+          response: gatewayError(401, GATEWAY_MESSAGES.unauthorized, {
+            'www-authenticate': 'Bearer error="invalid_token" error_description="more than one Authorization header"',
+          }),
+          note: 'repeated Authorization header',
+        },
+      };
     }
     const token = bearerToken(Array.isArray(raw.headers.authorization) ? raw.headers.authorization[0] : raw.headers.authorization);
     if (token === undefined) {
@@ -219,7 +226,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (!socket.writable || error.code === 'ECONNRESET') return void socket.destroy();
     const statusCode = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
     const { body } = gatewayError(statusCode, statusCode === 431 ? GATEWAY_MESSAGES.headersTooLarge : GATEWAY_MESSAGES.badRequest);
-    socket.end(`HTTP/1.1 ${statusCode} ${http.STATUS_CODES[statusCode]}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 ${statusCode} ${http.STATUS_CODES[statusCode]}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+    );
     log(`- - ${statusCode} 0ms (${error.code ?? error.message})`);
   });
 
@@ -229,7 +238,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const { body } = gatewayError(404, GATEWAY_MESSAGES.notFound);
     socket.on('error', () => socket.destroy());
     socket.end(`HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
-    log(printable(`${request.method ?? '-'} ${splitUrl(request.url ?? '/').rawPath} 404 0ms (${request.method === 'CONNECT' ? 'CONNECT' : 'upgrade'} is not served)`));
+    log(
+      printable(
+        `${request.method ?? '-'} ${splitUrl(request.url ?? '/').rawPath} 404 0ms (${request.method === 'CONNECT' ? 'CONNECT' : 'upgrade'} is not served)`,
+      ),
+    );
   };
   server.on('connect', refuseOnSocket);
   server.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -60,7 +60,9 @@ const newConnectionId = () => randomBytes(10).toString('base64');
 function refuse(socket: Duplex, statusCode: number, message: string): void {
   const body = JSON.stringify({ message });
   socket.on('error', () => socket.destroy());
-  socket.end(`HTTP/1.1 ${statusCode} ${statusCode === 401 ? 'Unauthorized' : statusCode === 403 ? 'Forbidden' : statusCode === 404 ? 'Not Found' : 'Internal Server Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${statusCode} ${statusCode === 401 ? 'Unauthorized' : statusCode === 403 ? 'Forbidden' : statusCode === 404 ? 'Not Found' : 'Internal Server Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 const single = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(',') : value);
@@ -136,7 +138,12 @@ export function createLocalWebSocketApi(options: LocalWebSocketApiOptions): Loca
     const connectRoute = route('$connect');
     if (connectRoute) {
       try {
-        const result = await invoke<APIGatewayProxyResultV2>(connectRoute, { requestContext: requestContext('$connect', 'CONNECT', connectionId, request, { authorizer: context }), headers, queryStringParameters: query, isBase64Encoded: false });
+        const result = await invoke<APIGatewayProxyResultV2>(connectRoute, {
+          requestContext: requestContext('$connect', 'CONNECT', connectionId, request, { authorizer: context }),
+          headers,
+          queryStringParameters: query,
+          isBase64Encoded: false,
+        });
         const status = typeof result === 'object' && result !== null && typeof result.statusCode === 'number' ? result.statusCode : 200;
         if (status < 200 || status > 299) {
           refuse(socket, status === 401 ? 401 : 403, status === 401 ? 'Unauthorized' : 'Forbidden');
@@ -149,7 +156,13 @@ export function createLocalWebSocketApi(options: LocalWebSocketApiOptions): Loca
     }
 
     server.handleUpgrade(request, socket, head, (ws) => {
-      const connection: Connection = { socket: ws, connectedAt: new Date(), lastActiveAt: new Date(), sourceIp: request.socket.remoteAddress ?? '127.0.0.1', authorizer: context };
+      const connection: Connection = {
+        socket: ws,
+        connectedAt: new Date(),
+        lastActiveAt: new Date(),
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        authorizer: context,
+      };
       open.set(connectionId, connection);
       done(101, connectionId);
       ws.on('message', () => {
@@ -162,7 +175,11 @@ export function createLocalWebSocketApi(options: LocalWebSocketApiOptions): Loca
         open.delete(connectionId);
         const disconnectRoute = route('$disconnect');
         if (!disconnectRoute) return;
-        const call = invoke(disconnectRoute, { requestContext: requestContext('$disconnect', 'DISCONNECT', connectionId, request, { authorizer: context, disconnectStatusCode: 1000 }), headers, isBase64Encoded: false })
+        const call = invoke(disconnectRoute, {
+          requestContext: requestContext('$disconnect', 'DISCONNECT', connectionId, request, { authorizer: context, disconnectStatusCode: 1000 }),
+          headers,
+          isBase64Encoded: false,
+        })
           .then(() => options.log(`WS ${WEBSOCKET_PATH} $disconnect ${connectionId}`))
           .catch((error: unknown) => options.log(`WS ${WEBSOCKET_PATH} $disconnect ${connectionId} failed: ${(error as Error).message}`))
           .finally(() => disconnecting.delete(call));
@@ -196,7 +213,12 @@ export function createLocalWebSocketApi(options: LocalWebSocketApiOptions): Loca
       return;
     }
     if (!connection) gone();
-    else if (request.method === 'GET') reply(200, { ConnectedAt: connection.connectedAt.toISOString(), Identity: { SourceIp: connection.sourceIp }, LastActiveAt: connection.lastActiveAt.toISOString() });
+    else if (request.method === 'GET')
+      reply(200, {
+        ConnectedAt: connection.connectedAt.toISOString(),
+        Identity: { SourceIp: connection.sourceIp },
+        LastActiveAt: connection.lastActiveAt.toISOString(),
+      });
     else if (request.method === 'DELETE') {
       connection.socket.close(1000);
       reply(204);

@@ -14,7 +14,7 @@ import { ServiceUnavailableError } from '../../functions/errors';
 import { LOCAL_HOST, failureOrAbort, type RunningService, getFreePort, SERVICE_SPAWN_OPTIONS, STARTUP_TIMEOUT_MS, stopChild, waitUntil } from './process';
 
 /** AWS's page size limit for ListUsers. */
-export const LIST_USERS_MAX_PAGE = 60;
+const LIST_USERS_MAX_PAGE = 60;
 
 export async function startCognitoLocal(options: { port: number; dataDir: string; signal?: AbortSignal }): Promise<RunningService> {
   const publicUrl = `http://${LOCAL_HOST}:${options.port}`;
@@ -22,7 +22,10 @@ export async function startCognitoLocal(options: { port: number; dataDir: string
   const configDir = path.join(options.dataDir, '.cognito');
   mkdirSync(configDir, { recursive: true });
   // Tokens name the public URL as issuer, so verifiers fetch the JWKS through the front.
-  writeFileSync(path.join(configDir, 'config.json'), JSON.stringify({ TokenConfig: { IssuerDomain: publicUrl }, UserPoolDefaults: { UsernameAttributes: [] } }, null, 2));
+  writeFileSync(
+    path.join(configDir, 'config.json'),
+    JSON.stringify({ TokenConfig: { IssuerDomain: publicUrl }, UserPoolDefaults: { UsernameAttributes: [] } }, null, 2),
+  );
 
   const require = createRequire(__filename);
   const entry = path.join(path.dirname(require.resolve('cognito-local/package.json')), 'lib', 'bin', 'start.js');
@@ -55,7 +58,12 @@ export async function startCognitoLocal(options: { port: number; dataDir: string
   };
 
   try {
-    await waitUntil('cognito-local', () => fetchOk(`${publicUrl}/health`), STARTUP_TIMEOUT_MS, failureOrAbort('cognito-local', () => failure, options.signal));
+    await waitUntil(
+      'cognito-local',
+      () => fetchOk(`${publicUrl}/health`),
+      STARTUP_TIMEOUT_MS,
+      failureOrAbort('cognito-local', () => failure, options.signal),
+    );
   } catch (error) {
     await stop();
     throw error;

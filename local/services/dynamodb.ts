@@ -19,7 +19,16 @@ export async function startDynamoDbLocal(options: { port: number; dataDir?: stri
   // (The package's own spawn() cannot pass -disableTelemetry, so the jar is run directly.)
   // -XX:TieredStopAtLevel=1: the JIT's quick tier only; a local service lives minutes to
   // hours and spends its start compiling, which this cuts by a third of the CPU.
-  const args = ['-XX:TieredStopAtLevel=1', `-Djava.library.path=${path.join(jarDir, 'DynamoDBLocal_lib')}`, '-jar', path.join(jarDir, 'DynamoDBLocal.jar'), '-port', String(options.port), '-sharedDb', '-disableTelemetry'];
+  const args = [
+    '-XX:TieredStopAtLevel=1',
+    `-Djava.library.path=${path.join(jarDir, 'DynamoDBLocal_lib')}`,
+    '-jar',
+    path.join(jarDir, 'DynamoDBLocal.jar'),
+    '-port',
+    String(options.port),
+    '-sharedDb',
+    '-disableTelemetry',
+  ];
   args.push(...(options.dataDir ? ['-dbPath', path.resolve(options.dataDir)] : ['-inMemory']));
   const child = spawn('java', args, { ...SERVICE_SPAWN_OPTIONS, cwd: jarDir, stdio: ['ignore', 'pipe', 'pipe'] });
   // If this process dies without stopping the service, take the JVM down with it.
@@ -43,7 +52,12 @@ export async function startDynamoDbLocal(options: { port: number; dataDir?: stri
   const url = `http://127.0.0.1:${options.port}`;
   const probeClient = new DynamoDBClient({ ...localClientConfig(url), maxAttempts: 1 });
   try {
-    await waitUntil('DynamoDB Local', () => probeClient.send(new ListTablesCommand({ Limit: 1 })), STARTUP_TIMEOUT_MS, failureOrAbort('DynamoDB Local', () => failure, options.signal));
+    await waitUntil(
+      'DynamoDB Local',
+      () => probeClient.send(new ListTablesCommand({ Limit: 1 })),
+      STARTUP_TIMEOUT_MS,
+      failureOrAbort('DynamoDB Local', () => failure, options.signal),
+    );
   } catch (error) {
     child.kill('SIGKILL');
     throw error;

@@ -30,7 +30,9 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
   const external = options.external ?? {};
   progress(
     `Starting ${LOCAL_SERVICE_NAMES.map((name) =>
-      external[name] ? `the ${LOCAL_SERVICES[name].label} at ${withoutCredentials(external[name]!)}` : `${LOCAL_SERVICES[name].label} (port ${options.ports[name]})`,
+      external[name]
+        ? `the ${LOCAL_SERVICES[name].label} at ${withoutCredentials(external[name]!)}`
+        : `${LOCAL_SERVICES[name].label} (port ${options.ports[name]})`,
     ).join(', ')}...`,
   );
   const start = async (name: LocalServiceName): Promise<RunningService> => {

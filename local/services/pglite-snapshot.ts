@@ -19,7 +19,7 @@ function pgliteVersion(): string {
 }
 
 /** The snapshot's file; its name carries the PGlite version, so an upgrade makes a new one. */
-export function snapshotFile(cacheDir = CACHE_DIR): string {
+function snapshotFile(cacheDir = CACHE_DIR): string {
   return path.join(cacheDir, `pglite-${pgliteVersion()}-datadir.tar`);
 }
 

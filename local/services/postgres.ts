@@ -29,7 +29,12 @@ export async function startEmbeddedPostgres(options: { port: number; dataDir?: s
   // A longer grace than the others: PGlite flushes its data directory on the way out.
   const stop = () => stopChild(child, 10_000);
   try {
-    await waitUntil('PostgreSQL (PGlite)', () => (output.includes('ready') ? query(url) : Promise.reject(new Error('starting'))), STARTUP_TIMEOUT_MS, failureOrAbort('PostgreSQL (PGlite)', () => failure, options.signal));
+    await waitUntil(
+      'PostgreSQL (PGlite)',
+      () => (output.includes('ready') ? query(url) : Promise.reject(new Error('starting'))),
+      STARTUP_TIMEOUT_MS,
+      failureOrAbort('PostgreSQL (PGlite)', () => failure, options.signal),
+    );
   } catch (error) {
     await stop();
     throw error;

@@ -54,7 +54,7 @@ export function assertPortFree(port: number, { label, envVar }: { label: string;
 }
 
 /** Thrown when a start-up is cancelled (Ctrl-C while the services start). */
-export class StartAbortedError extends Error {
+class StartAbortedError extends Error {
   constructor(what: string) {
     super(`${what}: start-up cancelled`);
     this.name = 'StartAbortedError';
@@ -90,7 +90,12 @@ export function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
 }
 
 /** Polls `probe` until it resolves, or fails after `timeoutMs` with `what` in the message. */
-export async function waitUntil(what: string, probe: () => Promise<unknown>, timeoutMs: number, isAborted: () => Error | undefined = () => undefined): Promise<void> {
+export async function waitUntil(
+  what: string,
+  probe: () => Promise<unknown>,
+  timeoutMs: number,
+  isAborted: () => Error | undefined = () => undefined,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {

@@ -10,7 +10,7 @@ import { startEmbeddedPostgres } from './postgres';
 import { getPortFromEnv } from '../../functions/config/environment';
 import { LOCAL_HOST, type RunningService } from './process';
 
-export interface ServiceStartOptions {
+interface ServiceStartOptions {
   port: number;
   /** Where to keep its data; undefined keeps it in memory when it can. */
   dataDir?: string;
@@ -63,7 +63,9 @@ export const LOCAL_SERVICE_NAMES = Object.keys(LOCAL_SERVICES) as LocalServiceNa
 
 /** Every service's port, from its environment variable or the default. */
 export function localPorts(env: NodeJS.ProcessEnv): ServicePorts {
-  return Object.fromEntries(LOCAL_SERVICE_NAMES.map((name) => [name, getPortFromEnv(LOCAL_SERVICES[name].envVar, LOCAL_SERVICES[name].defaultPort, env)])) as ServicePorts;
+  return Object.fromEntries(
+    LOCAL_SERVICE_NAMES.map((name) => [name, getPortFromEnv(LOCAL_SERVICES[name].envVar, LOCAL_SERVICES[name].defaultPort, env)]),
+  ) as ServicePorts;
 }
 
 /** The URLs the scripts use for services at these ports. */

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-export interface ShardCheckpoint {
+interface ShardCheckpoint {
   sequenceNumber?: string;
   finished?: boolean;
 }
@@ -34,7 +34,9 @@ export function createCheckpointStore(file: string, tableName: string, onUnreada
       if (!existsSync(file)) return undefined;
       try {
         const parsed = JSON.parse(readFileSync(file, 'utf8')) as CheckpointFile;
-        return parsed.version === 1 && typeof parsed.shards === 'object' && typeof parsed.streamArn === 'string' ? { streamArn: parsed.streamArn, shards: parsed.shards } : undefined;
+        return parsed.version === 1 && typeof parsed.shards === 'object' && typeof parsed.streamArn === 'string'
+          ? { streamArn: parsed.streamArn, shards: parsed.shards }
+          : undefined;
       } catch {
         onUnreadable(file);
         return undefined;

@@ -44,7 +44,16 @@ import {
   type RetryState,
 } from './delivery-policy';
 import { InvalidFilterPatternError, matchesAnyFilterPattern, validateFilterPatterns } from './filter';
-import { latestStreamArn, listShards, readRecords, shardIterator, toLambdaRecord, type StreamPosition, type StreamsApi, type StreamsRecord } from './shard-reader';
+import {
+  latestStreamArn,
+  listShards,
+  readRecords,
+  shardIterator,
+  toLambdaRecord,
+  type StreamPosition,
+  type StreamsApi,
+  type StreamsRecord,
+} from './shard-reader';
 
 export { defaultRetryDelayMs };
 
@@ -165,9 +174,18 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
   /** Records gone from the stream before they were read: no record to write, only where they were. */
   function reportTrimmed(shard: ShardState, after: string | undefined): void {
     mkdirSync(path.dirname(options.deadLetterFile), { recursive: true });
-    const line = { deadLetteredAt: new Date(now()).toISOString(), reason: 'records-trimmed', functionName: fn.name, streamArn, shardId: shard.shardId, afterSequenceNumber: after ?? null };
+    const line = {
+      deadLetteredAt: new Date(now()).toISOString(),
+      reason: 'records-trimmed',
+      functionName: fn.name,
+      streamArn,
+      shardId: shard.shardId,
+      afterSequenceNumber: after ?? null,
+    };
     appendFileSync(options.deadLetterFile, `${JSON.stringify(line)}\n`);
-    log(`${label}: records of ${shard.shardId} after ${after ?? 'the starting position'} were trimmed from the stream before they were read; reported in ${options.deadLetterFile}`);
+    log(
+      `${label}: records of ${shard.shardId} after ${after ?? 'the starting position'} were trimmed from the stream before they were read; reported in ${options.deadLetterFile}`,
+    );
   }
 
   function deadLetter(shard: ShardState, entries: readonly Entry[], reason: string, detail: Record<string, unknown>): void {
@@ -175,7 +193,15 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
     mkdirSync(path.dirname(options.deadLetterFile), { recursive: true });
     const at = new Date(now()).toISOString();
     const lines = entries.map((entry) =>
-      JSON.stringify({ deadLetteredAt: at, reason, functionName: fn.name, streamArn, shardId: shard.shardId, ...detail, record: toLambdaRecord(entry.record, streamArn!) }),
+      JSON.stringify({
+        deadLetteredAt: at,
+        reason,
+        functionName: fn.name,
+        streamArn,
+        shardId: shard.shardId,
+        ...detail,
+        record: toLambdaRecord(entry.record, streamArn!),
+      }),
     );
     appendFileSync(options.deadLetterFile, `${lines.join('\n')}\n`);
     deadLettered += entries.length;
@@ -357,7 +383,9 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
       case 'retry-from':
         complete(shard, decision.completeBefore);
         shard.retry = decision.retry;
-        log(`${label}: ${range} -> ${decision.failed} failed in ${took}; retry ${decision.retry.failures}/${retryLimitText(source)} from seq ${BigInt(decision.retry.from)}`);
+        log(
+          `${label}: ${range} -> ${decision.failed} failed in ${took}; retry ${decision.retry.failures}/${retryLimitText(source)} from seq ${BigInt(decision.retry.from)}`,
+        );
         return;
       case 'bisect':
         shard.retry = decision.retry;
@@ -371,7 +399,12 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
         const what = error === undefined ? `${decision.deadLetters.length} failed again` : `error in ${took} (${error})`;
         log(`${label}: ${range} -> ${what} after ${source.maximumRetryAttempts} retries${error === undefined ? ` in ${took}` : ''}; giving up on them`);
         const given = new Set(decision.deadLetters);
-        deadLetter(shard, span.filter((entry) => given.has(entry.sequenceNumber)), 'retries-exhausted', { attempts: decision.attempts, error: decision.error });
+        deadLetter(
+          shard,
+          span.filter((entry) => given.has(entry.sequenceNumber)),
+          'retries-exhausted',
+          { attempts: decision.attempts, error: decision.error },
+        );
         shard.retry = undefined;
         complete(shard, span.length);
       }

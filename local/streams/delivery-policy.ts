@@ -86,7 +86,12 @@ export interface ShardTiming {
  * undelivered ones among them), or undefined when the shard must wait (for a full batch,
  * the batching window, or a retry's delay).
  */
-export function nextBatchEnd(buffer: readonly PendingRecord[], source: Pick<StreamSource, 'batchSize' | 'maximumBatchingWindowInSeconds'>, timing: ShardTiming, now: number): number | undefined {
+export function nextBatchEnd(
+  buffer: readonly PendingRecord[],
+  source: Pick<StreamSource, 'batchSize' | 'maximumBatchingWindowInSeconds'>,
+  timing: ShardTiming,
+  now: number,
+): number | undefined {
   const { retry } = timing;
   if (retry !== undefined && now < retry.notBefore) return undefined;
   const limit = retry?.limit ?? source.batchSize;
@@ -100,7 +105,10 @@ export function nextBatchEnd(buffer: readonly PendingRecord[], source: Pick<Stre
 }
 
 /** When the shard next has something to do: the retry's time or the batching window's end. */
-export function nextDueAt(source: Pick<StreamSource, 'maximumBatchingWindowInSeconds'>, timing: Pick<ShardTiming, 'retry' | 'waitingSince'>): number | undefined {
+export function nextDueAt(
+  source: Pick<StreamSource, 'maximumBatchingWindowInSeconds'>,
+  timing: Pick<ShardTiming, 'retry' | 'waitingSince'>,
+): number | undefined {
   if (timing.retry !== undefined) return timing.retry.notBefore;
   if (timing.waitingSince !== undefined) return timing.waitingSince + source.maximumBatchingWindowInSeconds * 1000;
   return undefined;
@@ -134,7 +142,7 @@ export interface DecisionInput {
 }
 
 /** Whether `failures` retries are more than the source allows; -1 allows any number (until the record expires). */
-export function retriesExhausted(source: Pick<StreamSource, 'maximumRetryAttempts'>, failures: number): boolean {
+function retriesExhausted(source: Pick<StreamSource, 'maximumRetryAttempts'>, failures: number): boolean {
   return source.maximumRetryAttempts >= 0 && failures > source.maximumRetryAttempts;
 }
 
@@ -165,7 +173,12 @@ export function decide(input: DecisionInput): Decision {
     if (retriesExhausted(source, failures)) return { kind: 'give-up', deadLetters: outcome.failed, attempts: failures, error: 'reported in batchItemFailures' };
     const completeBefore = span.indexOf(lowest);
     const remaining = batch.filter((sequenceNumber) => compareSequenceNumbers(sequenceNumber, lowest) >= 0).length;
-    return { kind: 'retry-from', completeBefore, failed: outcome.failed.length, retry: { from: lowest, failures, limit: remaining, notBefore: now + input.retryDelayMs(failures) } };
+    return {
+      kind: 'retry-from',
+      completeBefore,
+      failed: outcome.failed.length,
+      retry: { from: lowest, failures, limit: remaining, notBefore: now + input.retryDelayMs(failures) },
+    };
   }
 
   const first = batch[0]!;

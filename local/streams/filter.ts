@@ -73,11 +73,16 @@ function compileCondition(candidate: unknown, path: string): Condition {
     case 'equals-ignore-case':
     case 'prefix':
     case 'suffix':
-      if (typeof argument !== 'string') return fail(path, `"${operator}" takes a string${isPlainObject(argument) ? ' (nested operators such as {"prefix": {"equals-ignore-case": ...}} are EventBridge-only)' : ''}, got ${JSON.stringify(argument)}`);
+      if (typeof argument !== 'string')
+        return fail(
+          path,
+          `"${operator}" takes a string${isPlainObject(argument) ? ' (nested operators such as {"prefix": {"equals-ignore-case": ...}} are EventBridge-only)' : ''}, got ${JSON.stringify(argument)}`,
+        );
       return { kind: operator, value: argument };
     case 'anything-but': {
       const values = Array.isArray(argument) ? argument : [argument];
-      if (isPlainObject(argument)) return fail(path, `"anything-but" over an operator (${JSON.stringify(argument)}) is EventBridge-only; Lambda takes a value or a list of values`);
+      if (isPlainObject(argument))
+        return fail(path, `"anything-but" over an operator (${JSON.stringify(argument)}) is EventBridge-only; Lambda takes a value or a list of values`);
       if (values.length === 0 || values.some((value) => typeof value !== 'string' && typeof value !== 'number')) {
         return fail(path, `"anything-but" takes a string, a number or a non-empty list of them, got ${JSON.stringify(argument)}`);
       }
@@ -90,7 +95,10 @@ function compileCondition(candidate: unknown, path: string): Condition {
       if (typeof argument !== 'boolean') return fail(path, `"exists" takes true or false, got ${JSON.stringify(argument)}`);
       return { kind: 'exists', value: argument };
     default:
-      return fail(path, `"${operator}" is not an operator Lambda's filter rules accept (known: ${OPERATOR_NAMES.join(', ')})${['wildcard', 'cidr'].includes(operator) ? `; "${operator}" is EventBridge-only` : ''}`);
+      return fail(
+        path,
+        `"${operator}" is not an operator Lambda's filter rules accept (known: ${OPERATOR_NAMES.join(', ')})${['wildcard', 'cidr'].includes(operator) ? `; "${operator}" is EventBridge-only` : ''}`,
+      );
   }
 }
 
@@ -101,7 +109,8 @@ function compileNumeric(argument: unknown, path: string): Condition {
   const condition: Extract<Condition, { kind: 'numeric' }> = { kind: 'numeric' };
   for (let index = 0; index < argument.length; index += 2) {
     const [operator, value] = [argument[index], argument[index + 1]];
-    if (typeof operator !== 'string' || !NUMERIC_OPERATORS.has(operator)) return fail(path, `"numeric" operator ${JSON.stringify(operator)} is not one of =, <, <=, >, >=`);
+    if (typeof operator !== 'string' || !NUMERIC_OPERATORS.has(operator))
+      return fail(path, `"numeric" operator ${JSON.stringify(operator)} is not one of =, <, <=, >, >=`);
     if (typeof value !== 'number' || !Number.isFinite(value)) return fail(path, `"numeric" compares with numbers, got ${JSON.stringify(value)}`);
     if (operator === '=') {
       if (argument.length !== 2) return fail(path, '"numeric" "=" stands alone');
@@ -114,7 +123,8 @@ function compileNumeric(argument: unknown, path: string): Condition {
       condition.upper = { value, inclusive: operator === '<=' };
     }
   }
-  if (condition.lower && condition.upper && condition.lower.value >= condition.upper.value) return fail(path, `"numeric" range ${JSON.stringify(argument)} is empty`);
+  if (condition.lower && condition.upper && condition.lower.value >= condition.upper.value)
+    return fail(path, `"numeric" range ${JSON.stringify(argument)} is empty`);
   return condition;
 }
 
@@ -144,19 +154,21 @@ function compilePattern(pattern: unknown, prefix: string): CompiledPattern {
 }
 
 /** Lambda's limit on filters per event source mapping (a quota raise gives 10). */
-export const MAX_FILTERS = 5;
+const MAX_FILTERS = 5;
 
 /**
  * Checks every pattern as Lambda would when the mapping is created or the local runtime
  * starts. @throws InvalidFilterPatternError naming the pattern and the field.
  */
 export function validateFilterPatterns(patterns: readonly FilterPattern[]): void {
-  if (patterns.length > MAX_FILTERS) throw new InvalidFilterPatternError(`${patterns.length} filter patterns; an event source mapping takes at most ${MAX_FILTERS}`);
+  if (patterns.length > MAX_FILTERS)
+    throw new InvalidFilterPatternError(`${patterns.length} filter patterns; an event source mapping takes at most ${MAX_FILTERS}`);
   patterns.forEach((pattern, index) => {
     try {
       compilePattern(pattern, '');
     } catch (error) {
-      if (error instanceof InvalidFilterPatternError) throw new InvalidFilterPatternError(`Filter pattern ${index + 1} of ${patterns.length}: ${error.message}`);
+      if (error instanceof InvalidFilterPatternError)
+        throw new InvalidFilterPatternError(`Filter pattern ${index + 1} of ${patterns.length}: ${error.message}`);
       throw error;
     }
   });
@@ -231,7 +243,7 @@ function fieldMatches(field: CompiledPattern['fields'][number], leaves: Map<stri
   const ways: Bindings[] = [];
   for (const condition of field.conditions) {
     if (condition.kind === 'exists') {
-      if (condition.value === (values.length > 0)) ways.push(bindings);
+      if (condition.value === values.length > 0) ways.push(bindings);
       continue;
     }
     for (const leaf of values) {

@@ -31,7 +31,7 @@ export interface ShardDescription {
 export type StreamPosition = { type: 'TRIM_HORIZON' | 'LATEST' } | { type: 'AFTER_SEQUENCE_NUMBER'; sequenceNumber: string };
 
 /** The table has no stream, or it is disabled. */
-export class NoStreamError extends Error {
+class NoStreamError extends Error {
   override readonly name = 'NoStreamError';
 }
 

@@ -3,7 +3,10 @@ import { runAsMain, type ScriptContext, type ScriptSpec, type NoOptions } from '
 import { withPool } from '../lib/postgres';
 import { SEED_USERS } from '../lib/seed-users';
 
-export const spec: ScriptSpec<NoOptions> = { name: 'db:seed', summary: 'Insert the seed users into public.users (needs db:schema-load). Re-running adds nothing.' };
+export const spec: ScriptSpec<NoOptions> = {
+  name: 'db:seed',
+  summary: 'Insert the seed users into public.users (needs db:schema-load). Re-running adds nothing.',
+};
 
 export async function main({ targets, out }: ScriptContext<NoOptions>): Promise<void> {
   await withPool(targets, async (pool) => {

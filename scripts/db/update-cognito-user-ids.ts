@@ -12,7 +12,7 @@ import { withPool } from '../lib/postgres';
 export const spec: ScriptSpec<NoOptions> = {
   name: 'db:update-cognito-user-ids',
   summary:
-    'Copy each Cognito user\'s sub into users.cognito_user_id, matching preferred_username to handle. ' +
+    "Copy each Cognito user's sub into users.cognito_user_id, matching preferred_username to handle. " +
     'Local: the local pool; --prod: the pool in COGNITO_USER_POOL_ID. COGNITO_USER_POOL_ID also selects a local pool.',
 };
 

@@ -25,7 +25,11 @@ export async function main({ targets, values, positionals, out }: ScriptContext<
     if (!group) {
       const page = await messages.listMessages(groupUuid, { limit: 1 });
       // Messages without a group item: a conversation the original wrote, not yet migrated.
-      throw new NotFoundError(page.items.length > 0 ? `Message group ${groupUuid} has messages but no group item: the table was written by the original; run npm run ddb:migrate` : `No message group ${groupUuid}`);
+      throw new NotFoundError(
+        page.items.length > 0
+          ? `Message group ${groupUuid} has messages but no group item: the table was written by the original; run npm run ddb:migrate`
+          : `No message group ${groupUuid}`,
+      );
     }
     const page = await messages.listMessages(groupUuid, { limit });
     out.log(`Conversation ${groupUuid} between @${group.members[0].handle} and @${group.members[1].handle} (latest ${page.items.length}):`);

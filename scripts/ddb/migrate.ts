@@ -55,7 +55,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 async function knownUsers(pool: Pool, items: readonly Item[]): Promise<Map<string, KnownUser>> {
   const uuids = new Set<string>();
   for (const item of items) {
-    for (const value of [item.user_uuid, String(item.pk ?? '').replace(/^GRP#/, '')]) if (typeof value === 'string' && UUID.test(value)) uuids.add(value.toLowerCase());
+    for (const value of [item.user_uuid, String(item.pk ?? '').replace(/^GRP#/, '')])
+      if (typeof value === 'string' && UUID.test(value)) uuids.add(value.toLowerCase());
   }
   if (uuids.size === 0) return new Map();
   const result = await pool.query<KnownUser>('SELECT uuid::text AS uuid, handle, display_name FROM public.users WHERE uuid = ANY($1::uuid[])', [[...uuids]]);
@@ -81,18 +82,22 @@ export async function main({ targets, values, out }: ScriptContext<typeof option
   const client = documentClientOf(targets);
   const pool = createPgPool(databaseUrlOf(targets), 1);
   try {
-    out.log(`${dryRun ? 'Planning (dry run, nothing is written)' : 'Migrating'} ${describeTarget(targets)}; naive timestamps taken as UTC${naiveOffset === '+00:00' ? '' : naiveOffset}`);
+    out.log(
+      `${dryRun ? 'Planning (dry run, nothing is written)' : 'Migrating'} ${describeTarget(targets)}; naive timestamps taken as UTC${naiveOffset === '+00:00' ? '' : naiveOffset}`,
+    );
     out.log('Reading the table...');
     const items = await scanTable(client, targets.tableName, out);
     const users = await knownUsers(pool, items);
     const now = Date.now();
     const plan = planMigration(items, users, { naiveOffset, now });
-    out.log(`  ${items.length} items read; ${plan.groups.length} group(s) to migrate, ${plan.groupsAlreadyMigrated} already migrated, ${plan.messages.length} message(s) to re-key`);
+    out.log(
+      `  ${items.length} items read; ${plan.groups.length} group(s) to migrate, ${plan.groupsAlreadyMigrated} already migrated, ${plan.messages.length} message(s) to re-key`,
+    );
 
     if (plan.newestOriginalWrite !== undefined && !values.force && Date.parse(plan.newestOriginalWrite) > now - quietMinutes * 60_000) {
       out.error(
         `ddb:migrate: an item in the original's format was written at ${plan.newestOriginalWrite}, within the last ${quietMinutes} minutes: ` +
-          'the original writers (its Flask app, its stream lambda) still seem to run. Stop them first (disable the lambda\'s event source mapping, ' +
+          "the original writers (its Flask app, its stream lambda) still seem to run. Stop them first (disable the lambda's event source mapping, " +
           'scale the app to zero), wait, and run again; --force runs anyway, --quiet-minutes changes the window.',
       );
       return 1;
@@ -117,16 +122,30 @@ function report(plan: MigrationPlan, result: ExecutionResult | undefined, out: O
   out.log('');
   out.log(result === undefined ? 'Plan:' : 'Done:');
   out.log(`  items read              ${plan.itemsRead}`);
-  out.log(`  groups                  ${wouldHave(result?.groupsWritten ?? plan.groups.length, 'migrated')}, ${plan.groupsAlreadyMigrated} already migrated${result?.groupsSkipped ? `, ${result.groupsSkipped} written meanwhile by another run` : ''}; ${plan.groups.filter((group) => group.withoutMessages).length} without messages`);
-  out.log(`  summaries replaced      ${wouldHave(result?.summariesWritten ?? plan.groups.reduce((sum, group) => sum + group.putSummaries.length, 0), 'written')}, ${result?.summariesDeleted ?? plan.groups.reduce((sum, group) => sum + group.deleteSummaries.length, 0)} deleted`);
-  out.log(`  messages touched        ${wouldHave(result?.messagesMoved ?? plan.messages.length, 're-keyed with created_at')}${result?.messagesSkipped ? `, ${result.messagesSkipped} re-keyed meanwhile by another run` : ''}`);
-  out.log(`  pairs                   ${plan.pairs.length}; ${wouldHave(result?.pairsWritten ?? plan.pairs.filter((pair) => pair.write).length, 'pair item(s) written')}`);
-  out.log(`  pairs with several groups ${severalGroups.length}${severalGroups.length > 0 ? ': both people keep every group; new messages by handle go to the newest' : ''}`);
+  out.log(
+    `  groups                  ${wouldHave(result?.groupsWritten ?? plan.groups.length, 'migrated')}, ${plan.groupsAlreadyMigrated} already migrated${result?.groupsSkipped ? `, ${result.groupsSkipped} written meanwhile by another run` : ''}; ${plan.groups.filter((group) => group.withoutMessages).length} without messages`,
+  );
+  out.log(
+    `  summaries replaced      ${wouldHave(result?.summariesWritten ?? plan.groups.reduce((sum, group) => sum + group.putSummaries.length, 0), 'written')}, ${result?.summariesDeleted ?? plan.groups.reduce((sum, group) => sum + group.deleteSummaries.length, 0)} deleted`,
+  );
+  out.log(
+    `  messages touched        ${wouldHave(result?.messagesMoved ?? plan.messages.length, 're-keyed with created_at')}${result?.messagesSkipped ? `, ${result.messagesSkipped} re-keyed meanwhile by another run` : ''}`,
+  );
+  out.log(
+    `  pairs                   ${plan.pairs.length}; ${wouldHave(result?.pairsWritten ?? plan.pairs.filter((pair) => pair.write).length, 'pair item(s) written')}`,
+  );
+  out.log(
+    `  pairs with several groups ${severalGroups.length}${severalGroups.length > 0 ? ': both people keep every group; new messages by handle go to the newest' : ''}`,
+  );
   for (const pair of severalGroups) {
-    out.log(`    @${pair.memberHandles.join(' and @')}: ${pair.groupUuids.length} groups, newest first: ${pair.groupUuids.join(', ')} (the pair item names ${pair.item.group_uuid})`);
+    out.log(
+      `    @${pair.memberHandles.join(' and @')}: ${pair.groupUuids.length} groups, newest first: ${pair.groupUuids.join(', ')} (the pair item names ${pair.item.group_uuid})`,
+    );
   }
   if (plan.unknownUsers.length > 0) {
-    out.log(`  users unknown to PostgreSQL ${plan.unknownUsers.length}: their names come from the items. Add them to public.users (and run npm run db:update-cognito-user-ids) so they can sign in and be found by handle:`);
+    out.log(
+      `  users unknown to PostgreSQL ${plan.unknownUsers.length}: their names come from the items. Add them to public.users (and run npm run db:update-cognito-user-ids) so they can sign in and be found by handle:`,
+    );
     for (const user of plan.unknownUsers) out.log(`    @${user.handle} (${user.uuid})`);
   }
   out.log(`  could not place         ${plan.unplaced.length}${plan.unplaced.length > 0 ? ' item(s), left as they are:' : ''}`);

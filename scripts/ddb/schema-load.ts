@@ -27,7 +27,10 @@ export async function main({ targets, out }: ScriptContext<NoOptions>): Promise<
     const problems = await checkTable(client, name, awsCli);
     const breaking = problems.filter((problem) => problem.severity === 'breaks');
     if (problems.length === 0) out.log(`Table ${name} already exists (${describeTarget(targets)}) and matches the model: ready`);
-    else out.log(`Table ${name} already exists (${describeTarget(targets)}) ${breaking.length > 0 ? 'but cannot serve Cruddur messaging as it is' : 'and works, but differs from the model'}:`);
+    else
+      out.log(
+        `Table ${name} already exists (${describeTarget(targets)}) ${breaking.length > 0 ? 'but cannot serve Cruddur messaging as it is' : 'and works, but differs from the model'}:`,
+      );
     for (const problem of problems) {
       out.log(`  ${problem.severity === 'breaks' ? 'problem' : 'note'}: ${problem.what}`);
       out.log(`    fix: ${problem.fix}`);

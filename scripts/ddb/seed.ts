@@ -14,7 +14,7 @@ import { databaseUrlOf, describeTarget, documentClientOf } from '../lib/targets'
 
 export const spec: ScriptSpec<NoOptions> = {
   name: 'ddb:seed',
-  summary: 'Seed the seed users\' conversations (needs db:seed first). Pairs that already have a group are skipped.',
+  summary: "Seed the seed users' conversations (needs db:seed first). Pairs that already have a group are skipped.",
 };
 
 /** The conversation's messages, ending an hour before `now`, spaced out over the days before. */

@@ -28,7 +28,9 @@ async function adoptLocalTable(client: AnyDynamoDBClient, tableName: string, out
   const problems = await checkTable(client, tableName);
   const noStream = problems.find((problem) => problem.kind === 'no-stream');
   if (noStream !== undefined) {
-    await (client as DynamoDBClient).send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: true, StreamViewType: messagesTableSchema.streamViewType } }));
+    await (client as DynamoDBClient).send(
+      new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: true, StreamViewType: messagesTableSchema.streamViewType } }),
+    );
     await waitUntilTableExists({ client: client as DynamoDBClient, maxWaitTime: 60 }, { TableName: tableName });
     out.log(`  enabled the stream of table ${tableName}: it had none (as the original's schema-load left it)`);
   }
@@ -37,7 +39,10 @@ async function adoptLocalTable(client: AnyDynamoDBClient, tableName: string, out
     out.log(`  enabled the time to live of table ${tableName} (${messagesTableSchema.timeToLiveAttribute})`);
   }
   const breaking = problems.filter((problem) => problem.severity === 'breaks' && problem !== noStream);
-  if (breaking.length > 0) throw new ConfigurationError(`Table ${tableName} cannot serve Cruddur messaging: ${breaking.map((problem) => `${problem.what} (fix: ${problem.fix})`).join('; ')}`);
+  if (breaking.length > 0)
+    throw new ConfigurationError(
+      `Table ${tableName} cannot serve Cruddur messaging: ${breaking.map((problem) => `${problem.what} (fix: ${problem.fix})`).join('; ')}`,
+    );
 }
 
 /** Runs a script's main in-process with its output indented under the bootstrap's. */
@@ -66,7 +71,9 @@ export async function bootstrapLocalData(targets: Targets, out: Output = console
     const localPool = await ensureLocalPool(cognito);
     const created: string[] = [];
     for (const user of SEED_USERS) if (await ensurePoolUser(cognito, localPool.userPoolId, user, LOCAL_USER_PASSWORD)) created.push(user.handle);
-    out.log(`  Pool ${localPool.userPoolId}, app client ${localPool.clientId}; ${created.length > 0 ? `created ${created.join(', ')}` : 'seed users already there'}`);
+    out.log(
+      `  Pool ${localPool.userPoolId}, app client ${localPool.clientId}; ${created.length > 0 ? `created ${created.join(', ')}` : 'seed users already there'}`,
+    );
     await runStep(updateCognitoUserIds, { ...targets, userPoolId: localPool.userPoolId }, out);
     return localPool;
   } finally {

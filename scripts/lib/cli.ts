@@ -94,7 +94,14 @@ export async function runScript<O extends Options>(
   }
   try {
     const prod = Boolean(parsedArgs.values.prod);
-    context = { prod, targets: resolveTargets(prod, env), env, values: parsedArgs.values as ScriptContext<O>['values'], positionals: parsedArgs.positionals, out };
+    context = {
+      prod,
+      targets: resolveTargets(prod, env),
+      env,
+      values: parsedArgs.values as ScriptContext<O>['values'],
+      positionals: parsedArgs.positionals,
+      out,
+    };
   } catch (error) {
     out.error(`${spec.name}: ${describeError(error)}`);
     return 1;

@@ -22,9 +22,7 @@ export const LOCAL_POOL_NAME = 'cruddur-local';
 export const LOCAL_CLIENT_NAME = 'cruddur-frontend';
 
 export function createCognitoClient(endpoint: string | undefined): CognitoIdentityProviderClient {
-  return endpoint === undefined
-    ? new CognitoIdentityProviderClient({})
-    : new CognitoIdentityProviderClient(localClientConfig(endpoint));
+  return endpoint === undefined ? new CognitoIdentityProviderClient({}) : new CognitoIdentityProviderClient(localClientConfig(endpoint));
 }
 
 export interface LocalPool {
@@ -44,7 +42,11 @@ export async function ensureLocalPool(client: CognitoIdentityProviderClient, poo
   let clientId = clients.UserPoolClients?.find((appClient) => appClient.ClientName === LOCAL_CLIENT_NAME)?.ClientId;
   if (clientId === undefined) {
     const created = await client.send(
-      new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ClientName: LOCAL_CLIENT_NAME, ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] }),
+      new CreateUserPoolClientCommand({
+        UserPoolId: userPoolId,
+        ClientName: LOCAL_CLIENT_NAME,
+        ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      }),
     );
     clientId = created.UserPoolClient!.ClientId!;
   }
@@ -116,6 +118,7 @@ export async function signIn(client: CognitoIdentityProviderClient, clientId: st
     new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: username, PASSWORD: password } }),
   );
   const result = output.AuthenticationResult;
-  if (!result?.AccessToken || !result.IdToken) throw new Error(`Sign-in of ${username} returned no tokens${output.ChallengeName ? ` (challenge ${output.ChallengeName})` : ''}`);
+  if (!result?.AccessToken || !result.IdToken)
+    throw new Error(`Sign-in of ${username} returned no tokens${output.ChallengeName ? ` (challenge ${output.ChallengeName})` : ''}`);
   return { accessToken: result.AccessToken, idToken: result.IdToken };
 }

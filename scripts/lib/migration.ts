@@ -150,11 +150,20 @@ const keyOf = (item: Item): TableKey => ({ pk: String(item.pk), sk: String(item.
 
 /** Is this message already in this project's format? */
 function isMigratedMessage(item: Item): boolean {
-  return typeof item.created_at === 'string' && isIsoTimestamp(item.created_at) && typeof item.message_uuid === 'string' && item.sk === timeOrderedKey(item.created_at, item.message_uuid);
+  return (
+    typeof item.created_at === 'string' &&
+    isIsoTimestamp(item.created_at) &&
+    typeof item.message_uuid === 'string' &&
+    item.sk === timeOrderedKey(item.created_at, item.message_uuid)
+  );
 }
 
 function isMigratedSummary(item: Item): boolean {
-  return typeof item.last_message_at === 'string' && isIsoTimestamp(item.last_message_at) && item.sk === timeOrderedKey(item.last_message_at, String(item.message_group_uuid));
+  return (
+    typeof item.last_message_at === 'string' &&
+    isIsoTimestamp(item.last_message_at) &&
+    item.sk === timeOrderedKey(item.last_message_at, String(item.message_group_uuid))
+  );
 }
 
 interface GroupFacts {
@@ -193,7 +202,11 @@ export function planMigration(items: readonly Item[], users: ReadonlyMap<string,
       const createdAt = normalizeTimestamp(item.sk, options.naiveOffset);
       noteOriginal(createdAt);
       if (createdAt === undefined || typeof item.message !== 'string') {
-        unplaced.push({ key: keyOf(item), reason: createdAt === undefined ? `its sort key "${String(item.sk)}" is not a timestamp` : 'it has no message text', advice: 'inspect it (npm run ddb:scan) and fix or delete it by hand' });
+        unplaced.push({
+          key: keyOf(item),
+          reason: createdAt === undefined ? `its sort key "${String(item.sk)}" is not a timestamp` : 'it has no message text',
+          advice: 'inspect it (npm run ddb:scan) and fix or delete it by hand',
+        });
         continue;
       }
       const moved = buildMessageItem({
@@ -241,27 +254,38 @@ export function planMigration(items: readonly Item[], users: ReadonlyMap<string,
       const item = group.groupItem;
       // A resumed run still names the people PostgreSQL lacks, whichever run placed their group.
       for (const member of item.members) if (!users.has(member.user_uuid)) unknownUsers.set(member.user_uuid, member.handle);
-      placed.push({ groupUuid: group.groupUuid, members: item.member_uuids, handles: [item.members[0].handle, item.members[1].handle], newestSk: item.last_message_sk, createdAt: item.created_at });
+      placed.push({
+        groupUuid: group.groupUuid,
+        members: item.member_uuids,
+        handles: [item.members[0].handle, item.members[1].handle],
+        newestSk: item.last_message_sk,
+        createdAt: item.created_at,
+      });
       continue;
     }
 
     const members = membersOf(group, users);
     if ('reason' in members) {
-      for (const message of group.messages) unplaced.push({ key: message.from ?? { pk: message.pk, sk: message.sk }, reason: members.reason, advice: members.advice });
+      for (const message of group.messages)
+        unplaced.push({ key: message.from ?? { pk: message.pk, sk: message.sk }, reason: members.reason, advice: members.advice });
       for (const summary of group.summaries) unplaced.push({ key: keyOf(summary), reason: members.reason, advice: members.advice });
       continue;
     }
     for (const member of members.participants) if (!users.has(member.user_uuid)) unknownUsers.set(member.user_uuid, member.handle);
     moveMessages();
 
-    const summaryTimes = group.summaries.map((summary) => normalizeTimestamp(summary.last_message_at ?? summary.sk, options.naiveOffset)).filter((at): at is string => at !== undefined).sort();
+    const summaryTimes = group.summaries
+      .map((summary) => normalizeTimestamp(summary.last_message_at ?? summary.sk, options.naiveOffset))
+      .filter((at): at is string => at !== undefined)
+      .sort();
     const latestSummary = [...group.summaries].sort((a, b) => (String(a.sk) < String(b.sk) ? 1 : -1))[0];
     const lastMessageSk = newest?.sk ?? timeOrderedKey(summaryTimes[summaryTimes.length - 1] ?? new Date(options.now).toISOString(), group.groupUuid);
     const lastMessage = newest?.message ?? text(latestSummary?.message) ?? '';
     const createdAt = oldest?.created_at ?? summaryTimes[0] ?? new Date(options.now).toISOString();
     const groupItem = buildGroupItem({ groupUuid: group.groupUuid, members: members.participants, lastMessageSk, lastMessage, createdAt });
     const wanted = buildGroupSummaryItems({ groupUuid: group.groupUuid, members: members.participants, lastMessageSk, lastMessage });
-    const same = (have: Item, want: MessageGroupSummaryItem) => Object.entries(want).every(([field, value]) => have[field] === value) && Object.keys(have).every((field) => field in want);
+    const same = (have: Item, want: MessageGroupSummaryItem) =>
+      Object.entries(want).every(([field, value]) => have[field] === value) && Object.keys(have).every((field) => field in want);
     const alreadyRight = group.summaries.length === 2 && wanted.every((want) => group.summaries.some((have) => same(have, want)));
     groups.push({
       groupUuid: group.groupUuid,
@@ -270,7 +294,13 @@ export function planMigration(items: readonly Item[], users: ReadonlyMap<string,
       putSummaries: alreadyRight ? [] : wanted,
       withoutMessages: newest === undefined,
     });
-    placed.push({ groupUuid: group.groupUuid, members: groupItem.member_uuids, handles: [members.participants[0].handle, members.participants[1].handle], newestSk: lastMessageSk, createdAt });
+    placed.push({
+      groupUuid: group.groupUuid,
+      members: groupItem.member_uuids,
+      handles: [members.participants[0].handle, members.participants[1].handle],
+      newestSk: lastMessageSk,
+      createdAt,
+    });
   }
 
   const byPair = new Map<string, typeof placed>();
@@ -282,8 +312,20 @@ export function planMigration(items: readonly Item[], users: ReadonlyMap<string,
     const ordered = [...pairGroups].sort((a, b) => (a.newestSk < b.newestSk ? 1 : a.newestSk > b.newestSk ? -1 : a.groupUuid < b.groupUuid ? -1 : 1));
     const chosen = ordered[0]!;
     const existing = pairItems.get(pairKey);
-    const item = buildPairItem(chosen.members[0], chosen.members[1], chosen.groupUuid, existing?.group_uuid === chosen.groupUuid ? existing.created_at : chosen.createdAt);
-    return { pairKey, memberUuids: chosen.members, memberHandles: chosen.handles, groupUuids: ordered.map((group) => group.groupUuid), item, write: existing?.group_uuid !== chosen.groupUuid };
+    const item = buildPairItem(
+      chosen.members[0],
+      chosen.members[1],
+      chosen.groupUuid,
+      existing?.group_uuid === chosen.groupUuid ? existing.created_at : chosen.createdAt,
+    );
+    return {
+      pairKey,
+      memberUuids: chosen.members,
+      memberHandles: chosen.handles,
+      groupUuids: ordered.map((group) => group.groupUuid),
+      item,
+      write: existing?.group_uuid !== chosen.groupUuid,
+    };
   });
 
   return {
@@ -303,7 +345,10 @@ export function planMigration(items: readonly Item[], users: ReadonlyMap<string,
  * person), or, with no summary left, from the senders of its messages. Names come from
  * PostgreSQL when it knows the user, else from the items' snapshots.
  */
-function membersOf(group: GroupFacts, users: ReadonlyMap<string, KnownUser>): { participants: [Participant, Participant] } | { reason: string; advice: string } {
+function membersOf(
+  group: GroupFacts,
+  users: ReadonlyMap<string, KnownUser>,
+): { participants: [Participant, Participant] } | { reason: string; advice: string } {
   const snapshots = new Map<string, Participant>();
   const remember = (uuid: string | undefined, display_name: unknown, handle: unknown) => {
     if (!uuid) return;
@@ -325,7 +370,10 @@ function membersOf(group: GroupFacts, users: ReadonlyMap<string, KnownUser>): { 
   const uuids = group.summaries.length > 0 ? fromSummaries : senders;
   if (uuids.size !== 2) {
     return group.summaries.length > 0
-      ? { reason: `its summaries name ${uuids.size} people, not 2`, advice: 'inspect the group (npm run ddb:scan) and delete the summaries that do not belong to it, then run the migration again' }
+      ? {
+          reason: `its summaries name ${uuids.size} people, not 2`,
+          advice: 'inspect the group (npm run ddb:scan) and delete the summaries that do not belong to it, then run the migration again',
+        }
       : {
           reason: `an orphan message: no summary names its group, and its messages have ${uuids.size} sender(s), not 2`,
           advice: 'the other person cannot be known: delete these messages, or write a summary naming both people and run the migration again',
@@ -333,10 +381,15 @@ function membersOf(group: GroupFacts, users: ReadonlyMap<string, KnownUser>): { 
   }
   const participants = [...uuids].sort().map((uuid) => {
     const known = users.get(uuid);
-    return known ? { user_uuid: uuid, display_name: known.display_name, handle: known.handle } : (snapshots.get(uuid) ?? { user_uuid: uuid, display_name: '', handle: '' });
+    return known
+      ? { user_uuid: uuid, display_name: known.display_name, handle: known.handle }
+      : (snapshots.get(uuid) ?? { user_uuid: uuid, display_name: '', handle: '' });
   }) as [Participant, Participant];
   if (participants.some((participant) => participant.handle === '')) {
-    return { reason: 'a member is in no item and not in PostgreSQL, so nobody knows their name', advice: 'add the user to public.users (npm run db:seed or your own data), then run the migration again' };
+    return {
+      reason: 'a member is in no item and not in PostgreSQL, so nobody knows their name',
+      advice: 'add the user to public.users (npm run db:seed or your own data), then run the migration again',
+    };
   }
   return { participants };
 }
@@ -381,7 +434,15 @@ export async function executeMigration(
   plan: MigrationPlan,
   options: ExecutionOptions = {},
 ): Promise<ExecutionResult> {
-  const result: ExecutionResult = { groupsWritten: 0, groupsSkipped: 0, summariesDeleted: 0, summariesWritten: 0, pairsWritten: 0, messagesMoved: 0, messagesSkipped: 0 };
+  const result: ExecutionResult = {
+    groupsWritten: 0,
+    groupsSkipped: 0,
+    summariesDeleted: 0,
+    summariesWritten: 0,
+    pairsWritten: 0,
+    messagesMoved: 0,
+    messagesSkipped: 0,
+  };
   const progress = options.progress ?? (() => {});
   let writes = 0;
   const write = async (command: TransactWriteCommand | PutCommand) => {
@@ -389,7 +450,8 @@ export async function executeMigration(
     writes += 1;
     await client.send(command as TransactWriteCommand);
   };
-  const conditionFailed = (error: unknown) => cancellationCodes(error).includes('ConditionalCheckFailed') || (error as Error).name === 'ConditionalCheckFailedException';
+  const conditionFailed = (error: unknown) =>
+    cancellationCodes(error).includes('ConditionalCheckFailed') || (error as Error).name === 'ConditionalCheckFailedException';
   const every = (done: number, total: number, step: number) => done % step === 0 || done === total;
 
   for (const [index, group] of plan.groups.entries()) {

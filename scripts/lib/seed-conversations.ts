@@ -39,7 +39,7 @@ export const SEED_CONVERSATIONS: readonly SeedConversation[] = [
       'Nothing at all. And an older message can never replace a newer one.',
       'How do we stop two people creating two groups for the same pair?',
       'A pair item written with attribute_not_exists in the same transaction.',
-      'Then whoever loses the race just appends to the winner\'s group?',
+      "Then whoever loses the race just appends to the winner's group?",
       'That is the idea. One group per pair, every message kept.',
       'And strangers reading a conversation by guessing its uuid?',
       'Membership is checked with a consistent read. Non-members get a 404.',

@@ -33,14 +33,18 @@ export function runInherited(command: string, args: string[], options: { cwd?: s
 
 /** `npm run synth` itself: the app, into `outdir`. @returns its exit code. */
 export function synthesize(outdir: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  return runInherited(process.execPath, ['--import', 'tsx', path.join(REPOSITORY_ROOT, 'infrastructure', 'main.ts')], { env: { ...env, CDKTF_OUTDIR: outdir } });
+  return runInherited(process.execPath, ['--import', 'tsx', path.join(REPOSITORY_ROOT, 'infrastructure', 'main.ts')], {
+    env: { ...env, CDKTF_OUTDIR: outdir },
+  });
 }
 
 /** The stacks of a synth output, each after the stacks it depends on. */
 export function stacksInOrder(outdir: string): SynthesizedStackEntry[] {
   const manifestFile = path.join(outdir, 'manifest.json');
   if (!existsSync(manifestFile)) throw new Error(`${path.relative(process.cwd(), manifestFile)} does not exist: synthesize first (npm run synth)`);
-  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { stacks: Record<string, { dependencies: string[]; workingDirectory: string; synthesizedStackPath: string }> };
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as {
+    stacks: Record<string, { dependencies: string[]; workingDirectory: string; synthesizedStackPath: string }>;
+  };
   const ordered: SynthesizedStackEntry[] = [];
   const visiting = new Set<string>();
   const visit = (name: string) => {
@@ -50,7 +54,12 @@ export function stacksInOrder(outdir: string): SynthesizedStackEntry[] {
     if (visiting.has(name)) throw new Error(`stacks depend on each other in a cycle through ${name}`);
     visiting.add(name);
     for (const dependency of entry.dependencies) visit(dependency);
-    ordered.push({ name, directory: path.join(outdir, entry.workingDirectory), file: path.join(outdir, entry.synthesizedStackPath), dependencies: entry.dependencies });
+    ordered.push({
+      name,
+      directory: path.join(outdir, entry.workingDirectory),
+      file: path.join(outdir, entry.synthesizedStackPath),
+      dependencies: entry.dependencies,
+    });
   };
   Object.keys(manifest.stacks).sort().forEach(visit);
   return ordered;

@@ -48,7 +48,11 @@ export function resolveTargets(prod: boolean, env: NodeJS.ProcessEnv): Targets {
 }
 
 /** The targets of local services that are running (npm start's, a test's, the soak's). */
-export function runningServiceTargets(services: { dynamodb: { url: string }; postgres: { url: string }; cognito: { url: string } }, tableName: string, ports: ServicePorts): Targets {
+export function runningServiceTargets(
+  services: { dynamodb: { url: string }; postgres: { url: string }; cognito: { url: string } },
+  tableName: string,
+  ports: ServicePorts,
+): Targets {
   return { prod: false, tableName, dynamodbEndpoint: services.dynamodb.url, cognitoEndpoint: services.cognito.url, databaseUrl: services.postgres.url, ports };
 }
 

@@ -139,9 +139,10 @@ describe('npm start, end to end', () => {
    */
   let tokenProcesses = 0;
   async function token(handle: string): Promise<string> {
-    const stdout = tokenProcesses++ === 0
-      ? (await run(process.execPath, ['--import', 'tsx', 'scripts/token.ts', handle], { cwd: ROOT, env })).stdout
-      : (await runScriptInProcess(tokenScript, [handle], env)).stdout.map((line) => `${line}\n`).join('');
+    const stdout =
+      tokenProcesses++ === 0
+        ? (await run(process.execPath, ['--import', 'tsx', 'scripts/token.ts', handle], { cwd: ROOT, env })).stdout
+        : (await runScriptInProcess(tokenScript, [handle], env)).stdout.map((line) => `${line}\n`).join('');
     expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
     return stdout.trim();
   }
@@ -186,7 +187,15 @@ describe('npm start, end to end', () => {
       const items: Record<string, unknown>[] = [];
       let start: Record<string, unknown> | undefined;
       do {
-        const page = await client.send(new QueryCommand({ TableName: DEFAULT_TABLE_NAME, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true, ExclusiveStartKey: start }));
+        const page = await client.send(
+          new QueryCommand({
+            TableName: DEFAULT_TABLE_NAME,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': pk },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        );
         items.push(...(page.Items ?? []));
         start = page.LastEvaluatedKey;
       } while (start);
@@ -212,7 +221,9 @@ describe('npm start, end to end', () => {
 
   /** The one shard's checkpoint. */
   function checkpointedSequence(): bigint {
-    const file = JSON.parse(readFileSync(streamFiles(dataDir, 'message-stream').checkpointFile, 'utf8')) as { shards: Record<string, { sequenceNumber: string }> };
+    const file = JSON.parse(readFileSync(streamFiles(dataDir, 'message-stream').checkpointFile, 'utf8')) as {
+      shards: Record<string, { sequenceNumber: string }>;
+    };
     const shards = Object.values(file.shards);
     expect(shards).toHaveLength(1);
     return BigInt(shards[0]!.sequenceNumber);
@@ -256,7 +267,9 @@ describe('npm start, end to end', () => {
     await waitForGroup('londo', (group) => group.uuid === newGroup && group.message === textD && group.handle === 'bayko');
     await waitForGroup('bayko', (group) => group.uuid === newGroup && group.message === textD && group.handle === 'londo');
     const textD2 = `D again: one conversation per pair ${Date.now()}`;
-    expect((await api<{ message_group_uuid: string }>('londo', 'POST', '/api/messages', { message: textD2, handle: 'bayko' })).body.message_group_uuid).toBe(newGroup);
+    expect((await api<{ message_group_uuid: string }>('londo', 'POST', '/api/messages', { message: textD2, handle: 'bayko' })).body.message_group_uuid).toBe(
+      newGroup,
+    );
     const latencyD2 = await waitForGroup('bayko', (group) => group.uuid === newGroup && group.message === textD2);
     console.log(`stream: bayko's summary showed londo's reply ${latencyD2} ms after POST answered`);
     expect(latencyC).toBeLessThan(10_000);
@@ -267,7 +280,9 @@ describe('npm start, end to end', () => {
     const garbage = await fetch(`${baseUrl}/api/message_groups`, { headers: { authorization: 'Bearer not.a.jwt' } });
     expect(garbage.status).toBe(401);
     expect(garbage.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token" error_description="[\x20-\x7e]*"$/);
-    const controlCharacters = await rawRequest(`GET /api/message_groups HTTP/1.1\r\nHost: localhost\r\nX-Evil: \u0001\u0002\u001b[2J\r\nConnection: close\r\n\r\n`);
+    const controlCharacters = await rawRequest(
+      `GET /api/message_groups HTTP/1.1\r\nHost: localhost\r\nX-Evil: \u0001\u0002\u001b[2J\r\nConnection: close\r\n\r\n`,
+    );
     expect(controlCharacters).toMatch(/^HTTP\/1\.1 400 /);
     expect((await api<Group[]>('bayko', 'GET', '/api/message_groups')).status).toBe(200);
 
@@ -279,12 +294,19 @@ describe('npm start, end to end', () => {
     expect(invoked.stderr).toMatch(/REPORT RequestId: [0-9a-f-]{36}\tDuration: [\d.]+ ms\tMemory Size: 256 MB/);
 
     // A second npm start on the same data is refused while this one runs.
-    const second = await run(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env: { ...env, PORT: String(await getFreePort()) } }).catch((error: { code: number; stderr: string }) => error);
+    const second = await run(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+      cwd: ROOT,
+      env: { ...env, PORT: String(await getFreePort()) },
+    }).catch((error: { code: number; stderr: string }) => error);
     expect(second).toMatchObject({ code: 1, stderr: expect.stringMatching(/is using .*stop it/) });
 
     // Every participant has exactly one summary per group.
     const before = await tableState();
-    expect(Object.fromEntries(Object.entries(before.summaries).map(([handle, items]) => [handle, items.length]))).toEqual({ andrewbrown: 2, bayko: 2, londo: 2 });
+    expect(Object.fromEntries(Object.entries(before.summaries).map(([handle, items]) => [handle, items.length]))).toEqual({
+      andrewbrown: 2,
+      bayko: 2,
+      londo: 2,
+    });
     for (const items of Object.values(before.summaries)) expect(new Set(items.map((item) => item.group)).size).toBe(items.length);
     expect(before.messages[seeded.uuid]).toBe(53);
     expect(before.messages[newGroup]).toBe(2);
@@ -332,6 +354,7 @@ describe('npm start, end to end', () => {
     expect(cancelled.output).toMatch(/SIGINT: start-up cancelled\.\n$/);
     expect(existsSync(path.join(dataDir, 'npm-start.pid'))).toBe(false);
     // The services' ports are free again: no orphaned JVM, PGlite or cognito-local.
-    for (const service of ['dynamodb', 'postgres', 'cognito'] as const) await assertPortFree(Number(env[LOCAL_SERVICES[service].envVar]), LOCAL_SERVICES[service]);
+    for (const service of ['dynamodb', 'postgres', 'cognito'] as const)
+      await assertPortFree(Number(env[LOCAL_SERVICES[service].envVar]), LOCAL_SERVICES[service]);
   });
 });

@@ -103,8 +103,7 @@ const sendInGroup = (from: RegisteredUser, groupUuid: string, message: string) =
 const listMessages = (caller: RegisteredUser, groupUuid: string, query?: Record<string, string>) =>
   call<MessageJson[]>('list-messages', { sub: caller.sub, pathParameters: { message_group_uuid: groupUuid }, query });
 
-const listGroups = (caller: RegisteredUser, query?: Record<string, string>) =>
-  call<MessageJson[]>('list-message-groups', { sub: caller.sub, query });
+const listGroups = (caller: RegisteredUser, query?: Record<string, string>) => call<MessageJson[]>('list-message-groups', { sub: caller.sub, query });
 
 /** Every page of a list, following X-Next-Cursor; the last page must have no cursor. */
 async function allPages<T>(fetchPage: (query: Record<string, string>) => Promise<ApiResponse<T[]>>, limit: number): Promise<T[][]> {
@@ -140,7 +139,7 @@ describe('GET /api/users/@{handle}/short', () => {
     expect(encoded.body).toEqual(response.body);
   });
 
-  it('answers without a token (the route is public, as the original\'s), with those three fields only', async () => {
+  it("answers without a token (the route is public, as the original's), with those three fields only", async () => {
     // Prepare
     const [other] = await registerUsers(1);
 
@@ -189,7 +188,12 @@ describe('POST /api/messages with an Idempotency-Key', () => {
     expect([d1.status, d2.status, c1.status, c2.status]).toEqual([200, 200, 200, 200]);
     expect(d2.body).toEqual(d1.body);
     expect(c2.body).toEqual(c1.body);
-    expect([d1.headers['Idempotent-Replayed'], d2.headers['Idempotent-Replayed'], c1.headers['Idempotent-Replayed'], c2.headers['Idempotent-Replayed']]).toEqual([undefined, 'true', undefined, 'true']);
+    expect([
+      d1.headers['Idempotent-Replayed'],
+      d2.headers['Idempotent-Replayed'],
+      c1.headers['Idempotent-Replayed'],
+      c2.headers['Idempotent-Replayed'],
+    ]).toEqual([undefined, 'true', undefined, 'true']);
     expect(await countItems('MSG#', 'first contact')).toBe(1);
     expect(await countItems('MSG#', 'a reply')).toBe(1);
   });
@@ -268,7 +272,10 @@ describe('POST /api/messages with a group and a handle', () => {
     const group = (await sendTo(alice!, bob!, 'hello bob')).body.message_group_uuid;
 
     // Act
-    const response = await call('create-message', { sub: alice!.sub, body: { message: 'meant for someone', message_group_uuid: group, handle: carol!.handle } });
+    const response = await call('create-message', {
+      sub: alice!.sub,
+      body: { message: 'meant for someone', message_group_uuid: group, handle: carol!.handle },
+    });
 
     // Assess
     expect(response.status).toBe(422);
@@ -279,7 +286,7 @@ describe('POST /api/messages with a group and a handle', () => {
 });
 
 describe('POST /api/messages with a handle (pattern D)', () => {
-  it('creates the pair\'s group with the message and shows it to both participants', async () => {
+  it("creates the pair's group with the message and shows it to both participants", async () => {
     // Prepare
     const [alice, bob] = await registerUsers(2);
 
@@ -295,12 +302,18 @@ describe('POST /api/messages with a handle (pattern D)', () => {
     expect(created.body).toMatchObject({ display_name: alice!.display_name, handle: alice!.handle, message: 'Hello Bob' });
     expect(created.body.created_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     const group = created.body.message_group_uuid;
-    expect(alicesGroups.body).toEqual([{ uuid: group, display_name: bob!.display_name, handle: bob!.handle, message: 'Hello Bob', created_at: created.body.created_at }]);
-    expect(bobsGroups.body).toEqual([{ uuid: group, display_name: alice!.display_name, handle: alice!.handle, message: 'Hello Bob', created_at: created.body.created_at }]);
-    expect(messages.body).toEqual([{ uuid: created.body.uuid, display_name: alice!.display_name, handle: alice!.handle, message: 'Hello Bob', created_at: created.body.created_at }]);
+    expect(alicesGroups.body).toEqual([
+      { uuid: group, display_name: bob!.display_name, handle: bob!.handle, message: 'Hello Bob', created_at: created.body.created_at },
+    ]);
+    expect(bobsGroups.body).toEqual([
+      { uuid: group, display_name: alice!.display_name, handle: alice!.handle, message: 'Hello Bob', created_at: created.body.created_at },
+    ]);
+    expect(messages.body).toEqual([
+      { uuid: created.body.uuid, display_name: alice!.display_name, handle: alice!.handle, message: 'Hello Bob', created_at: created.body.created_at },
+    ]);
   });
 
-  it('appends to the pair\'s existing group, from either side', async () => {
+  it("appends to the pair's existing group, from either side", async () => {
     // Prepare
     const [alice, bob] = await registerUsers(2);
     const first = await sendTo(alice!, bob!, 'one');
@@ -324,7 +337,9 @@ describe('POST /api/messages with a handle (pattern D)', () => {
   it('makes one group holding all 20 messages when both sides race to start the conversation', async () => {
     // Prepare
     const [alice, bob] = await registerUsers(2);
-    const sends = Array.from({ length: 20 }, (_, index) => (index % 2 === 0 ? () => sendTo(alice!, bob!, `a${index}`) : () => sendTo(bob!, alice!, `b${index}`)));
+    const sends = Array.from({ length: 20 }, (_, index) =>
+      index % 2 === 0 ? () => sendTo(alice!, bob!, `a${index}`) : () => sendTo(bob!, alice!, `b${index}`),
+    );
 
     // Act
     const responses = await Promise.all(sends.map((send) => send()));
@@ -385,7 +400,13 @@ describe('POST /api/messages with a message_group_uuid (pattern C)', () => {
     expect(created.status).toBe(200);
     expect(created.body).toMatchObject({ message_group_uuid: group, display_name: bob!.display_name, handle: bob!.handle, message: 'second' });
     expect(messages.body.map((message) => message.message)).toEqual(['first', 'second']);
-    expect(messages.body[1]).toEqual({ uuid: created.body.uuid, display_name: bob!.display_name, handle: bob!.handle, message: 'second', created_at: created.body.created_at });
+    expect(messages.body[1]).toEqual({
+      uuid: created.body.uuid,
+      display_name: bob!.display_name,
+      handle: bob!.handle,
+      message: 'second',
+      created_at: created.body.created_at,
+    });
   });
 
   it('counts an emoji as one character: 1024 of them are accepted and stored intact', async () => {
@@ -464,8 +485,15 @@ describe('identity', () => {
     const carolsGroup = (await sendTo(carol!, bob!, 'for carol and bob')).body.message_group_uuid;
 
     // Act
-    const groups = await call<MessageJson[]>('list-message-groups', { sub: alice!.sub, headers: { 'X-Cognito-Username': carol!.sub, 'x-cognito-username': carol!.sub } });
-    const read = await call('list-messages', { sub: alice!.sub, pathParameters: { message_group_uuid: carolsGroup }, headers: { 'X-Cognito-Username': carol!.sub } });
+    const groups = await call<MessageJson[]>('list-message-groups', {
+      sub: alice!.sub,
+      headers: { 'X-Cognito-Username': carol!.sub, 'x-cognito-username': carol!.sub },
+    });
+    const read = await call('list-messages', {
+      sub: alice!.sub,
+      pathParameters: { message_group_uuid: carolsGroup },
+      headers: { 'X-Cognito-Username': carol!.sub },
+    });
     const unregistered = await call('list-message-groups', { sub: randomUUID(), headers: { 'X-Cognito-Username': carol!.sub } });
 
     // Assess
@@ -488,7 +516,12 @@ describe('pagination', () => {
 
     // Assess
     const texts = pages.map((page) => page.map((message) => message.message));
-    expect(texts).toEqual([['m8', 'm9', 'm10'], ['m5', 'm6', 'm7'], ['m2', 'm3', 'm4'], ['m0', 'm1']]);
+    expect(texts).toEqual([
+      ['m8', 'm9', 'm10'],
+      ['m5', 'm6', 'm7'],
+      ['m2', 'm3', 'm4'],
+      ['m0', 'm1'],
+    ]);
     expect([...pages].reverse().flat()).toEqual(whole.body);
     expect(whole.headers).not.toHaveProperty('X-Next-Cursor');
   });
@@ -631,7 +664,7 @@ describe('request validation', () => {
 });
 
 describe('faults', () => {
-  it('answers 500 without the SDK\'s message when the table is missing', async () => {
+  it("answers 500 without the SDK's message when the table is missing", async () => {
     // Prepare
     const [alice] = await registerUsers(1);
     const broken = createMessaging({

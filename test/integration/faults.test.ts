@@ -23,7 +23,14 @@ function repositoryWithFaults(table: TestTable, rates: FaultRates, rolls: number
 }
 
 async function messagesOf(table: TestTable, groupUuid: string): Promise<string[]> {
-  const output = await table.client.send(new QueryCommand({ TableName: table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.messagePartition(groupUuid) }, ConsistentRead: true }));
+  const output = await table.client.send(
+    new QueryCommand({
+      TableName: table.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.messagePartition(groupUuid) },
+      ConsistentRead: true,
+    }),
+  );
   return (output.Items ?? []).map((item) => String(item.message));
 }
 
@@ -72,7 +79,10 @@ describe('writes whose answer was lost', () => {
     const before = injectedFaults()['timeout-after-write'];
 
     // Act
-    const created = pattern === 'C' ? await repository.createMessage(messageGroupUuid, alice, 'keyed, answer lost', claim) : await repository.createMessageInNewGroup(alice, carol, 'keyed, answer lost', claim);
+    const created =
+      pattern === 'C'
+        ? await repository.createMessage(messageGroupUuid, alice, 'keyed, answer lost', claim)
+        : await repository.createMessageInNewGroup(alice, carol, 'keyed, answer lost', claim);
 
     // Assess: the answer was lost once, and the record names this very message.
     expect(injectedFaults()['timeout-after-write']).toBe(before + 1);

@@ -90,7 +90,7 @@ describe('local HTTP gateway', () => {
     ]);
   });
 
-  it('passes a valid access token\'s claims and scopes to the function, as the JWT authorizer does', async () => {
+  it("passes a valid access token's claims and scopes to the function, as the JWT authorizer does", async () => {
     // Act
     const response = await get('/api/messages/3f1c2b4a-0000-4000-8000-000000000001?limit=5&limit=6', { ...bearer(tokens.accessToken), 'X-Custom': 'yes' });
 
@@ -134,12 +134,33 @@ describe('local HTTP gateway', () => {
     ['an ID token instead of an access token', () => bearer(tokens.idToken)],
     ['an access token of another app client', () => bearer(otherClientToken)],
     ['an access token of another user pool', () => bearer(otherPoolToken)],
-    ['a token signed by another key', () => bearer(signJwt(payloadOf(tokens.accessToken), generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string))],
-    ['an expired token signed by the pool\'s own key', () => bearer(signJwt({ ...payloadOf(tokens.accessToken), iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 60 }, cognitoLocalPrivateKey()))],
-    ['a token without expiry signed by the pool\'s own key', () => {
-      const { exp: _exp, ...payload } = payloadOf(tokens.accessToken);
-      return bearer(signJwt(payload, cognitoLocalPrivateKey()));
-    }],
+    [
+      'a token signed by another key',
+      () =>
+        bearer(
+          signJwt(
+            payloadOf(tokens.accessToken),
+            generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+          ),
+        ),
+    ],
+    [
+      "an expired token signed by the pool's own key",
+      () =>
+        bearer(
+          signJwt(
+            { ...payloadOf(tokens.accessToken), iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 60 },
+            cognitoLocalPrivateKey(),
+          ),
+        ),
+    ],
+    [
+      "a token without expiry signed by the pool's own key",
+      () => {
+        const { exp: _exp, ...payload } = payloadOf(tokens.accessToken);
+        return bearer(signJwt(payload, cognitoLocalPrivateKey()));
+      },
+    ],
   ])('refuses %s with a 401 before any function runs', async (_case, headers) => {
     // Act
     const response = await get('/api/message_groups', headers());
@@ -151,7 +172,7 @@ describe('local HTTP gateway', () => {
     expect(events).toHaveLength(0);
   });
 
-  it('accepts a token it signed itself with the pool\'s key and a future expiry (so the expired case fails on expiry alone)', async () => {
+  it("accepts a token it signed itself with the pool's key and a future expiry (so the expired case fails on expiry alone)", async () => {
     // Prepare
     const token = signJwt({ ...payloadOf(tokens.accessToken), exp: Math.floor(Date.now() / 1000) + 600 }, cognitoLocalPrivateKey());
 
@@ -180,7 +201,10 @@ describe('local HTTP gateway', () => {
 
   it('gives other origins no CORS headers, and the frontend its header on every answer, 401 included', async () => {
     // Act
-    const foreignPreflight = await fetch(`${gateway.url}/api/messages`, { method: 'OPTIONS', headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' } });
+    const foreignPreflight = await fetch(`${gateway.url}/api/messages`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' },
+    });
     const allowed = await get('/api/message_groups', { ...bearer(tokens.accessToken), origin: FRONTEND });
     const refused = await get('/api/message_groups', { origin: FRONTEND });
     const foreign = await get('/api/message_groups', { ...bearer(tokens.accessToken), origin: 'http://evil.example' });
@@ -199,7 +223,11 @@ describe('local HTTP gateway', () => {
     // Act
     const unknown = await get('/api/nothing-here', bearer(tokens.accessToken));
     const wrongMethod = await get('/api/messages', bearer(tokens.accessToken));
-    const tooLarge = await fetch(`${gateway.url}/api/messages`, { method: 'POST', headers: { ...bearer(tokens.accessToken), 'content-type': 'application/json' }, body: 'x'.repeat(1024 * 1024 + 1) });
+    const tooLarge = await fetch(`${gateway.url}/api/messages`, {
+      method: 'POST',
+      headers: { ...bearer(tokens.accessToken), 'content-type': 'application/json' },
+      body: 'x'.repeat(1024 * 1024 + 1),
+    });
     handlerBehaviour = 'throw';
     const failed = await get('/api/message_groups', bearer(tokens.accessToken));
 
@@ -213,7 +241,11 @@ describe('local HTTP gateway', () => {
 
   it('passes a POST body as text and routes every catalog route', async () => {
     // Act
-    const posted = await fetch(`${gateway.url}/api/messages`, { method: 'POST', headers: { ...bearer(tokens.accessToken), 'content-type': 'application/json' }, body: '{"message":"hi","handle":"londo"}' });
+    const posted = await fetch(`${gateway.url}/api/messages`, {
+      method: 'POST',
+      headers: { ...bearer(tokens.accessToken), 'content-type': 'application/json' },
+      body: '{"message":"hi","handle":"londo"}',
+    });
     for (const fn of HTTP_FUNCTIONS.filter((candidate) => candidate.route.method === 'GET')) {
       await get(fn.route.path.replace(/\{[^}]+\}/g, 'x'), bearer(tokens.accessToken));
     }

@@ -236,17 +236,42 @@ describe('malformed and oversized bodies', () => {
     ['a trailing comma', () => post(alice, `{"message":"hi","message_group_uuid":"${group}",}`), 400, NOT_JSON],
     ['garbage after the object', () => post(alice, `${json({ message: 'hi', message_group_uuid: group })} and more`), 400, NOT_JSON],
     ['NaN', () => post(alice, 'NaN'), 400, NOT_JSON],
-    ['bytes that are not UTF-8', () => post(alice, Buffer.concat([Buffer.from('{"message":"'), Buffer.from([0xff, 0xfe]), Buffer.from(`","message_group_uuid":"${group}"}`)])), 400, NOT_JSON],
-    ['a surrogate encoded in UTF-8 (CESU-8)', () => post(alice, Buffer.concat([Buffer.from('{"message":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from(`","message_group_uuid":"${group}"}`)])), 400, NOT_JSON],
-    ['an overlong UTF-8 encoding of "/"', () => post(alice, Buffer.concat([Buffer.from('{"message":"'), Buffer.from([0xc0, 0xaf]), Buffer.from(`","message_group_uuid":"${group}"}`)])), 400, NOT_JSON],
+    [
+      'bytes that are not UTF-8',
+      () => post(alice, Buffer.concat([Buffer.from('{"message":"'), Buffer.from([0xff, 0xfe]), Buffer.from(`","message_group_uuid":"${group}"}`)])),
+      400,
+      NOT_JSON,
+    ],
+    [
+      'a surrogate encoded in UTF-8 (CESU-8)',
+      () => post(alice, Buffer.concat([Buffer.from('{"message":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from(`","message_group_uuid":"${group}"}`)])),
+      400,
+      NOT_JSON,
+    ],
+    [
+      'an overlong UTF-8 encoding of "/"',
+      () => post(alice, Buffer.concat([Buffer.from('{"message":"'), Buffer.from([0xc0, 0xaf]), Buffer.from(`","message_group_uuid":"${group}"}`)])),
+      400,
+      NOT_JSON,
+    ],
     ['a body of 16 KiB + 1 byte', () => post(alice, bodyOfSize(16 * KIB + 1)), 413, TOO_LARGE],
     ['16 KiB + 1 byte of 4-byte emoji (bytes are counted, not characters)', () => post(alice, bodyOfSize(16 * KIB + 1, '🎉')), 413, TOO_LARGE],
     ['16 KiB + 1 byte sent chunked, without Content-Length', () => ({ ...post(alice, bodyOfSize(16 * KIB + 1)), chunked: true }), 413, TOO_LARGE],
-    ['16 KiB + 1 byte as application/octet-stream (base64 in the event)', () => post(alice, bodyOfSize(16 * KIB + 1), { 'content-type': 'application/octet-stream' }), 413, TOO_LARGE],
-    ['a body over the gateway\'s 1 MiB', () => post(alice, 'x'.repeat(1024 * KIB + 1)), 413, { message: 'Request Entity Too Large' }],
+    [
+      '16 KiB + 1 byte as application/octet-stream (base64 in the event)',
+      () => post(alice, bodyOfSize(16 * KIB + 1), { 'content-type': 'application/octet-stream' }),
+      413,
+      TOO_LARGE,
+    ],
+    ["a body over the gateway's 1 MiB", () => post(alice, 'x'.repeat(1024 * KIB + 1)), 413, { message: 'Request Entity Too Large' }],
     ['a body of exactly 16 KiB whose message is too long', () => post(alice, bodyOfSize(16 * KIB)), 422, ['message_exceed_max_chars']],
     ['a message nested 5000 arrays deep', () => post(alice, `{"message":${nested(5000)},"message_group_uuid":"${group}"}`), 422, ['message_invalid']],
-    ['a handle nested 5000 objects deep', () => post(alice, `{"message":"hi","handle":${'{"a":'.repeat(2500)}1${'}'.repeat(2500)}}`), 422, ['user_reciever_handle_invalid']],
+    [
+      'a handle nested 5000 objects deep',
+      () => post(alice, `{"message":"hi","handle":${'{"a":'.repeat(2500)}1${'}'.repeat(2500)}}`),
+      422,
+      ['user_reciever_handle_invalid'],
+    ],
     ['nesting deeper than fits in 16 KiB', () => post(alice, `{"message":${nested(9000)}}`), 413, TOO_LARGE],
   ];
 
@@ -286,8 +311,18 @@ describe('wrong types and unexpected fields', () => {
     ['a body that is null', () => post(alice, 'null'), 400, NOT_AN_OBJECT],
     ['a body that is a number', () => post(alice, '42'), 400, NOT_AN_OBJECT],
     ['a sender spoofed in extra fields', () => postToGroup({ user_uuid: bob.uuid, user_handle: bob.handle, display_name: 'Bob' }), 422, ['body_field_unknown']],
-    ['a timestamp and message uuid chosen by the client', () => postToGroup({ created_at: '2000-01-01T00:00:00.000Z', uuid: randomUUID() }), 422, ['body_field_unknown']],
-    ['an unknown field nested 5000 arrays deep', () => post(alice, `{"message":"hi","message_group_uuid":"${group}","x":${nested(5000)}}`), 422, ['body_field_unknown']],
+    [
+      'a timestamp and message uuid chosen by the client',
+      () => postToGroup({ created_at: '2000-01-01T00:00:00.000Z', uuid: randomUUID() }),
+      422,
+      ['body_field_unknown'],
+    ],
+    [
+      'an unknown field nested 5000 arrays deep',
+      () => post(alice, `{"message":"hi","message_group_uuid":"${group}","x":${nested(5000)}}`),
+      422,
+      ['body_field_unknown'],
+    ],
     ['a __proto__ field', () => post(alice, `{"message":"hi","message_group_uuid":"${group}","__proto__":{"polluted":true}}`), 422, ['body_field_unknown']],
   ];
 
@@ -311,10 +346,25 @@ describe('unicode edge cases', () => {
     ['1025 emoji of 4 bytes each', () => postToGroup({ message: '🎉'.repeat(1025) }), 422, ['message_exceed_max_chars']],
     ['1024 emoji and one letter', () => postToGroup({ message: `${'😀'.repeat(1024)}a` }), 422, ['message_exceed_max_chars']],
     ['whitespace only', () => postToGroup({ message: ' \t\r\n\u00a0\u2003\u3000 ' }), 422, ['message_blank']],
-    ['invisible characters only (zero-width space, joiner, word joiner, Hangul filler)', () => postToGroup({ message: '\u200b\u200d\u2060\u3164\ufeff' }), 422, ['message_blank']],
+    [
+      'invisible characters only (zero-width space, joiner, word joiner, Hangul filler)',
+      () => postToGroup({ message: '\u200b\u200d\u2060\u3164\ufeff' }),
+      422,
+      ['message_blank'],
+    ],
     ['a right-to-left mark only', () => postToGroup({ message: '\u200f' }), 422, ['message_blank']],
-    ['a handle with a right-to-left override', () => post(alice, json({ message: 'hi', handle: `\u202e${bob.handle}` })), 422, ['user_reciever_handle_invalid']],
-    ['a handle with a Cyrillic look-alike letter', () => post(alice, json({ message: 'hi', handle: `${bob.handle.replace(/o/g, '\u043e')}\u043e` })), 422, ['user_reciever_handle_invalid']],
+    [
+      'a handle with a right-to-left override',
+      () => post(alice, json({ message: 'hi', handle: `\u202e${bob.handle}` })),
+      422,
+      ['user_reciever_handle_invalid'],
+    ],
+    [
+      'a handle with a Cyrillic look-alike letter',
+      () => post(alice, json({ message: 'hi', handle: `${bob.handle.replace(/o/g, '\u043e')}\u043e` })),
+      422,
+      ['user_reciever_handle_invalid'],
+    ],
     ['a handle with a NUL', () => post(alice, json({ message: 'hi', handle: `${bob.handle}\u0000` })), 422, ['user_reciever_handle_invalid']],
   ];
 
@@ -329,7 +379,11 @@ describe('unicode edge cases', () => {
     ['right-to-left marks and overrides inside text', 'price \u202e01$\u202c and \u200fשלום\u200f', 'price \u202e01$\u202c and \u200fשלום\u200f'],
     ['lines with tabs inside (the only control characters a message keeps)', 'line one\n\tline two\r\nline three', 'line one\n\tline two\r\nline three'],
     ['a zero-width joiner emoji sequence', '👩\u200d💻 on call', '👩\u200d💻 on call'],
-    ['text that looks like injection', "'; DROP TABLE users; -- <script>alert(1)</script> {{7*7}} ${7*7}", "'; DROP TABLE users; -- <script>alert(1)</script> {{7*7}} ${7*7}"],
+    [
+      'text that looks like injection',
+      "'; DROP TABLE users; -- <script>alert(1)</script> {{7*7}} ${7*7}",
+      "'; DROP TABLE users; -- <script>alert(1)</script> {{7*7}} ${7*7}",
+    ],
   ])('accepts %s and stores it exactly, once', async (_name, message, stored) => {
     // Prepare
     const before = await itemCount();
@@ -351,9 +405,19 @@ describe('injection-looking handles', () => {
   const longHandle = 'a'.repeat(10 * KIB);
   const cases: RefusedCase[] = [
     ...["' OR 1=1 --", '../', '../../etc/passwd', '%00', 'bob%00', '$1', 'a b', '*', longHandle, 'a'.repeat(33)].map(
-      (handle): RefusedCase => [`the recipient handle ${json(handle.slice(0, 40))}`, () => post(alice, json({ message: 'hi', handle })), 422, ['user_reciever_handle_invalid']],
+      (handle): RefusedCase => [
+        `the recipient handle ${json(handle.slice(0, 40))}`,
+        () => post(alice, json({ message: 'hi', handle })),
+        422,
+        ['user_reciever_handle_invalid'],
+      ],
     ),
-    ['a recipient handle of ".." (well-formed, but nobody has it)', () => post(alice, json({ message: 'hi', handle: '..' })), 404, { error: 'not_found', message: 'No user has the handle @..' }],
+    [
+      'a recipient handle of ".." (well-formed, but nobody has it)',
+      () => post(alice, json({ message: 'hi', handle: '..' })),
+      404,
+      { error: 'not_found', message: 'No user has the handle @..' },
+    ],
     ['a message to oneself', () => post(alice, json({ message: 'hi', handle: alice.handle })), 422, ['message_to_self']],
     ...[
       "@'%20OR%201%3D1%20--",
@@ -367,7 +431,12 @@ describe('injection-looking handles', () => {
       '@%E0%A4%A',
       `@${longHandle}`,
     ].map((segment): RefusedCase => [`GET /api/users/${segment.slice(0, 40)}/short`, () => get(alice, `/api/users/${segment}/short`), 422, ['handle_invalid']]),
-    ['GET /api/users/../short (an unnormalized dot segment)', () => get(alice, '/api/users/../short'), 404, { error: 'not_found', message: 'No user has the handle @..' }],
+    [
+      'GET /api/users/../short (an unnormalized dot segment)',
+      () => get(alice, '/api/users/../short'),
+      404,
+      { error: 'not_found', message: 'No user has the handle @..' },
+    ],
   ];
 
   it.each(cases)('refuses %s and writes nothing', async (_name, request, status, body) => {
@@ -395,7 +464,14 @@ describe('path tricks in group uuids', () => {
       () => `${group.slice(0, -1)}g`,
       () => '%',
       () => `MSG%23${group}`,
-    ].map((segment, index): RefusedCase => [`GET /api/messages/<trick ${index + 1}>`, () => get(alice, `/api/messages/${segment()}`), 422, ['message_group_uuid_invalid']]),
+    ].map(
+      (segment, index): RefusedCase => [
+        `GET /api/messages/<trick ${index + 1}>`,
+        () => get(alice, `/api/messages/${segment()}`),
+        422,
+        ['message_group_uuid_invalid'],
+      ],
+    ),
     ['GET /api/messages/<group>/extra (another segment)', () => get(alice, `/api/messages/${group}/extra`), 404, GATEWAY_NOT_FOUND],
     ['GET /api/messages/../message_groups (unnormalized)', () => get(alice, '/api/messages/../message_groups'), 404, GATEWAY_NOT_FOUND],
     ['GET /api/messages/ (an empty uuid)', () => get(alice, '/api/messages/'), 404, GATEWAY_NOT_FOUND],
@@ -409,8 +485,18 @@ describe('path tricks in group uuids', () => {
     ['limit=-1', () => get(alice, `/api/messages/${group}?limit=-1`), 422, ['limit_invalid']],
     ['limit=1&limit=2', () => get(alice, `/api/message_groups?limit=1&limit=2`), 422, ['limit_invalid']],
     ['a garbage cursor', () => get(alice, `/api/messages/${group}?cursor=..%2F..%2F`), 422, ['cursor_invalid']],
-    ['a cursor forged for another conversation', () => get(alice, `/api/messages/${group}?cursor=${encodeCursor(keys.messagePartition(foreignGroup), '9999')}`), 422, ['cursor_invalid']],
-    ['a cursor of another user\'s group list', () => get(alice, `/api/message_groups?cursor=${encodeCursor(keys.groupSummaryPartition(bob.uuid), '9999')}`), 422, ['cursor_invalid']],
+    [
+      'a cursor forged for another conversation',
+      () => get(alice, `/api/messages/${group}?cursor=${encodeCursor(keys.messagePartition(foreignGroup), '9999')}`),
+      422,
+      ['cursor_invalid'],
+    ],
+    [
+      "a cursor of another user's group list",
+      () => get(alice, `/api/message_groups?cursor=${encodeCursor(keys.groupSummaryPartition(bob.uuid), '9999')}`),
+      422,
+      ['cursor_invalid'],
+    ],
     ['a cursor of 10 KiB', () => get(alice, `/api/message_groups?cursor=${'A'.repeat(10 * KIB)}`), 422, ['cursor_invalid']],
     ['POST to "../<group>"', () => postToGroup({ message_group_uuid: `../${group}` }), 422, ['message_group_uuid_invalid']],
     ['POST to "<group>\\n"', () => postToGroup({ message_group_uuid: `${group}\n` }), 422, ['message_group_uuid_invalid']],
@@ -418,7 +504,12 @@ describe('path tricks in group uuids', () => {
     ['POST to "MSG#<group>"', () => postToGroup({ message_group_uuid: `MSG#${group}` }), 422, ['message_group_uuid_invalid']],
     ['POST to an empty uuid', () => postToGroup({ message_group_uuid: '' }), 422, ['message_group_uuid_blank']],
     ['POST to a group the caller is not in', () => postToGroup({ message_group_uuid: foreignGroup }), 404, GROUP_NOT_FOUND],
-    ['POST to the upper-cased uuid of a group the caller is not in', () => postToGroup({ message_group_uuid: foreignGroup.toUpperCase() }), 404, GROUP_NOT_FOUND],
+    [
+      'POST to the upper-cased uuid of a group the caller is not in',
+      () => postToGroup({ message_group_uuid: foreignGroup.toUpperCase() }),
+      404,
+      GROUP_NOT_FOUND,
+    ],
   ];
 
   it.each(cases)('refuses %s and writes nothing', async (_name, request, status, body) => {
@@ -446,9 +537,22 @@ describe('path tricks in group uuids', () => {
 describe('malformed HTTP', () => {
   /** alice's valid request to her conversation, as raw HTTP/1.1 with extra header lines. */
   const rawPost = (headerLines: string[], body = json({ message: 'smuggled?', message_group_uuid: group })) =>
-    ['POST /api/messages HTTP/1.1', 'Host: localhost', `Authorization: Bearer ${alice.accessToken}`, 'Content-Type: application/json', ...headerLines, '', body].join('\r\n');
+    [
+      'POST /api/messages HTTP/1.1',
+      'Host: localhost',
+      `Authorization: Bearer ${alice.accessToken}`,
+      'Content-Type: application/json',
+      ...headerLines,
+      '',
+      body,
+    ].join('\r\n');
   const cases: [name: string, request: () => string, status: number, body: unknown][] = [
-    ['Content-Length and Transfer-Encoding together (request smuggling)', () => rawPost(['Content-Length: 4', 'Transfer-Encoding: chunked']), 400, { message: 'Bad Request' }],
+    [
+      'Content-Length and Transfer-Encoding together (request smuggling)',
+      () => rawPost(['Content-Length: 4', 'Transfer-Encoding: chunked']),
+      400,
+      { message: 'Bad Request' },
+    ],
     ['a header line without a colon', () => rawPost(['Not a header'], ''), 400, { message: 'Bad Request' }],
     ['a Content-Length that is not a number', () => rawPost(['Content-Length: 1e3']), 400, { message: 'Bad Request' }],
     ['headers over 16 KiB', () => rawPost([`X-Padding: ${'A'.repeat(20 * KIB)}`]), 431, { message: 'Request Header Fields Too Large' }],
@@ -482,10 +586,16 @@ describe('tokens', () => {
     ['three garbage parts', () => bearer('a.b.c')],
     ['a 12 KiB garbage token', () => bearer('A'.repeat(12 * KIB))],
     ['Basic credentials', () => ({ authorization: `Basic ${Buffer.from(`${alice.handle}:${PASSWORD}`).toString('base64')}` })],
-    ['an expired token signed with the pool\'s own key', () => bearer(signJwt({ ...payloadOf(alice.accessToken), iat: now() - 7200, exp: now() - 60 }, cognitoLocalPrivateKey(), poolKid()))],
-    ['a token signed with another RSA key under the pool\'s kid', () => bearer(signJwt(payloadOf(alice.accessToken), foreignKey(), poolKid()))],
+    [
+      "an expired token signed with the pool's own key",
+      () => bearer(signJwt({ ...payloadOf(alice.accessToken), iat: now() - 7200, exp: now() - 60 }, cognitoLocalPrivateKey(), poolKid())),
+    ],
+    ["a token signed with another RSA key under the pool's kid", () => bearer(signJwt(payloadOf(alice.accessToken), foreignKey(), poolKid()))],
     ['an unsigned token (alg: none)', () => bearer(unsignedJwt(payloadOf(alice.accessToken), poolKid()))],
-    ['HS256 keyed with the pool\'s public key (algorithm confusion)', () => bearer(hmacSignedJwt(payloadOf(alice.accessToken), cognitoLocalPublicKey(), poolKid()))],
+    [
+      "HS256 keyed with the pool's public key (algorithm confusion)",
+      () => bearer(hmacSignedJwt(payloadOf(alice.accessToken), cognitoLocalPublicKey(), poolKid())),
+    ],
     ['an access token of another app client of the same pool', () => bearer(otherClientToken)],
     ['an ID token instead of an access token', () => bearer(alice.idToken)],
     ['a valid token with its signature cut off', () => bearer(`${alice.accessToken.split('.').slice(0, 2).join('.')}.`)],
@@ -494,7 +604,12 @@ describe('tokens', () => {
   ];
   // Every case also carries alice's valid token in the query string, which must not count.
   const cases: RefusedCase[] = tokens.flatMap(([name, headers]): RefusedCase[] => [
-    [`POST /api/messages with ${name}`, () => ({ ...postToGroup({}), headers: { 'content-type': 'application/json', ...headers() }, path: `/api/messages?access_token=${alice.accessToken}` }), 401, UNAUTHORIZED],
+    [
+      `POST /api/messages with ${name}`,
+      () => ({ ...postToGroup({}), headers: { 'content-type': 'application/json', ...headers() }, path: `/api/messages?access_token=${alice.accessToken}` }),
+      401,
+      UNAUTHORIZED,
+    ],
     [`GET /api/messages/<group> with ${name}`, () => get(undefined, `/api/messages/${group}?access_token=${alice.accessToken}`, headers()), 401, UNAUTHORIZED],
   ]);
 
@@ -502,9 +617,11 @@ describe('tokens', () => {
     await expectRefused(request(), status, body);
   });
 
-  it('the token signed with the pool\'s key and a future expiry is accepted (so the expired case fails on expiry alone)', async () => {
+  it("the token signed with the pool's key and a future expiry is accepted (so the expired case fails on expiry alone)", async () => {
     // Act
-    const answer = await send(get(undefined, '/api/message_groups', bearer(signJwt({ ...payloadOf(alice.accessToken), exp: now() + 600 }, cognitoLocalPrivateKey(), poolKid()))));
+    const answer = await send(
+      get(undefined, '/api/message_groups', bearer(signJwt({ ...payloadOf(alice.accessToken), exp: now() + 600 }, cognitoLocalPrivateKey(), poolKid()))),
+    );
 
     // Assess
     expect(answer.status).toBe(200);
@@ -512,16 +629,26 @@ describe('tokens', () => {
 
   it.each([
     ['a spoofed X-Cognito-Username naming a member', () => ({ 'x-cognito-username': bob.handle })],
-    ['a spoofed X-Cognito-Username naming a member and claims-like headers', () => ({ 'x-cognito-username': bob.handle, 'x-amzn-oidc-identity': bob.handle, 'x-cognito-sub': 'x' })],
-  ])('keeps the token\'s user as the caller despite %s: not a member, so 404 and nothing written', async (_name, headers) => {
+    [
+      'a spoofed X-Cognito-Username naming a member and claims-like headers',
+      () => ({ 'x-cognito-username': bob.handle, 'x-amzn-oidc-identity': bob.handle, 'x-cognito-sub': 'x' }),
+    ],
+  ])("keeps the token's user as the caller despite %s: not a member, so 404 and nothing written", async (_name, headers) => {
     await expectRefused(get(alice, `/api/messages/${foreignGroup}`, headers()), 404, GROUP_NOT_FOUND);
-    await expectRefused({ ...postToGroup({ message_group_uuid: foreignGroup }), headers: { ...bearer(alice.accessToken), 'content-type': 'application/json', ...headers() } }, 404, GROUP_NOT_FOUND);
+    await expectRefused(
+      { ...postToGroup({ message_group_uuid: foreignGroup }), headers: { ...bearer(alice.accessToken), 'content-type': 'application/json', ...headers() } },
+      404,
+      GROUP_NOT_FOUND,
+    );
   });
 
-  it('sends and lists as the token\'s user when X-Cognito-Username names another', async () => {
+  it("sends and lists as the token's user when X-Cognito-Username names another", async () => {
     // Act: bob's token, alice's name in the header.
     const spoofHeader = { 'x-cognito-username': alice.handle };
-    const created = await send({ ...post(bob, json({ message: 'who am I?', message_group_uuid: group })), headers: { ...bearer(bob.accessToken), 'content-type': 'application/json', ...spoofHeader } });
+    const created = await send({
+      ...post(bob, json({ message: 'who am I?', message_group_uuid: group })),
+      headers: { ...bearer(bob.accessToken), 'content-type': 'application/json', ...spoofHeader },
+    });
     const groups = await send(get(bob, '/api/message_groups', spoofHeader));
 
     // Assess
@@ -552,7 +679,14 @@ describe('a POST retried after its connection dropped', () => {
     const text = `dropped then retried ${key}`;
     const body = json({ message: text, message_group_uuid: group });
     const headers = { ...bearer(alice.accessToken), 'content-type': 'application/json', ...keyHeader(key) };
-    const raw = ['POST /api/messages HTTP/1.1', 'Host: localhost', ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`), `content-length: ${Buffer.byteLength(body)}`, '', body].join('\r\n');
+    const raw = [
+      'POST /api/messages HTTP/1.1',
+      'Host: localhost',
+      ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+      `content-length: ${Buffer.byteLength(body)}`,
+      '',
+      body,
+    ].join('\r\n');
 
     // Act: the first attempt's answer never arrives; the client tries again once the server is done with it.
     const posts = () => gatewayLog.filter((line) => line.startsWith('POST /api/messages')).length;
@@ -564,14 +698,16 @@ describe('a POST retried after its connection dropped', () => {
 
     // Assess
     expect(retry.status).toBe(200);
-    const stored = (await table.client.send(new ScanCommand({ TableName: table.tableName, ConsistentRead: true }))).Items!.filter((item) => item.message === text);
+    const stored = (await table.client.send(new ScanCommand({ TableName: table.tableName, ConsistentRead: true }))).Items!.filter(
+      (item) => item.message === text,
+    );
     expect(stored).toHaveLength(copies);
     if (copies === 1) expect(JSON.parse(retry.text)).toMatchObject({ uuid: stored[0]!.message_uuid });
   });
 });
 
 describe('repeated Authorization headers', () => {
-  it('refuses two tokens (alice\'s, then mallory\'s) with 401, as API Gateway does, and acts as nobody', async () => {
+  it("refuses two tokens (alice's, then mallory's) with 401, as API Gateway does, and acts as nobody", async () => {
     // Prepare
     const before = await itemCount();
     const request = [
@@ -594,7 +730,17 @@ describe('repeated Authorization headers', () => {
   });
 
   it('refuses the same token twice too: the joined header is no token', async () => {
-    const answer = await sendRaw(['GET /api/message_groups HTTP/1.1', 'Host: localhost', `Authorization: Bearer ${alice.accessToken}`, `authorization: Bearer ${alice.accessToken}`, 'Connection: close', '', ''].join('\r\n'));
+    const answer = await sendRaw(
+      [
+        'GET /api/message_groups HTTP/1.1',
+        'Host: localhost',
+        `Authorization: Bearer ${alice.accessToken}`,
+        `authorization: Bearer ${alice.accessToken}`,
+        'Connection: close',
+        '',
+        '',
+      ].join('\r\n'),
+    );
     expect(answer.status).toBe(401);
   });
 });
@@ -632,7 +778,9 @@ describe('fuzz', () => {
       const chunks: Buffer[] = [];
       socket.setTimeout(15_000, () => socket.destroy(new Error('no answer within 15 s')));
       socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-      socket.on('error', (error) => ((error as NodeJS.ErrnoException).code === 'ECONNRESET' ? resolve(Buffer.concat(chunks).toString('latin1')) : reject(error)));
+      socket.on('error', (error) =>
+        (error as NodeJS.ErrnoException).code === 'ECONNRESET' ? resolve(Buffer.concat(chunks).toString('latin1')) : reject(error),
+      );
       socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
     });
   }
@@ -706,7 +854,10 @@ describe('fuzz', () => {
       const lines = [`${method} ${paths()} HTTP/1.1`, 'Host: localhost', 'Connection: close'];
       const token = tokens();
       if (token !== undefined) lines.push(`Authorization: ${pick(['Bearer ', 'bearer ', 'Bearer  ', ''])}${token}`);
-      if (random() < 0.3) lines.push(`${pick([text(8), 'X-Cognito-Username', 'Origin', 'Content-Type', 'Transfer-Encoding', bytes(4).toString('latin1')])}: ${pick([text(30), bytes(8).toString('latin1'), 'http://localhost:3000', 'chunked', 'application/json; charset=utf-16'])}`);
+      if (random() < 0.3)
+        lines.push(
+          `${pick([text(8), 'X-Cognito-Username', 'Origin', 'Content-Type', 'Transfer-Encoding', bytes(4).toString('latin1')])}: ${pick([text(30), bytes(8).toString('latin1'), 'http://localhost:3000', 'chunked', 'application/json; charset=utf-16'])}`,
+        );
       if (random() < 0.1) lines.push('Upgrade: websocket', 'Connection: Upgrade');
       if (body !== undefined && !chunked) lines.push(`Content-Length: ${random() < 0.1 ? Math.floor(random() * body.length) : body.length}`);
       if (chunked) lines.push('Transfer-Encoding: chunked');
@@ -723,7 +874,9 @@ describe('fuzz', () => {
       const raw = await exchange(payload);
       const status = /^HTTP\/1\.1 (\d{3}) /.exec(raw)?.[1];
       if (status === undefined) {
-        problems.push(`#${index} ${method}: no HTTP answer (${JSON.stringify(raw.slice(0, 80))}) to ${JSON.stringify(payload.toString("latin1").slice(0, 300))}`);
+        problems.push(
+          `#${index} ${method}: no HTTP answer (${JSON.stringify(raw.slice(0, 80))}) to ${JSON.stringify(payload.toString('latin1').slice(0, 300))}`,
+        );
         continue;
       }
       answered += 1;

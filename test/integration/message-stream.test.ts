@@ -184,7 +184,9 @@ const groupOfRecord = (record: DynamoDBRecord) => record.dynamodb!.Keys!.pk!.S!.
 // ---- the invariant checked after every case ----
 
 async function queryAll<T>(client: DynamoDBDocumentClient, tableName: string, pk: string): Promise<T[]> {
-  const output = await client.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true }));
+  const output = await client.send(
+    new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true }),
+  );
   expect(output.LastEvaluatedKey).toBeUndefined();
   return (output.Items ?? []) as T[];
 }
@@ -251,8 +253,16 @@ describe('message-stream consumer on DynamoDB Local stream records', () => {
     // Assess
     // Two transactions of five items each (pair, group, two summaries, message) and one message.
     expect(records.map((record) => record.dynamodb!.Keys!.pk!.S!.split('#')[0])).toEqual([
-      'PAIR', 'GROUP', 'GRP', 'GRP', 'MSG',
-      'PAIR', 'GROUP', 'GRP', 'GRP', 'MSG',
+      'PAIR',
+      'GROUP',
+      'GRP',
+      'GRP',
+      'MSG',
+      'PAIR',
+      'GROUP',
+      'GRP',
+      'GRP',
+      'MSG',
       'MSG',
     ]);
     // The deployed filter hands Lambda the three messages only; the handler copes with either.
@@ -324,7 +334,7 @@ describe('message-stream consumer on DynamoDB Local stream records', () => {
     await expectAllSummariesAtNewest(fixture);
   });
 
-  it('(e) reports exactly a failing group\'s records and applies the other groups', async () => {
+  it("(e) reports exactly a failing group's records and applies the other groups", async () => {
     // Prepare
     const groups = await createGroups(fixture, 10);
     await fixture.deliver(await fixture.reader.readNew());
@@ -378,7 +388,10 @@ describe('message-stream consumer on DynamoDB Local stream records', () => {
     expect(records).toHaveLength(100);
     expect(response.batchItemFailures).toEqual([]);
     const brokenRecords = records.filter((record) => groupOfRecord(record) === broken);
-    expect(errors).toHaveBeenCalledWith('Stream records cannot be applied', expect.objectContaining({ groupUuid: broken, records: 10, sequenceNumbers: brokenRecords.map((record) => record.dynamodb!.SequenceNumber) }));
+    expect(errors).toHaveBeenCalledWith(
+      'Stream records cannot be applied',
+      expect.objectContaining({ groupUuid: broken, records: 10, sequenceNumbers: brokenRecords.map((record) => record.dynamodb!.SequenceNumber) }),
+    );
     errors.mockRestore();
     // A missing group costs one read.
     expect(requests).toEqual({ GetItem: 10, TransactWriteItems: 9 });
@@ -416,7 +429,7 @@ describe('the deployed handler export', () => {
     await table.drop();
   });
 
-  it('runs on environment configuration alone (TABLE_NAME and the SDK\'s AWS_ENDPOINT_URL_DYNAMODB)', async () => {
+  it("runs on environment configuration alone (TABLE_NAME and the SDK's AWS_ENDPOINT_URL_DYNAMODB)", async () => {
     // Prepare
     const reader = await openStreamTail(table.client, table.tableName);
     const writer = createMessagesRepository(table.client, { tableName: table.tableName });

@@ -35,7 +35,11 @@ describe('messages repository', () => {
       const afterExpiry = await timed.createMessage(first.messageGroupUuid, alice, 'two', { ...claim, requestHash: 'h2' });
 
       // Assess
-      expect(record).toMatchObject({ request_hash: 'h1', response: { message_group_uuid: first.messageGroupUuid, uuid: first.answer.uuid, message: 'one' }, expires_at: Date.UTC(2026, 11, 2, 12) / 1000 });
+      expect(record).toMatchObject({
+        request_hash: 'h1',
+        response: { message_group_uuid: first.messageGroupUuid, uuid: first.answer.uuid, message: 'one' },
+        expires_at: Date.UTC(2026, 11, 2, 12) / 1000,
+      });
       expect((again as Error).name).toBe('IdempotencyKeyTakenError');
       expect(expired).toBeUndefined();
       expect((await timed.findIdempotencyRecord(alice.user_uuid, claim.key))?.response).toMatchObject({ uuid: afterExpiry.answer.uuid, message: 'two' });
@@ -57,7 +61,9 @@ describe('messages repository', () => {
       expect(group?.member_uuids.sort()).toEqual([alice.user_uuid, bob.user_uuid].sort());
       const aliceGroups = await repository.listMessageGroups(alice.user_uuid, { limit: 20 });
       const bobGroups = await repository.listMessageGroups(bob.user_uuid, { limit: 20 });
-      expect(aliceGroups.items).toEqual([{ uuid: created.messageGroupUuid, display_name: 'Person bob', handle: 'bob', message: 'hello bob', created_at: created.answer.created_at }]);
+      expect(aliceGroups.items).toEqual([
+        { uuid: created.messageGroupUuid, display_name: 'Person bob', handle: 'bob', message: 'hello bob', created_at: created.answer.created_at },
+      ]);
       expect(bobGroups.items[0]).toMatchObject({ uuid: created.messageGroupUuid, handle: 'alice', message: 'hello bob' });
       expect((await repository.listMessages(created.messageGroupUuid, { limit: 20 })).items).toEqual([toMessageView(created.item)]);
     });
@@ -82,7 +88,9 @@ describe('messages repository', () => {
 
       // Act
       const results = await Promise.all(
-        Array.from({ length: 12 }, (_, index) => (index % 2 === 0 ? repository.createMessageInNewGroup(alice, bob, `a${index}`) : repository.createMessageInNewGroup(bob, alice, `b${index}`))),
+        Array.from({ length: 12 }, (_, index) =>
+          index % 2 === 0 ? repository.createMessageInNewGroup(alice, bob, `a${index}`) : repository.createMessageInNewGroup(bob, alice, `b${index}`),
+        ),
       );
 
       // Assess
@@ -163,7 +171,7 @@ describe('messages repository', () => {
       expect(page.nextCursor).toBeUndefined();
     });
 
-    it('pages a user\'s conversations newest first', async () => {
+    it("pages a user's conversations newest first", async () => {
       // Prepare
       const owner = person('owner');
       let tick = Date.UTC(2023, 6, 1);
@@ -196,7 +204,13 @@ describe('messages repository', () => {
       // Assess
       expect([moved, replayed, older]).toEqual(['moved', 'unchanged', 'unchanged']);
       for (const owner of [alice, bob]) {
-        const summaries = await table.client.send(new QueryCommand({ TableName: table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.groupSummaryPartition(owner.user_uuid) } }));
+        const summaries = await table.client.send(
+          new QueryCommand({
+            TableName: table.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': keys.groupSummaryPartition(owner.user_uuid) },
+          }),
+        );
         expect(summaries.Items).toHaveLength(1);
         expect(summaries.Items![0]).toMatchObject({ message: 'second', last_message_at: later.answer.created_at });
       }
@@ -210,7 +224,11 @@ describe('messages repository', () => {
     it('imports a conversation once; a second import of the pair is refused', async () => {
       // Prepare
       const [alice, bob] = [person('alice'), person('bob')];
-      const messages = Array.from({ length: 60 }, (_, index) => ({ sender: index % 2 ? bob : alice, text: `line ${index}`, createdAt: new Date(Date.UTC(2023, 0, 1) + index * 60_000).toISOString() }));
+      const messages = Array.from({ length: 60 }, (_, index) => ({
+        sender: index % 2 ? bob : alice,
+        text: `line ${index}`,
+        createdAt: new Date(Date.UTC(2023, 0, 1) + index * 60_000).toISOString(),
+      }));
 
       // Act
       const groupUuid = await createTableAdmin(table.client, table.tableName).importConversation([alice, bob], messages);
@@ -233,7 +251,9 @@ describe('messages repository', () => {
       await createTableAdmin(table.client, table.tableName).putItems(items);
 
       // Assess
-      const stored = await table.client.send(new QueryCommand({ TableName: table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } }));
+      const stored = await table.client.send(
+        new QueryCommand({ TableName: table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } }),
+      );
       expect(stored.Count).toBe(60);
     });
   });

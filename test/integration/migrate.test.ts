@@ -86,7 +86,12 @@ beforeAll(async () => {
   cognito = createCognitoClient(endpoints().cognito);
   pool = await ensureLocalPool(cognito, unique('migrate-pool-'));
   const rows = await insertUsers(database, 4, 'orig');
-  [alice, bob, carol, dave] = rows.map((row): Person => ({ user_uuid: row.uuid, display_name: row.display_name, handle: row.handle })) as [Person, Person, Person, Person];
+  [alice, bob, carol, dave] = rows.map((row): Person => ({ user_uuid: row.uuid, display_name: row.display_name, handle: row.handle })) as [
+    Person,
+    Person,
+    Person,
+    Person,
+  ];
   eve = { user_uuid: randomUUID(), display_name: 'Eve Unknown', handle: unique('eve_') };
 
   // ---- the original writes its table, days ago ----
@@ -108,15 +113,29 @@ beforeAll(async () => {
   await lambda(groups.carolFirst);
   // bob and dave: the old lambda crashed between delete and put, and left one summary.
   groups.oneSummary = await original.createMessageGroup(bob, dave, 'hello dave');
-  await client.send(new DeleteCommand({ TableName: tableName, Key: { pk: `${KeyPrefix.groupSummary}${dave.user_uuid}`, sk: (await lastMessageOf(groups.oneSummary)).sk } }));
+  await client.send(
+    new DeleteCommand({ TableName: tableName, Key: { pk: `${KeyPrefix.groupSummary}${dave.user_uuid}`, sk: (await lastMessageOf(groups.oneSummary)).sk } }),
+  );
   // dave and eve, with naive timestamps (a later branch of the original wrote them).
   const naive = createOriginalMessages(client, tableName, { timestamp: () => pythonIsoFormat((clock += 61_000), 5, 'naive') });
   groups.naive = await naive.createMessageGroup(dave, eve, 'eve, naive times');
   await naive.createMessage(groups.naive, eve, 'naive reply');
   // An orphan: a message of a group nobody's summary names, from one sender.
   groups.orphan = randomUUID();
-  await client.send(new PutCommand({ TableName: tableName, Item: { pk: `${KeyPrefix.message}${groups.orphan}`, sk: pythonIsoFormat(clock, 9), message_uuid: randomUUID(), message: 'lost', user_uuid: alice.user_uuid, user_display_name: alice.display_name, user_handle: alice.handle } }));
-
+  await client.send(
+    new PutCommand({
+      TableName: tableName,
+      Item: {
+        pk: `${KeyPrefix.message}${groups.orphan}`,
+        sk: pythonIsoFormat(clock, 9),
+        message_uuid: randomUUID(),
+        message: 'lost',
+        user_uuid: alice.user_uuid,
+        user_display_name: alice.display_name,
+        user_handle: alice.handle,
+      },
+    }),
+  );
 });
 
 afterAll(async () => {
@@ -126,14 +145,16 @@ afterAll(async () => {
   cognito?.destroy();
 });
 
-describe('ddb:schema-load on the original\'s table', () => {
+describe("ddb:schema-load on the original's table", () => {
   it('reports the missing stream with the command that enables it, then the missing time to live as a note, then the table as ready', async () => {
     // Act
     const before = await runScriptInProcess(schemaLoad, [], env);
     await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' } }));
     await waitUntilTableExists({ client: client as unknown as DynamoDBClient, maxWaitTime: 60 }, { TableName: tableName });
     const streaming = await runScriptInProcess(schemaLoad, [], env);
-    await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: messagesTableSchema.timeToLiveAttribute } }));
+    await client.send(
+      new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: messagesTableSchema.timeToLiveAttribute } }),
+    );
     const after = await runScriptInProcess(schemaLoad, [], env);
 
     // Assess
@@ -143,7 +164,9 @@ describe('ddb:schema-load on the original\'s table', () => {
     // The original never had a time to live: the table works without one (expired keys are ignored).
     expect(streaming.code).toBe(0);
     expect(streaming.stdout[0]).toMatch(/and works, but differs from the model:$/);
-    expect(streaming.stdout.join('\n')).toContain(`update-time-to-live --table-name ${tableName} --time-to-live-specification Enabled=true,AttributeName=${messagesTableSchema.timeToLiveAttribute}`);
+    expect(streaming.stdout.join('\n')).toContain(
+      `update-time-to-live --table-name ${tableName} --time-to-live-specification Enabled=true,AttributeName=${messagesTableSchema.timeToLiveAttribute}`,
+    );
     expect(after.code).toBe(0);
     expect(after.stdout[0]).toMatch(/matches the model: ready$/);
   });
@@ -176,7 +199,9 @@ describe('ddb:migrate', () => {
 
   it('resumes after being killed halfway, and reports what it did and what it could not place', async () => {
     // Prepare: a run stopped after three writes (two groups and a pair item, say).
-    const users = new Map([alice, bob, carol, dave].map((person) => [person.user_uuid, { uuid: person.user_uuid, handle: person.handle, display_name: person.display_name }]));
+    const users = new Map(
+      [alice, bob, carol, dave].map((person) => [person.user_uuid, { uuid: person.user_uuid, handle: person.handle, display_name: person.display_name }]),
+    );
     const plan = planMigration(await scanAll(), users, { naiveOffset: '+00:00', now: Date.now() });
     await expect(executeMigration(client, tableName, plan, { stopAfterWrites: 3 })).rejects.toBeInstanceOf(MigrationStoppedError);
 
@@ -207,7 +232,10 @@ describe('ddb:migrate', () => {
     expect(snapshot.pairs).toHaveLength(4);
     expect(snapshot.summaries).toHaveLength(10);
     for (const message of snapshot.messages.filter((item) => !item.pk.endsWith(groups.orphan))) {
-      expect(message).toMatchObject({ sk: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#[0-9a-f-]{36}$/), created_at: expect.stringMatching(/Z$/) });
+      expect(message).toMatchObject({
+        sk: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#[0-9a-f-]{36}$/),
+        created_at: expect.stringMatching(/Z$/),
+      });
     }
     // The naive timestamps were taken as UTC.
     const naive = snapshot.messages.filter((item) => item.pk === `${KeyPrefix.message}${groups.naive}`);

@@ -106,7 +106,11 @@ function refusedStatus(url: string): Promise<number> {
 }
 
 async function post(from: Account, body: Record<string, unknown>): Promise<{ message_group_uuid: string; uuid: string }> {
-  const response = await fetch(`${gateway.url}/api/messages`, { method: 'POST', headers: { authorization: `Bearer ${from.accessToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${gateway.url}/api/messages`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${from.accessToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   expect(response.status).toBe(200);
   return (await response.json()) as { message_group_uuid: string; uuid: string };
 }
@@ -136,7 +140,10 @@ beforeAll(async () => {
     }) as unknown as LambdaHandler<unknown, unknown>;
   const routeDeps = { users: async () => users, connections: () => connections, logger };
   const websocketHandlers: Record<string, LambdaHandler<unknown, unknown>> = {
-    'ws-authorize': counted('ws-authorize', createWebSocketAuthorizer({ verifier: () => createAccessTokenVerifier({ ...pool, issuerUrl: localIssuer(cognitoUrl, pool.userPoolId) }), logger })),
+    'ws-authorize': counted(
+      'ws-authorize',
+      createWebSocketAuthorizer({ verifier: () => createAccessTokenVerifier({ ...pool, issuerUrl: localIssuer(cognitoUrl, pool.userPoolId) }), logger }),
+    ),
     'ws-connect': counted('ws-connect', createConnectHandler(routeDeps)),
     'ws-disconnect': counted('ws-disconnect', createDisconnectHandler(routeDeps)),
   };
@@ -159,7 +166,11 @@ beforeAll(async () => {
   const push = createMessagePushHandler({
     connections: () => connections,
     // As the local runtime's environment gives the function: the local region and dummy credentials.
-    post: () => createConnectionPoster(`${gateway.url}/ws`, (connectionId, error) => log.push(`post to ${connectionId} failed: ${error.message}`), { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+    post: () =>
+      createConnectionPoster(`${gateway.url}/ws`, (connectionId, error) => log.push(`post to ${connectionId} failed: ${error.message}`), {
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
+      }),
     logger,
   });
   consumer = createStreamConsumer({
@@ -205,7 +216,15 @@ describe('WebSocket delivery', () => {
 
     // Assess
     expect(d.message_group_uuid).toBe(group);
-    const pushed = (sent: { uuid: string }, from: Account, message: string) => ({ type: 'message', message_group_uuid: group, uuid: sent.uuid, display_name: expect.any(String), handle: from.handle, message, created_at: expect.any(String) });
+    const pushed = (sent: { uuid: string }, from: Account, message: string) => ({
+      type: 'message',
+      message_group_uuid: group,
+      uuid: sent.uuid,
+      display_name: expect.any(String),
+      handle: from.handle,
+      message,
+      created_at: expect.any(String),
+    });
     for (const tab of everyTab) {
       expect(tab.pushes).toEqual([pushed(first, alice, 'D: hello bob'), pushed(c, alice, 'C: to the group'), pushed(d, bob, 'D: to alice by handle')]);
     }
@@ -233,7 +252,7 @@ describe('WebSocket delivery', () => {
     expect(await connections.connectionsOf(dave.uuid)).toEqual([]);
   });
 
-  it('accepts no frame from a client: API Gateway\'s Forbidden answer, no function runs', async () => {
+  it("accepts no frame from a client: API Gateway's Forbidden answer, no function runs", async () => {
     const tab = await open(dave);
     const before = { ...calls };
     const answer = new Promise<string>((resolve) => tab.socket.once('message', (data) => resolve(data.toString())));
@@ -242,7 +261,7 @@ describe('WebSocket delivery', () => {
     expect(calls).toEqual(before);
   });
 
-  it('forgets a dropped client\'s connection, and one API Gateway says is gone', async () => {
+  it("forgets a dropped client's connection, and one API Gateway says is gone", async () => {
     // Prepare: two tabs of carol's, one to drop without a close frame; a connection item the gateway never saw.
     const live = await open(carol);
     const dropped = await open(carol);
@@ -272,10 +291,15 @@ describe('WebSocket delivery', () => {
 
     // Act: each conversation's 100 in order, the two conversations at once.
     await Promise.all([
-      (async () => { for (let n = 1; n <= 100; n += 1) sent[aliceBob]!.push((await post(alice, { message: `burst ${n}`, message_group_uuid: aliceBob })).uuid); })(),
-      (async () => { for (let n = 1; n <= 100; n += 1) sent[carolDave]!.push((await post(carol, { message: `burst ${n}`, message_group_uuid: carolDave })).uuid); })(),
+      (async () => {
+        for (let n = 1; n <= 100; n += 1) sent[aliceBob]!.push((await post(alice, { message: `burst ${n}`, message_group_uuid: aliceBob })).uuid);
+      })(),
+      (async () => {
+        for (let n = 1; n <= 100; n += 1) sent[carolDave]!.push((await post(carol, { message: `burst ${n}`, message_group_uuid: carolDave })).uuid);
+      })(),
     ]);
-    const inGroup = (tab: Tab, group: string) => tab.pushes.filter((push) => push.message_group_uuid === group && push.message !== 'burst 0').map((push) => push.uuid);
+    const inGroup = (tab: Tab, group: string) =>
+      tab.pushes.filter((push) => push.message_group_uuid === group && push.message !== 'burst 0').map((push) => push.uuid);
     await waitFor('200 pushes', () => inGroup(aliceTab, aliceBob).length >= 100 && inGroup(carolTab, carolDave).length >= 100, 30_000);
 
     // Assess

@@ -51,8 +51,17 @@ describe('DynamoDB scripts', () => {
     const client = lowLevel();
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     client.destroy();
-    expect(Table?.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }]);
-    expect(Table?.GlobalSecondaryIndexes?.[0]).toMatchObject({ IndexName: GROUP_SK_INDEX, KeySchema: [{ AttributeName: 'message_group_uuid', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }] });
+    expect(Table?.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+    expect(Table?.GlobalSecondaryIndexes?.[0]).toMatchObject({
+      IndexName: GROUP_SK_INDEX,
+      KeySchema: [
+        { AttributeName: 'message_group_uuid', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    });
     expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_IMAGE' });
   });
 
@@ -81,7 +90,11 @@ describe('DynamoDB scripts', () => {
     const database = await createTestPool();
     try {
       await createOriginalTable(client, originalTable);
-      const rows = (await database.query<{ uuid: string; handle: string; display_name: string }>("SELECT uuid::text AS uuid, handle, display_name FROM public.users WHERE handle IN ('andrewbrown', 'bayko') ORDER BY handle")).rows;
+      const rows = (
+        await database.query<{ uuid: string; handle: string; display_name: string }>(
+          "SELECT uuid::text AS uuid, handle, display_name FROM public.users WHERE handle IN ('andrewbrown', 'bayko') ORDER BY handle",
+        )
+      ).rows;
       const [andrew, bayko] = rows.map((row) => ({ user_uuid: row.uuid, handle: row.handle, display_name: row.display_name }));
       const groupUuid = await createOriginalMessages(client, originalTable).seedConversation(andrew!, bayko!, ['one', 'two'], Date.now() - 60_000);
 
@@ -153,13 +166,16 @@ describe('DynamoDB scripts', () => {
     const port = await getFreePort();
 
     // Act
-    const failure = await run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/ddb/list-tables.ts')], { cwd: ROOT, env: { ...process.env, DYNAMODB_PORT: String(port) } }).catch(
-      (error: { code: number; stderr: string }) => error,
-    );
+    const failure = await run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/ddb/list-tables.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, DYNAMODB_PORT: String(port) },
+    }).catch((error: { code: number; stderr: string }) => error);
 
     // Assess
     expect(failure).toMatchObject({ code: 1 });
-    expect((failure as { stderr: string }).stderr.trim()).toBe(`ddb:list-tables: DynamoDB Local is not running at http://localhost:${port}: start it with npm start`);
+    expect((failure as { stderr: string }).stderr.trim()).toBe(
+      `ddb:list-tables: DynamoDB Local is not running at http://localhost:${port}: start it with npm start`,
+    );
   });
 });
 
@@ -180,7 +196,9 @@ describe('PostgreSQL scripts', () => {
     expect(schema.map((run) => run.code)).toEqual([0, 0]);
     expect(schema[1]!.stdout).toEqual(['Table public.users already exists: indexes checked']);
     expect(again.stdout).toEqual(['Seed users already present: nothing inserted']);
-    const rows = await pool.query('SELECT handle, display_name FROM public.users WHERE handle = ANY($1) ORDER BY handle', [SEED_USERS.map((user) => user.handle)]);
+    const rows = await pool.query('SELECT handle, display_name FROM public.users WHERE handle = ANY($1) ORDER BY handle', [
+      SEED_USERS.map((user) => user.handle),
+    ]);
     expect(rows.rows).toEqual([
       { handle: 'andrewbrown', display_name: 'Andrew Brown' },
       { handle: 'bayko', display_name: 'Andrew Bayko' },
@@ -207,7 +225,9 @@ describe('PostgreSQL scripts', () => {
     expect(result.stdout).toContain(`Read 65 users from pool ${userPoolId}...`);
     expect(result.stdout).toContain('Updated cognito_user_id of 63 users (65 users in the pool).');
     expect(result.stdout).toContain(`Pool users with no matching handle in PostgreSQL (2): ${[...strangers].sort().join(', ')}`);
-    const stored = await pool.query<{ n: string }>('SELECT count(*) AS n FROM public.users WHERE handle = ANY($1) AND cognito_user_id IS NOT NULL', [users.map((user) => user.handle)]);
+    const stored = await pool.query<{ n: string }>('SELECT count(*) AS n FROM public.users WHERE handle = ANY($1) AND cognito_user_id IS NOT NULL', [
+      users.map((user) => user.handle),
+    ]);
     expect(Number(stored.rows[0]!.n)).toBe(63);
   });
 

@@ -21,7 +21,22 @@ describe('npm run soak', () => {
     // Act: as a child process, as npm runs it (the runtime loads the functions with import(),
     // which Jest's module system does not offer); the suite's services through their ports.
     // --retry-cap: the consumer's retries are proven, not its production backoff waited out.
-    const args = ['--reuse-services', '--duration', '12', '--users', '4', '--think', '1', '--retries', '--retry-cap', '100', '--fault-rates', 'throttle=0.1,conflict=0.1,timeout=0.05,delay=50', '--seed', '20261204'];
+    const args = [
+      '--reuse-services',
+      '--duration',
+      '12',
+      '--users',
+      '4',
+      '--think',
+      '1',
+      '--retries',
+      '--retry-cap',
+      '100',
+      '--fault-rates',
+      'throttle=0.1,conflict=0.1,timeout=0.05,delay=50',
+      '--seed',
+      '20261204',
+    ];
     const env = { ...process.env };
     delete env.TABLE_NAME;
     const soak = await run(process.execPath, ['--import', 'tsx', 'bench/soak/cli.ts', ...args], { cwd: ROOT, env }).then(
@@ -31,7 +46,11 @@ describe('npm run soak', () => {
 
     // Assess
     const output = soak.stdout;
-    expect({ code: soak.code, stderr: soak.stderr, violations: output.match(/^Violations: .*$/m)?.[0] }).toEqual({ code: 0, stderr: '', violations: 'Violations: none' });
+    expect({ code: soak.code, stderr: soak.stderr, violations: output.match(/^Violations: .*$/m)?.[0] }).toEqual({
+      code: 0,
+      stderr: '',
+      violations: 'Violations: none',
+    });
     // The run did what it claims: messages accepted, faults injected on both sides, a crash, dead letters.
     const accepted = Number(/accepted (\d+)/.exec(output.slice(output.indexOf('\nSoak:')))?.[1]);
     expect(accepted).toBeGreaterThan(5);

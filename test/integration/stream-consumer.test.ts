@@ -124,7 +124,10 @@ describe('local stream consumer', () => {
   const checkpoint = () => JSON.parse(readFileSync(files.checkpointFile, 'utf8')) as { streamArn: string; shards: Record<string, { sequenceNumber?: string }> };
   const deadLetters = () =>
     existsSync(files.deadLetterFile)
-      ? readFileSync(files.deadLetterFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { reason: string; attempts?: number; record: DynamoDBRecord })
+      ? readFileSync(files.deadLetterFile, 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as { reason: string; attempts?: number; record: DynamoDBRecord })
       : [];
 
   beforeEach(async () => {
@@ -142,10 +145,27 @@ describe('local stream consumer', () => {
     // Prepare: messages, a summary item, and a MODIFY of a message, all in the stream.
     const groupUuid = randomUUID();
     await putMessage('first', groupUuid);
-    await table.client.send(new PutCommand({ TableName: table.tableName, Item: { pk: 'GRP#someone', sk: 'x', message_group_uuid: groupUuid, message: 'summary' } }));
+    await table.client.send(
+      new PutCommand({ TableName: table.tableName, Item: { pk: 'GRP#someone', sk: 'x', message_group_uuid: groupUuid, message: 'summary' } }),
+    );
     await putMessage('second', groupUuid);
-    const [messageKey] = (await table.client.send(new QueryCommand({ TableName: table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.messagePartition(groupUuid) } }))).Items!;
-    await table.client.send(new UpdateCommand({ TableName: table.tableName, Key: { pk: messageKey!.pk, sk: messageKey!.sk }, UpdateExpression: 'SET edited = :t', ExpressionAttributeValues: { ':t': true } }));
+    const [messageKey] = (
+      await table.client.send(
+        new QueryCommand({
+          TableName: table.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.messagePartition(groupUuid) },
+        }),
+      )
+    ).Items!;
+    await table.client.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: { pk: messageKey!.pk, sk: messageKey!.sk },
+        UpdateExpression: 'SET edited = :t',
+        ExpressionAttributeValues: { ':t': true },
+      }),
+    );
     const { handler, batches } = recordingHandler();
 
     // Act
@@ -158,7 +178,7 @@ describe('local stream consumer', () => {
     expect(deadLetters()).toEqual([]);
   });
 
-  it('runs the real message-stream handler: both participants\' summaries move to the newest message', async () => {
+  it("runs the real message-stream handler: both participants' summaries move to the newest message", async () => {
     // Prepare
     const writer = createMessagesRepository(table.client, { tableName: table.tableName });
     const alice: Participant = { user_uuid: randomUUID(), display_name: 'Alice', handle: 'alice' };
@@ -177,7 +197,12 @@ describe('local stream consumer', () => {
     // Assess
     for (const owner of [alice, bob]) {
       const { Items } = await table.client.send(
-        new QueryCommand({ TableName: table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.groupSummaryPartition(owner.user_uuid) }, ConsistentRead: true }),
+        new QueryCommand({
+          TableName: table.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.groupSummaryPartition(owner.user_uuid) },
+          ConsistentRead: true,
+        }),
       );
       expect((Items as MessageGroupSummaryItem[]).map((item) => item.message)).toEqual(['newest words']);
     }
@@ -215,7 +240,9 @@ describe('local stream consumer', () => {
     expect(batches.filter((batch) => batch.length === 1)).toEqual(Array(1 + SOURCE.maximumRetryAttempts).fill(['poison']));
     expect(batches[batches.length - 1]).toEqual(['m6', 'm7', 'm8']);
     const letters = deadLetters();
-    expect(letters.map((letter) => [textOf(letter.record), letter.reason, letter.attempts])).toEqual([['poison', 'retries-exhausted', 1 + SOURCE.maximumRetryAttempts]]);
+    expect(letters.map((letter) => [textOf(letter.record), letter.reason, letter.attempts])).toEqual([
+      ['poison', 'retries-exhausted', 1 + SOURCE.maximumRetryAttempts],
+    ]);
     // The dead letter holds the record as Lambda delivered it, ready to replay.
     expect(letters[0]!.record).toMatchObject({ eventName: 'INSERT', eventSourceARN: status.streamArn, dynamodb: { NewImage: { message: { S: 'poison' } } } });
     expect(Object.values(checkpoint().shards)[0]!.sequenceNumber).toBe(await lastSequenceNumber());
@@ -289,7 +316,8 @@ describe('local stream consumer', () => {
     await putMessages(['new1', 'new2']);
 
     // Act: until the consumer's once-a-second look at the table finds the new stream.
-    for (const deadline = Date.now() + 30_000; running.status().streamArn === oldArn && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const deadline = Date.now() + 30_000; running.status().streamArn === oldArn && Date.now() < deadline; )
+      await new Promise((resolve) => setTimeout(resolve, 50));
     const status = await drain(running);
 
     // Assess

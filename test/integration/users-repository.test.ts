@@ -17,7 +17,12 @@ describe('users repository', () => {
     const sub = unique('sub-');
 
     // Act
-    const updated = await repository.setCognitoUserIds(new Map([[ann!.handle, sub], [unique('nobody'), 'x']]));
+    const updated = await repository.setCognitoUserIds(
+      new Map([
+        [ann!.handle, sub],
+        [unique('nobody'), 'x'],
+      ]),
+    );
 
     // Assess
     expect(updated).toEqual([ann!.handle]);
@@ -26,7 +31,11 @@ describe('users repository', () => {
     expect((await repository.findByHandles([ann!.handle, ben!.handle, 'missing'])).map((u) => u.handle).sort()).toEqual([ann!.handle, ben!.handle].sort());
     expect(await repository.findByHandle(unique('missing'))).toBeUndefined();
     expect(await repository.findByHandles([])).toEqual([]);
-    expect(toParticipant((await repository.findByHandle(ann!.handle))!)).toEqual({ user_uuid: ann!.uuid, display_name: ann!.display_name, handle: ann!.handle });
+    expect(toParticipant((await repository.findByHandle(ann!.handle))!)).toEqual({
+      user_uuid: ann!.uuid,
+      display_name: ann!.display_name,
+      handle: ann!.handle,
+    });
   });
 
   it('treats handles as data, not SQL', async () => {

@@ -33,19 +33,20 @@ export function apiEvent(functionName: string, options: ApiEventOptions): APIGat
   const requestId = options.requestId ?? randomUUID();
   const now = Date.now();
   const body = options.body === undefined || typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-  const claims = options.sub === null
-    ? undefined
-    : {
-        sub: options.sub,
-        iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_test',
-        client_id: 'test-client',
-        token_use: 'access',
-        scope: 'aws.cognito.signin.user.admin',
-        username: options.sub,
-        auth_time: String(Math.floor(now / 1000)),
-        exp: String(Math.floor(now / 1000) + 3600),
-        iat: String(Math.floor(now / 1000)),
-      };
+  const claims =
+    options.sub === null
+      ? undefined
+      : {
+          sub: options.sub,
+          iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_test',
+          client_id: 'test-client',
+          token_use: 'access',
+          scope: 'aws.cognito.signin.user.admin',
+          username: options.sub,
+          auth_time: String(Math.floor(now / 1000)),
+          exp: String(Math.floor(now / 1000) + 3600),
+          iat: String(Math.floor(now / 1000)),
+        };
   const requestContext = {
     accountId: '123456789012',
     apiId: 'testapi',

@@ -10,7 +10,7 @@ import { startGateway, type HttpHandler, type RunningGateway } from '../../local
 import { servicePorts } from './services';
 
 /** Every HTTP function of the catalog, by name, over `messaging`. */
-export function messagingHandlers(messaging: Messaging): Record<string, HttpHandler> {
+function messagingHandlers(messaging: Messaging): Record<string, HttpHandler> {
   const deps = { messaging: () => messaging };
   return {
     'list-message-groups': createListMessageGroupsHandler(deps) as HttpHandler,
@@ -21,7 +21,11 @@ export function messagingHandlers(messaging: Messaging): Record<string, HttpHand
 }
 
 /** The gateway on a free port, authorizing tokens of `pool` as npm start does. */
-export function startMessagingGateway(options: { messaging: Messaging; pool: { userPoolId: string; clientId: string }; log: (line: string) => void }): Promise<RunningGateway> {
+export function startMessagingGateway(options: {
+  messaging: Messaging;
+  pool: { userPoolId: string; clientId: string };
+  log: (line: string) => void;
+}): Promise<RunningGateway> {
   const handlers = messagingHandlers(options.messaging);
   return startGateway({
     port: 0,

@@ -27,7 +27,7 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
 /** The account the fixture describes; placeholders of ARNs use it too. */
-export const STANDIN_ACCOUNT = '123456789012';
+const STANDIN_ACCOUNT = '123456789012';
 
 /**
  * A fake account for the data sources, keyed the way the data sources look things up. Every
@@ -51,17 +51,20 @@ export interface StandinFixture {
  * another type fails the conversion, so a new one gets its stand-in here first.
  */
 const DATA_SOURCES: Record<string, string> = {
-  aws_availability_zones: '{ zone_ids = [for z in FIX.zones : z.zone_id if !contains(try(CFG.exclude_zone_ids, []), z.zone_id)], names = [for z in FIX.zones : z.name if !contains(try(CFG.exclude_zone_ids, []), z.zone_id)] }',
+  aws_availability_zones:
+    '{ zone_ids = [for z in FIX.zones : z.zone_id if !contains(try(CFG.exclude_zone_ids, []), z.zone_id)], names = [for z in FIX.zones : z.name if !contains(try(CFG.exclude_zone_ids, []), z.zone_id)] }',
   aws_caller_identity: `{ account_id = "${STANDIN_ACCOUNT}", arn = "arn:aws:iam::${STANDIN_ACCOUNT}:user/deployer", user_id = "AIDASTANDIN", id = "${STANDIN_ACCOUNT}" }`,
   aws_db_instance: 'FIX.db_instances[CFG.db_instance_identifier]',
   aws_db_subnet_group: 'FIX.db_subnet_groups[CFG.name]',
   aws_iam_policy_document: '{ json = jsonencode(CFG), minified_json = jsonencode(CFG) }',
   aws_route_table: 'FIX.route_tables[CFG.route_table_id]',
   // Only the filter the network stack uses: the route tables explicitly associated with any of the subnets.
-  aws_route_tables: '{ ids = sort([for id, table in FIX.route_tables : id if table.vpc_id == CFG.vpc_id && length(setintersection(toset([for association in table.associations : try(association.subnet_id, "")]), toset(one([for f in CFG.filter : f.values if f.name == "association.subnet-id"])))) > 0]) }',
+  aws_route_tables:
+    '{ ids = sort([for id, table in FIX.route_tables : id if table.vpc_id == CFG.vpc_id && length(setintersection(toset([for association in table.associations : try(association.subnet_id, "")]), toset(one([for f in CFG.filter : f.values if f.name == "association.subnet-id"])))) > 0]) }',
   aws_subnet: 'FIX.subnets[CFG.id]',
   aws_vpc: 'FIX.vpcs[CFG.id]',
-  aws_vpc_endpoint: 'one([for endpoint in FIX.vpc_endpoints : endpoint if endpoint.vpc_id == CFG.vpc_id && endpoint.service_name == CFG.service_name && (length([for f in try(CFG.filter, []) : f if f.name == "vpc-endpoint-type" && !contains(f.values, endpoint.vpc_endpoint_type)]) == 0)])',
+  aws_vpc_endpoint:
+    'one([for endpoint in FIX.vpc_endpoints : endpoint if endpoint.vpc_id == CFG.vpc_id && endpoint.service_name == CFG.service_name && (length([for f in try(CFG.filter, []) : f if f.name == "vpc-endpoint-type" && !contains(f.values, endpoint.vpc_endpoint_type)]) == 0)])',
 };
 
 /** Id prefixes AWS gives, so placeholders read like the real thing in plans and outputs. */
@@ -118,7 +121,7 @@ function segments(template: string): Segment[] {
   const parts: Segment[] = [];
   let literal = '';
   for (let i = 0; i < template.length; i++) {
-    if ((template.startsWith('$${', i) || template.startsWith('%%{', i))) {
+    if (template.startsWith('$${', i) || template.startsWith('%%{', i)) {
       literal += template.slice(i, i + 3);
       i += 2;
     } else if (template.startsWith('${', i)) {
@@ -157,7 +160,9 @@ function mapCode(expression: string, rewrite: (code: string) => string): string 
 
 /** The same inside the content of a quoted template (already HCL-escaped). */
 function mapTemplate(content: string, rewrite: (code: string) => string): string {
-  return segments(content).map((part) => ('literal' in part ? part.literal : `\${${mapCode(part.expression, rewrite)}}`)).join('');
+  return segments(content)
+    .map((part) => ('literal' in part ? part.literal : `\${${mapCode(part.expression, rewrite)}}`))
+    .join('');
 }
 
 function escapeLiteral(text: string): string {
@@ -199,14 +204,15 @@ const shortHash = (text: string) => createHash('sha256').update(text).digest('he
 function blocksOf(section: Json | undefined): Block[] {
   if (!section || typeof section !== 'object' || Array.isArray(section)) return [];
   return Object.entries(section).flatMap(([type, byName]) =>
-    Object.entries(byName as JsonObject).map(([name, body]) => ({ type, name, body: body as JsonObject })));
+    Object.entries(byName as JsonObject).map(([name, body]) => ({ type, name, body: body as JsonObject })),
+  );
 }
 
 /**
  * The stack as HCL over stand-ins. `statePaths` maps a stack name to the state file its
  * stand-in writes (this stack's own backend, and the remote state it reads).
  */
-export function standinConfiguration(stack: StandinStack, fixture: StandinFixture, statePaths: Record<string, string>): string {
+function standinConfiguration(stack: StandinStack, fixture: StandinFixture, statePaths: Record<string, string>): string {
   const known = new Set(['//', 'data', 'resource', 'output', 'provider', 'terraform', 'locals', 'import']);
   for (const key of Object.keys(stack.config)) {
     if (!known.has(key)) throw new Error(`${stack.name}: top-level "${key}" has no stand-in`);
@@ -223,22 +229,27 @@ export function standinConfiguration(stack: StandinStack, fixture: StandinFixtur
   };
 
   const reference = /(?<![\w.-])(data\.)?(aws_[a-z0-9_]+)\.([A-Za-z_][\w-]*)((?:\[[^\]]*\])?)(?:\.([A-Za-z_][\w-]*))?/g;
-  const rewrite = (code: string): string => code.replace(reference, (match, data: string | undefined, type: string, name: string, index: string, attribute: string | undefined) => {
-    if (data) {
-      if (!dataByAddress.has(`data.${type}.${name}`)) throw new Error(`${stack.name}: reference to an unknown data source ${match}`);
-      return `local.${standinName(`data__${type}`, name)}${index}${attribute ? `.${attribute}` : ''}`;
-    }
-    const block = resourceByAddress.get(`${type}.${name}`);
-    if (!block) throw new Error(`${stack.name}: reference to an unknown resource ${match}`);
-    if (attribute === undefined) return `terraform_data.${standinName(type, name)}${index}`;
-    if (attribute in block.body && !META_ARGUMENTS.has(attribute)) return `local.${standinName(`cfg__${type}`, name)}${index}.${attribute}`;
-    noteComputed(`${type}.${name}`, attribute);
-    return `terraform_data.${standinName(type, name)}${index}.output.${attribute}`;
-  });
+  const rewrite = (code: string): string =>
+    code.replace(reference, (match, data: string | undefined, type: string, name: string, index: string, attribute: string | undefined) => {
+      if (data) {
+        if (!dataByAddress.has(`data.${type}.${name}`)) throw new Error(`${stack.name}: reference to an unknown data source ${match}`);
+        return `local.${standinName(`data__${type}`, name)}${index}${attribute ? `.${attribute}` : ''}`;
+      }
+      const block = resourceByAddress.get(`${type}.${name}`);
+      if (!block) throw new Error(`${stack.name}: reference to an unknown resource ${match}`);
+      if (attribute === undefined) return `terraform_data.${standinName(type, name)}${index}`;
+      if (attribute in block.body && !META_ARGUMENTS.has(attribute)) return `local.${standinName(`cfg__${type}`, name)}${index}.${attribute}`;
+      noteComputed(`${type}.${name}`, attribute);
+      return `terraform_data.${standinName(type, name)}${index}.output.${attribute}`;
+    });
   const hcl = (value: Json) => toHcl(value, rewrite);
 
   /** `each.key`/`each.value`/`count.index` become the variables of the for expression that replaces the repetition. */
-  const loopVariables = (code: string) => rewrite(code).replace(/\beach\.key\b/g, 'each_key').replace(/\beach\.value\b/g, 'each_value').replace(/\bcount\.index\b/g, 'count_index');
+  const loopVariables = (code: string) =>
+    rewrite(code)
+      .replace(/\beach\.key\b/g, 'each_key')
+      .replace(/\beach\.value\b/g, 'each_value')
+      .replace(/\bcount\.index\b/g, 'count_index');
   /** The block's configuration (or the mock computed from it), repeated as the block's for_each or count repeats it. */
   const repeated = (body: JsonObject, expression: (value: Json) => string): string => {
     const configuration: JsonObject = Object.fromEntries(Object.entries(body).filter(([key]) => !META_ARGUMENTS.has(key)));
@@ -248,12 +259,17 @@ export function standinConfiguration(stack: StandinStack, fixture: StandinFixtur
     return value;
   };
   const instance = (body: JsonObject) => (body.for_each !== undefined ? '[each.key]' : body.count !== undefined ? '[count.index]' : '');
-  const repetition = (body: JsonObject) => (body.for_each !== undefined ? `  for_each = ${hcl(body.for_each)}\n` : body.count !== undefined ? `  count = ${hcl(body.count)}\n` : '');
+  const repetition = (body: JsonObject) =>
+    body.for_each !== undefined ? `  for_each = ${hcl(body.for_each)}\n` : body.count !== undefined ? `  count = ${hcl(body.count)}\n` : '';
   const conditions = (kind: 'precondition' | 'postcondition', list: Json | undefined, selfTo: string, transform: (code: string) => string = rewrite) =>
-    ((list ?? []) as JsonObject[]).map((condition) => {
-      const expression = toHcl(condition.condition!, (code) => transform(code).replace(/\bself\.([A-Za-z_][\w-]*)/g, (_, attribute: string) => `${selfTo}.${attribute}`));
-      return `    ${kind} {\n      condition = ${expression}\n      error_message = ${JSON.stringify(condition.error_message)}\n    }\n`;
-    }).join('');
+    ((list ?? []) as JsonObject[])
+      .map((condition) => {
+        const expression = toHcl(condition.condition!, (code) =>
+          transform(code).replace(/\bself\.([A-Za-z_][\w-]*)/g, (_, attribute: string) => `${selfTo}.${attribute}`),
+        );
+        return `    ${kind} {\n      condition = ${expression}\n      error_message = ${JSON.stringify(condition.error_message)}\n    }\n`;
+      })
+      .join('');
 
   const out: string[] = [];
   out.push(`terraform {\n  backend "local" {\n    path = ${JSON.stringify(statePaths[stack.name])}\n  }\n}\n`);
@@ -267,7 +283,8 @@ export function standinConfiguration(stack: StandinStack, fixture: StandinFixtur
     if (type === 'terraform_remote_state') {
       const source = path.basename(String((body.config as JsonObject | undefined)?.path ?? '')).replace(/^terraform\.(.*)\.tfstate$/, '$1');
       const statePath = statePaths[source];
-      if (body.backend !== 'local' || !statePath) throw new Error(`${stack.name}: remote state ${name} does not read a stack of this set (${JSON.stringify(body.config)})`);
+      if (body.backend !== 'local' || !statePath)
+        throw new Error(`${stack.name}: remote state ${name} does not read a stack of this set (${JSON.stringify(body.config)})`);
       out.push(`data "terraform_remote_state" "${name}" {\n  backend = "local"\n  config = { path = ${JSON.stringify(statePath)} }\n}\n`);
       continue;
     }
@@ -282,13 +299,17 @@ export function standinConfiguration(stack: StandinStack, fixture: StandinFixtur
     // Its postconditions, on an assertion per instance: evaluated at plan against the fixture.
     const postconditions = (body.lifecycle as JsonObject | undefined)?.postcondition;
     if (postconditions) {
-      out.push(`resource "terraform_data" "${standinName(`check__data__${type}`, name)}" {\n${repetition(body)}`
-        + `  lifecycle {\n${conditions('precondition', postconditions, `local.${local}${instance(body)}`)}  }\n}\n`);
+      out.push(
+        `resource "terraform_data" "${standinName(`check__data__${type}`, name)}" {\n${repetition(body)}` +
+          `  lifecycle {\n${conditions('precondition', postconditions, `local.${local}${instance(body)}`)}  }\n}\n`,
+      );
     }
   }
 
   for (const { type, name, body } of resources) {
-    out.push(`locals {\n  ${standinName(`cfg__${type}`, name)} = ${repeated(body, (configuration) => toHcl(configuration, body.for_each !== undefined || body.count !== undefined ? loopVariables : rewrite))}\n}\n`);
+    out.push(
+      `locals {\n  ${standinName(`cfg__${type}`, name)} = ${repeated(body, (configuration) => toHcl(configuration, body.for_each !== undefined || body.count !== undefined ? loopVariables : rewrite))}\n}\n`,
+    );
   }
   for (const importBlock of (stack.config.import ?? []) as JsonObject[]) {
     const [type, name] = String(importBlock.to).split('.');
@@ -304,20 +325,30 @@ export function standinConfiguration(stack: StandinStack, fixture: StandinFixtur
     const attributes = [...(computed.get(`${type}.${name}`) ?? [])].sort();
     const lifecycle = (body.lifecycle ?? {}) as JsonObject;
     const postconditions = conditions('postcondition', lifecycle.postcondition, 'self.output');
-    for (const attribute of (lifecycle.postcondition as JsonObject[] | undefined ?? []).flatMap((condition) => [...String(condition.condition).matchAll(/\bself\.([A-Za-z_][\w-]*)/g)].map((m) => m[1]!))) {
+    for (const attribute of ((lifecycle.postcondition as JsonObject[] | undefined) ?? []).flatMap((condition) =>
+      [...String(condition.condition).matchAll(/\bself\.([A-Za-z_][\w-]*)/g)].map((m) => m[1]!),
+    )) {
       if (!(attribute in body)) attributes.push(attribute);
     }
-    const placeholders = attributes.map((attribute) => `${JSON.stringify(attribute)} = ${placeholder(type, name, attribute, body.for_each !== undefined || body.count !== undefined)}`).join(', ');
-    const dependsOn = ((body.depends_on ?? []) as string[]).filter((address) => !address.startsWith('data.')).map((address) => {
-      const [dependencyType, dependencyName] = address.split('.');
-      if (!resourceByAddress.has(address)) throw new Error(`${stack.name}: depends_on names an unknown resource ${address}`);
-      return `terraform_data.${standinName(dependencyType!, dependencyName!)}`;
-    });
-    out.push(`resource "terraform_data" "${standinName(type, name)}" {\n${repetition(body)}`
-      + `  input = merge(local.${standinName(`cfg__${type}`, name)}${instance(body)}, { ${placeholders} })\n`
-      + (dependsOn.length > 0 ? `  depends_on = [${dependsOn.join(', ')}]\n` : '')
-      + (lifecycle.precondition || postconditions ? `  lifecycle {\n${conditions('precondition', lifecycle.precondition, 'self.output')}${postconditions}  }\n` : '')
-      + '}\n');
+    const placeholders = attributes
+      .map((attribute) => `${JSON.stringify(attribute)} = ${placeholder(type, name, attribute, body.for_each !== undefined || body.count !== undefined)}`)
+      .join(', ');
+    const dependsOn = ((body.depends_on ?? []) as string[])
+      .filter((address) => !address.startsWith('data.'))
+      .map((address) => {
+        const [dependencyType, dependencyName] = address.split('.');
+        if (!resourceByAddress.has(address)) throw new Error(`${stack.name}: depends_on names an unknown resource ${address}`);
+        return `terraform_data.${standinName(dependencyType!, dependencyName!)}`;
+      });
+    out.push(
+      `resource "terraform_data" "${standinName(type, name)}" {\n${repetition(body)}` +
+        `  input = merge(local.${standinName(`cfg__${type}`, name)}${instance(body)}, { ${placeholders} })\n` +
+        (dependsOn.length > 0 ? `  depends_on = [${dependsOn.join(', ')}]\n` : '') +
+        (lifecycle.precondition || postconditions
+          ? `  lifecycle {\n${conditions('precondition', lifecycle.precondition, 'self.output')}${postconditions}  }\n`
+          : '') +
+        '}\n',
+    );
   }
 
   return out.join('\n');
@@ -347,7 +378,11 @@ export interface StandinRun {
 
 /** Terraform's own error, with the stack and the step, and never the plan's whole text. */
 export class TerraformStandinError extends Error {
-  constructor(public readonly stackName: string, public readonly step: string, public readonly output: string) {
+  constructor(
+    public readonly stackName: string,
+    public readonly step: string,
+    public readonly output: string,
+  ) {
     super(`terraform ${step} failed for ${stackName}:\n${output}`);
     this.name = 'TerraformStandinError';
   }

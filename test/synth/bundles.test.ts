@@ -35,8 +35,11 @@ describe('what each bundle holds', () => {
     const { bundles } = sharedBundles();
     for (const fn of FUNCTIONS) {
       const packages = bundles[fn.name]!.packages.map(([name]) => name);
-      expect({ fn: fn.name, pg: packages.includes('pg'), secrets: packages.includes('@aws-sdk/client-secrets-manager') })
-        .toEqual({ fn: fn.name, pg: fn.usersDatabase === true, secrets: fn.usersDatabase === true });
+      expect({ fn: fn.name, pg: packages.includes('pg'), secrets: packages.includes('@aws-sdk/client-secrets-manager') }).toEqual({
+        fn: fn.name,
+        pg: fn.usersDatabase === true,
+        secrets: fn.usersDatabase === true,
+      });
       expect(packages).toContain('(ours)');
     }
   });

@@ -45,16 +45,20 @@ describe('the cost table of docs/deploy.md', () => {
 
   it('prices per-route metrics only where they are on', () => {
     expect(stages.filter((stage) => stage.default_route_settings?.detailed_metrics_enabled)).toEqual([]);
-    const detailed = resources({ ...RECOMMENDED, CRUDDUR_API_DETAILED_METRICS: '1' }, 'aws_apigatewayv2_stage').filter((stage) => stage.default_route_settings?.detailed_metrics_enabled);
+    const detailed = resources({ ...RECOMMENDED, CRUDDUR_API_DETAILED_METRICS: '1' }, 'aws_apigatewayv2_stage').filter(
+      (stage) => stage.default_route_settings?.detailed_metrics_enabled,
+    );
     expect(detailed).toHaveLength(1);
     expect(HTTP_FUNCTIONS).toHaveLength(documented('routes ×'));
   });
 
-  it('counts the Secrets Manager endpoint\'s zones: two in the instance\'s VPC, one per listed subnet in an explicit one', () => {
+  it("counts the Secrets Manager endpoint's zones: two in the instance's VPC, one per listed subnet in an explicit one", () => {
     const [endpoint] = resources(RECOMMENDED, 'aws_vpc_endpoint').filter((candidate) => candidate.vpc_endpoint_type === 'Interface');
     // At most two of the instance's zones: the slice in the synthesized expression.
     expect(endpoint!.subnet_ids).toMatch(new RegExp(`^\\$\\{slice\\(local\\.[^,]+, 0, min\\(${documented('zones')}, length\\(`));
-    const [explicit] = resources({ ...EXPLICIT_VPC, CRUDDUR_DATABASE_SECURITY_GROUP_ID: 'sg-0aaa1111bbbb2222d' }, 'aws_vpc_endpoint').filter((candidate) => candidate.vpc_endpoint_type === 'Interface');
+    const [explicit] = resources({ ...EXPLICIT_VPC, CRUDDUR_DATABASE_SECURITY_GROUP_ID: 'sg-0aaa1111bbbb2222d' }, 'aws_vpc_endpoint').filter(
+      (candidate) => candidate.vpc_endpoint_type === 'Interface',
+    );
     expect(explicit!.subnet_ids).toEqual(EXPLICIT_VPC.CRUDDUR_SUBNET_IDS.split(','));
     expect(COSTS).toContain('an explicit VPC: one per listed subnet');
   });

@@ -24,8 +24,16 @@ function writeSynthOutput(): void {
   const manifest = { version: '0.21.0', stacks: {} as Record<string, unknown> };
   for (const [name, config] of Object.entries(stacks)) {
     mkdirSync(path.join(outdir, 'stacks', name), { recursive: true });
-    writeFileSync(path.join(outdir, 'stacks', name, 'cdk.tf.json'), JSON.stringify({ terraform: { backend: { local: { path: path.join(outdir, `terraform.${name}.tfstate`) } } }, ...config }));
-    manifest.stacks[name] = { name, dependencies: name === 'demo-lambdas' ? ['demo-network'] : [], workingDirectory: `stacks/${name}`, synthesizedStackPath: `stacks/${name}/cdk.tf.json` };
+    writeFileSync(
+      path.join(outdir, 'stacks', name, 'cdk.tf.json'),
+      JSON.stringify({ terraform: { backend: { local: { path: path.join(outdir, `terraform.${name}.tfstate`) } } }, ...config }),
+    );
+    manifest.stacks[name] = {
+      name,
+      dependencies: name === 'demo-lambdas' ? ['demo-network'] : [],
+      workingDirectory: `stacks/${name}`,
+      synthesizedStackPath: `stacks/${name}/cdk.tf.json`,
+    };
   }
   writeFileSync(path.join(outdir, 'manifest.json'), JSON.stringify(manifest));
 }
@@ -53,9 +61,11 @@ describeWithTerraform('the deploy runner')('npm run deploy, diff and destroy', (
     // Assess
     expect([deployed, planned, destroyed]).toEqual([0, 0, 0]);
     expect(lines.filter((line) => line.startsWith('\n['))).toEqual([
-      '\n[deploy 1/2] demo-network', '\n[deploy 2/2] demo-lambdas',
+      '\n[deploy 1/2] demo-network',
+      '\n[deploy 2/2] demo-lambdas',
       '\n[diff 1/1] demo-lambdas',
-      '\n[destroy 1/2] demo-lambdas', '\n[destroy 2/2] demo-network',
+      '\n[destroy 1/2] demo-lambdas',
+      '\n[destroy 2/2] demo-network',
     ]);
     // The second stack read the first one's state; sensitive outputs are not printed or written.
     expect(JSON.parse(readFileSync(outputsFile, 'utf8'))).toEqual({ 'demo-network': { vpc_id: 'vpc-0123' }, 'demo-lambdas': { function_vpc: 'vpc-0123' } });
@@ -63,7 +73,10 @@ describeWithTerraform('the deploy runner')('npm run deploy, diff and destroy', (
   });
 
   it('stops at the first stack Terraform fails on, and names it', async () => {
-    writeFileSync(path.join(outdir, 'stacks', 'demo-network', 'cdk.tf.json'), JSON.stringify({ resource: { terraform_data: { vpc: { input: '${no_such.thing}' } } } }));
+    writeFileSync(
+      path.join(outdir, 'stacks', 'demo-network', 'cdk.tf.json'),
+      JSON.stringify({ resource: { terraform_data: { vpc: { input: '${no_such.thing}' } } } }),
+    );
     const lines: string[] = [];
     const code = await runStacks({ action: 'deploy', outdir, stacks: [], autoApprove: true, env, log: (line) => lines.push(line), quiet: true });
     expect(code).not.toBe(0);
@@ -71,7 +84,8 @@ describeWithTerraform('the deploy runner')('npm run deploy, diff and destroy', (
   });
 
   it('refuses a stack the synth output does not hold', async () => {
-    await expect(runStacks({ action: 'diff', outdir, stacks: ['demo-app'], autoApprove: false, env, log: () => undefined, quiet: true }))
-      .rejects.toThrow('no stack demo-app; the stacks are demo-network, demo-lambdas');
+    await expect(runStacks({ action: 'diff', outdir, stacks: ['demo-app'], autoApprove: false, env, log: () => undefined, quiet: true })).rejects.toThrow(
+      'no stack demo-app; the stacks are demo-network, demo-lambdas',
+    );
   });
 });

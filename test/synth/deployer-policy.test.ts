@@ -18,17 +18,19 @@ describe('deployer policy', () => {
   });
 
   it('fails on a type it has no actions for, naming it and where to add it', () => {
-    expect(() => deployerPolicy(['aws_vpc', 'aws_kinesis_stream', 'data.aws_s3_bucket'], context))
-      .toThrow('No deployer actions for aws_kinesis_stream, data.aws_s3_bucket: add them to TYPE_ACTIONS in infrastructure/deployer-policy.ts');
+    expect(() => deployerPolicy(['aws_vpc', 'aws_kinesis_stream', 'data.aws_s3_bucket'], context)).toThrow(
+      'No deployer actions for aws_kinesis_stream, data.aws_s3_bucket: add them to TYPE_ACTIONS in infrastructure/deployer-policy.ts',
+    );
   });
 
-  it('names each action as service:Action, and nothing broader than a service\'s own verbs', () => {
+  it("names each action as service:Action, and nothing broader than a service's own verbs", () => {
     for (const [type, grants] of Object.entries(TYPE_ACTIONS)) {
-      for (const action of Object.values(grants).flat()) expect({ type, action }).toEqual({ type, action: expect.stringMatching(/^[a-z0-9-]+:([A-Z][A-Za-z]+|GET|POST|PUT|PATCH|DELETE)$/) });
+      for (const action of Object.values(grants).flat())
+        expect({ type, action }).toEqual({ type, action: expect.stringMatching(/^[a-z0-9-]+:([A-Z][A-Za-z]+|GET|POST|PUT|PATCH|DELETE)$/) });
     }
   });
 
-  it('scopes what can be scoped to the environment\'s names and region, and fits a managed policy', () => {
+  it("scopes what can be scoped to the environment's names and region, and fits a managed policy", () => {
     // Prepare: every type of every shape.
     const all = [...typesOfShape.values()].flat();
 
@@ -41,10 +43,12 @@ describe('deployer policy', () => {
     expect(statement('MessagesTable').Resource).toEqual(['arn:aws:dynamodb:us-east-1:*:table/cruddur-messages']);
     expect(statement('Roles').Resource).toEqual(['arn:aws:iam::*:role/cruddur-dev-*']);
     expect(statement('Network').Condition).toEqual({ StringEquals: { 'aws:RequestedRegion': 'us-east-1' } });
-    expect(statement('PassRoles')).toEqual(expect.objectContaining({
-      Action: ['iam:PassRole'],
-      Condition: { StringEquals: { 'iam:PassedToService': ['lambda.amazonaws.com', 'apigateway.amazonaws.com'] } },
-    }));
+    expect(statement('PassRoles')).toEqual(
+      expect.objectContaining({
+        Action: ['iam:PassRole'],
+        Condition: { StringEquals: { 'iam:PassedToService': ['lambda.amazonaws.com', 'apigateway.amazonaws.com'] } },
+      }),
+    );
     // Tag-on-create: every resource carries the provider's default tags.
     expect(statement('Network').Action).toEqual(expect.arrayContaining(['ec2:CreateTags']));
     expect(statement('Roles').Action).toEqual(expect.arrayContaining(['iam:TagRole']));

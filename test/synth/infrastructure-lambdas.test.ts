@@ -6,7 +6,17 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { FUNCTIONS, HTTP_FUNCTIONS, LAMBDA_RUNTIME, MESSAGE_PUSH_SOURCE, MESSAGE_STREAM_SOURCE, runsInVpc, STREAM_FUNCTIONS, WEBSOCKET_FUNCTIONS, type FunctionDefinition } from '../../functions/catalog';
+import {
+  FUNCTIONS,
+  HTTP_FUNCTIONS,
+  LAMBDA_RUNTIME,
+  MESSAGE_PUSH_SOURCE,
+  MESSAGE_STREAM_SOURCE,
+  runsInVpc,
+  STREAM_FUNCTIONS,
+  WEBSOCKET_FUNCTIONS,
+  type FunctionDefinition,
+} from '../../functions/catalog';
 import { GROUP_SK_INDEX } from '../../functions/data/model';
 import { buildStacks, type CruddurStacks } from '../../infrastructure/app';
 import { loadConfig, type CruddurConfig } from '../../infrastructure/config';
@@ -133,14 +143,21 @@ describe('functions', () => {
     }
   });
 
-  it('runs the catalog\'s VPC functions in the private subnets with the functions security group, the others outside any VPC', () => {
+  it("runs the catalog's VPC functions in the private subnets with the functions security group, the others outside any VPC", () => {
     const subnets = [remoteOutput('network', /aws_subnet.*private-subnet-0.*id$/), remoteOutput('network', /aws_subnet.*private-subnet-1.*id$/)];
     const group = remoteOutput('network', /aws_security_group.*function-security-group.*id$/);
     for (const definition of FUNCTIONS) {
-      expect({ fn: definition.name, vpc: lambdaNamed(definition)[1].vpc_config }).toEqual({ fn: definition.name, vpc: definition.usersDatabase ? { subnet_ids: subnets, security_group_ids: [group] } : undefined });
+      expect({ fn: definition.name, vpc: lambdaNamed(definition)[1].vpc_config }).toEqual({
+        fn: definition.name,
+        vpc: definition.usersDatabase ? { subnet_ids: subnets, security_group_ids: [group] } : undefined,
+      });
     }
     // Exactly those that read PostgreSQL are inside: the summaries' consumer, the push (@connections) and the authorizer (Cognito's JWKS) are not.
-    expect(FUNCTIONS.filter((definition) => !runsInVpc(definition)).map((definition) => definition.name).sort()).toEqual(['message-push', 'message-stream', 'ws-authorize']);
+    expect(
+      FUNCTIONS.filter((definition) => !runsInVpc(definition))
+        .map((definition) => definition.name)
+        .sort(),
+    ).toEqual(['message-push', 'message-stream', 'ws-authorize']);
   });
 
   it('passes the table name, source maps, the Powertools service and, to users-database functions only, the secret ARN and TLS settings', () => {
@@ -150,7 +167,9 @@ describe('functions', () => {
         TABLE_NAME: remoteOutput('app', /dynamodb_table.*name$/),
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'cruddur-messaging',
-        ...(definition.usersDatabase ? { DATABASE_SECRET_ARN: SECRET_ARN, NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem', DATABASE_SSLMODE: 'verify-full' } : {}),
+        ...(definition.usersDatabase
+          ? { DATABASE_SECRET_ARN: SECRET_ARN, NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem', DATABASE_SSLMODE: 'verify-full' }
+          : {}),
         ...(definition.kind === 'websocket-authorizer' ? { COGNITO_USER_POOL_ID: 'us-east-1_AbC123xyZ', COGNITO_CLIENT_ID: '1example23456789abcdefghij' } : {}),
         ...(definition.kind === 'stream' && definition.manageConnections
           ? { WEBSOCKET_MANAGEMENT_URL: `https://${reference('aws_apigatewayv2_api', apiNamed('WEBSOCKET'), 'id')}.execute-api.us-east-1.amazonaws.com/ws` }
@@ -182,38 +201,41 @@ describe('least privilege', () => {
     }
   });
 
-  it.each(FUNCTIONS.map((definition) => [definition.name, definition] as const))('%s may do on the table exactly what the catalog says', (_name, definition) => {
-    // Prepare
-    const statements = statementsOf(definition);
-    const dynamodb = statements.filter((statement) => statement.actions.some((action: string) => action.startsWith('dynamodb:')));
-    const onTable = dynamodb.filter((statement) => statement.sid === 'MessagesTable');
+  it.each(FUNCTIONS.map((definition) => [definition.name, definition] as const))(
+    '%s may do on the table exactly what the catalog says',
+    (_name, definition) => {
+      // Prepare
+      const statements = statementsOf(definition);
+      const dynamodb = statements.filter((statement) => statement.actions.some((action: string) => action.startsWith('dynamodb:')));
+      const onTable = dynamodb.filter((statement) => statement.sid === 'MessagesTable');
 
-    // Assess
-    if (definition.table.actions.length === 0) {
-      expect(onTable).toEqual([]);
-    } else {
-      expect(onTable).toEqual([
-        expect.objectContaining({
-          actions: [...definition.table.actions],
-          resources: [tableArn(), ...(definition.table.index ? [`${tableArn()}/index/${GROUP_SK_INDEX}`] : [])],
-        }),
-      ]);
-    }
-    // The only other DynamoDB grant is the stream consumer's read of the stream, on the stream.
-    const others = dynamodb.filter((statement) => statement.sid !== 'MessagesTable');
-    if (definition.kind === 'stream') {
-      expect(others).toEqual([
-        expect.objectContaining({
-          actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
-          resources: [streamArn()],
-        }),
-        // The event source mapping calls ListStreams too; IAM grants it on "*" only.
-        expect.objectContaining({ actions: ['dynamodb:ListStreams'], resources: ['*'] }),
-      ]);
-    } else {
-      expect(others).toEqual([]);
-    }
-  });
+      // Assess
+      if (definition.table.actions.length === 0) {
+        expect(onTable).toEqual([]);
+      } else {
+        expect(onTable).toEqual([
+          expect.objectContaining({
+            actions: [...definition.table.actions],
+            resources: [tableArn(), ...(definition.table.index ? [`${tableArn()}/index/${GROUP_SK_INDEX}`] : [])],
+          }),
+        ]);
+      }
+      // The only other DynamoDB grant is the stream consumer's read of the stream, on the stream.
+      const others = dynamodb.filter((statement) => statement.sid !== 'MessagesTable');
+      if (definition.kind === 'stream') {
+        expect(others).toEqual([
+          expect.objectContaining({
+            actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+            resources: [streamArn()],
+          }),
+          // The event source mapping calls ListStreams too; IAM grants it on "*" only.
+          expect.objectContaining({ actions: ['dynamodb:ListStreams'], resources: ['*'] }),
+        ]);
+      } else {
+        expect(others).toEqual([]);
+      }
+    },
+  );
 
   it('grants the GSI, and only the GSI of the data model, to entries with index: true', () => {
     // Prepare: no catalog entry queries the GSI today, so exercise the flag on a copy of one.
@@ -221,35 +243,39 @@ describe('least privilege', () => {
     const withIndex = { ...listMessages, table: { actions: ['dynamodb:Query'] as const, index: true } };
 
     // Act
-    const synthesized = JSON.parse(Testing.synthScope((scope) => {
-      new MessagingService(scope, 'messaging', {
-        namePrefix: 'cruddur-test',
-        region: 'us-east-1',
-        functions: [withIndex],
-        bundles,
-        table: { name: 'cruddur-messages', arn: 'arn:aws:dynamodb:us-east-1:123456789012:table/cruddur-messages', streamArn: 'unused' },
-        network: { subnetIds: ['subnet-0123456789abcdef0'], securityGroupId: 'sg-0123456789abcdef0' },
-        databaseSecretArn: SECRET_ARN,
-        jwt: { issuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123xyZ', audience: ['client'] },
-        cognito: { userPoolId: 'us-east-1_AbC123xyZ', clientId: 'client' },
-        frontendOrigins: ['https://cruddur.test'],
-        throttling: { burstLimit: 1, rateLimit: 1 },
-        detailedMetrics: false,
-        websocketAccessLogs: 'off',
-        logRetentionDays: 1,
-      });
-    })) as Block;
+    const synthesized = JSON.parse(
+      Testing.synthScope((scope) => {
+        new MessagingService(scope, 'messaging', {
+          namePrefix: 'cruddur-test',
+          region: 'us-east-1',
+          functions: [withIndex],
+          bundles,
+          table: { name: 'cruddur-messages', arn: 'arn:aws:dynamodb:us-east-1:123456789012:table/cruddur-messages', streamArn: 'unused' },
+          network: { subnetIds: ['subnet-0123456789abcdef0'], securityGroupId: 'sg-0123456789abcdef0' },
+          databaseSecretArn: SECRET_ARN,
+          jwt: { issuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123xyZ', audience: ['client'] },
+          cognito: { userPoolId: 'us-east-1_AbC123xyZ', clientId: 'client' },
+          frontendOrigins: ['https://cruddur.test'],
+          throttling: { burstLimit: 1, rateLimit: 1 },
+          detailedMetrics: false,
+          websocketAccessLogs: 'off',
+          logRetentionDays: 1,
+        });
+      }),
+    ) as Block;
 
     // Assess
     const [document] = Object.values(synthesized.data.aws_iam_policy_document) as Block[];
-    expect(document!.statement).toContainEqual(expect.objectContaining({
-      sid: 'MessagesTable',
-      actions: ['dynamodb:Query'],
-      resources: [
-        'arn:aws:dynamodb:us-east-1:123456789012:table/cruddur-messages',
-        `arn:aws:dynamodb:us-east-1:123456789012:table/cruddur-messages/index/${GROUP_SK_INDEX}`,
-      ],
-    }));
+    expect(document!.statement).toContainEqual(
+      expect.objectContaining({
+        sid: 'MessagesTable',
+        actions: ['dynamodb:Query'],
+        resources: [
+          'arn:aws:dynamodb:us-east-1:123456789012:table/cruddur-messages',
+          `arn:aws:dynamodb:us-east-1:123456789012:table/cruddur-messages/index/${GROUP_SK_INDEX}`,
+        ],
+      }),
+    );
   });
 
   it('lets read-only functions read and nothing more', () => {
@@ -282,18 +308,22 @@ describe('least privilege', () => {
       const [, fn] = lambdaNamed(definition);
       const groupName = /aws_cloudwatch_log_group\.([^.]+)\.name/.exec(fn.logging_config.log_group)![1]!;
       const statements = statementsOf(definition);
-      expect(statements).toContainEqual(expect.objectContaining({
-        sid: 'OwnLogGroup',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [`${reference('aws_cloudwatch_log_group', groupName, 'arn')}:*`],
-      }));
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          sid: 'OwnLogGroup',
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [`${reference('aws_cloudwatch_log_group', groupName, 'arn')}:*`],
+        }),
+      );
       const networkInterfaces = statements.filter((statement) => statement.sid.startsWith('VpcNetworkInterfaces'));
       if (!runsInVpc(definition)) expect(networkInterfaces).toEqual([]);
       else {
-        expect(statements).toContainEqual(expect.objectContaining({
-          sid: 'VpcNetworkInterfacesManage',
-          resources: [expect.stringMatching(/^arn:aws:ec2:us-east-1:\$\{data\.aws_caller_identity\.[^}]+\.account_id\}:\*\/\*$/)],
-        }));
+        expect(statements).toContainEqual(
+          expect.objectContaining({
+            sid: 'VpcNetworkInterfacesManage',
+            resources: [expect.stringMatching(/^arn:aws:ec2:us-east-1:\$\{data\.aws_caller_identity\.[^}]+\.account_id\}:\*\/\*$/)],
+          }),
+        );
       }
     }
   });
@@ -314,17 +344,24 @@ describe('least privilege', () => {
       const sqs = statementsOf(definition).filter((statement) => statement.actions.some((action: string) => action.startsWith('sqs:')));
       const own = queues.find(([, queue]) => queue.name === `cruddur-dev-${definition.name}-failures`);
       expect(sqs).toEqual(
-        definition.kind === 'stream' ? [expect.objectContaining({ actions: ['sqs:SendMessage'], resources: [reference('aws_sqs_queue', own![0], 'arn')] })] : [],
+        definition.kind === 'stream'
+          ? [expect.objectContaining({ actions: ['sqs:SendMessage'], resources: [reference('aws_sqs_queue', own![0], 'arn')] })]
+          : [],
       );
     }
   });
 
-  it('lets only the push function post to WebSocket connections, on this API\'s stage only', () => {
+  it("lets only the push function post to WebSocket connections, on this API's stage only", () => {
     for (const definition of FUNCTIONS) {
       const manage = statementsOf(definition).filter((statement) => statement.actions.some((action: string) => action.startsWith('execute-api:')));
       expect(manage).toEqual(
         definition.kind === 'stream' && definition.manageConnections
-          ? [expect.objectContaining({ actions: ['execute-api:ManageConnections'], resources: [`${reference('aws_apigatewayv2_api', apiNamed('WEBSOCKET'), 'execution_arn')}/ws/POST/@connections/*`] })]
+          ? [
+              expect.objectContaining({
+                actions: ['execute-api:ManageConnections'],
+                resources: [`${reference('aws_apigatewayv2_api', apiNamed('WEBSOCKET'), 'execution_arn')}/ws/POST/@connections/*`],
+              }),
+            ]
           : [],
       );
     }
@@ -336,7 +373,10 @@ describe('stream event source mapping', () => {
     // Prepare
     const mappings = Object.values(lambdas.resources('aws_lambda_event_source_mapping'));
     expect(mappings).toHaveLength(STREAM_FUNCTIONS.length);
-    expect(STREAM_FUNCTIONS.map((fn) => [fn.name, fn.source])).toEqual([['message-stream', MESSAGE_STREAM_SOURCE], ['message-push', MESSAGE_PUSH_SOURCE]]);
+    expect(STREAM_FUNCTIONS.map((fn) => [fn.name, fn.source])).toEqual([
+      ['message-stream', MESSAGE_STREAM_SOURCE],
+      ['message-push', MESSAGE_PUSH_SOURCE],
+    ]);
 
     for (const definition of STREAM_FUNCTIONS) {
       const [fnName] = lambdaNamed(definition);
@@ -379,8 +419,13 @@ describe('stream event source mapping', () => {
     expect(reporting.map((definition) => definition.name)).toEqual(['message-stream']);
     expect(filters).toHaveLength(reporting.length);
     for (const definition of STREAM_FUNCTIONS) {
-      const source = readdirSync(path.dirname(definition.entry)).map((file) => readFileSync(path.join(path.dirname(definition.entry), file), 'utf8')).join('\n');
-      expect({ fn: definition.name, logs: /UNPLACEABLE_MESSAGE/.test(source) }).toEqual({ fn: definition.name, logs: definition.reportsUnplaceableRecords === true });
+      const source = readdirSync(path.dirname(definition.entry))
+        .map((file) => readFileSync(path.join(path.dirname(definition.entry), file), 'utf8'))
+        .join('\n');
+      expect({ fn: definition.name, logs: /UNPLACEABLE_MESSAGE/.test(source) }).toEqual({
+        fn: definition.name,
+        logs: definition.reportsUnplaceableRecords === true,
+      });
     }
     for (const definition of reporting) {
       const filter = filters.find((candidate) => candidate.name === `cruddur-dev-${definition.name}-unplaceable-records`)!;
@@ -424,7 +469,9 @@ describe('HTTP API', () => {
       }
     }
     // The one public route is the profile the Cruddur frontend reads without a token.
-    expect(HTTP_FUNCTIONS.filter((definition) => definition.auth === 'public').map((definition) => definition.route.path)).toEqual(['/api/users/{handle}/short']);
+    expect(HTTP_FUNCTIONS.filter((definition) => definition.auth === 'public').map((definition) => definition.route.path)).toEqual([
+      '/api/users/{handle}/short',
+    ]);
     for (const definition of HTTP_FUNCTIONS) {
       const route = routes.find((candidate) => candidate.route_key === `${definition.route.method} ${definition.route.path}`)!;
       const integrationName = /aws_apigatewayv2_integration\.([^.]+)\.id/.exec(route.target)![1]!;
@@ -438,29 +485,39 @@ describe('HTTP API', () => {
 
   it('lets the API invoke each HTTP function only through its own route', () => {
     const apiName = apiNamed('HTTP');
-    const permissions = Object.values(lambdas.resources('aws_lambda_permission')).filter((permission) => permission.source_arn.startsWith(reference('aws_apigatewayv2_api', apiName, 'execution_arn')));
+    const permissions = Object.values(lambdas.resources('aws_lambda_permission')).filter((permission) =>
+      permission.source_arn.startsWith(reference('aws_apigatewayv2_api', apiName, 'execution_arn')),
+    );
     expect(permissions).toHaveLength(HTTP_FUNCTIONS.length);
     for (const definition of HTTP_FUNCTIONS) {
-      expect(permissions).toContainEqual(expect.objectContaining({
-        action: 'lambda:InvokeFunction',
-        principal: 'apigateway.amazonaws.com',
-        function_name: reference('aws_lambda_function', lambdaNamed(definition)[0], 'function_name'),
-        source_arn: `${reference('aws_apigatewayv2_api', apiName, 'execution_arn')}/*/${definition.route.method}${definition.route.path}`,
-      }));
+      expect(permissions).toContainEqual(
+        expect.objectContaining({
+          action: 'lambda:InvokeFunction',
+          principal: 'apigateway.amazonaws.com',
+          function_name: reference('aws_lambda_function', lambdaNamed(definition)[0], 'function_name'),
+          source_arn: `${reference('aws_apigatewayv2_api', apiName, 'execution_arn')}/*/${definition.route.method}${definition.route.path}`,
+        }),
+      );
     }
   });
 
   it('allows CORS from the frontend origin only', () => {
     expect(lambdas.json).toHaveResourceWithProperties(Apigatewayv2Api, {
       protocol_type: 'HTTP',
-      cors_configuration: expect.objectContaining({ allow_origins: ['https://cruddur.test'], allow_headers: ['authorization', 'content-type', 'idempotency-key'], expose_headers: ['X-Next-Cursor', 'Idempotent-Replayed'] }),
+      cors_configuration: expect.objectContaining({
+        allow_origins: ['https://cruddur.test'],
+        allow_headers: ['authorization', 'content-type', 'idempotency-key'],
+        expose_headers: ['X-Next-Cursor', 'Idempotent-Replayed'],
+      }),
     });
   });
 
   it('serves a $default auto-deployed stage with JSON access logs and the configured throttling', () => {
     // Prepare
     const [[, stage]] = ofApi('aws_apigatewayv2_stage', apiNamed('HTTP')) as [[string, Block]];
-    const accessLogs = Object.entries(lambdas.resources('aws_cloudwatch_log_group')).find(([, group]) => group.name === '/aws/apigateway/cruddur-dev-messaging/access')!;
+    const accessLogs = Object.entries(lambdas.resources('aws_cloudwatch_log_group')).find(
+      ([, group]) => group.name === '/aws/apigateway/cruddur-dev-messaging/access',
+    )!;
 
     // Assess
     expect(lambdas.json).toHaveResourceWithProperties(Apigatewayv2Stage, { name: '$default', auto_deploy: true });
@@ -491,7 +548,11 @@ describe('WebSocket API', () => {
     const authorizerFn = FUNCTIONS.find((fn) => fn.kind === 'websocket-authorizer')!;
 
     // Assess
-    expect(lambdas.resources('aws_apigatewayv2_api')[ws]).toMatchObject({ name: 'cruddur-dev-realtime', protocol_type: 'WEBSOCKET', route_selection_expression: '$request.body.action' });
+    expect(lambdas.resources('aws_apigatewayv2_api')[ws]).toMatchObject({
+      name: 'cruddur-dev-realtime',
+      protocol_type: 'WEBSOCKET',
+      route_selection_expression: '$request.body.action',
+    });
     expect(authorizers).toHaveLength(1);
     expect(authorizers[0]![1]).toMatchObject({
       authorizer_type: 'REQUEST',
@@ -501,32 +562,41 @@ describe('WebSocket API', () => {
     // Exactly the catalog's routes: no $default, so a client can send nothing.
     expect(routes.map((route) => route.route_key).sort()).toEqual(WEBSOCKET_FUNCTIONS.map((fn) => fn.route).sort());
     for (const route of routes) {
-      expect(route).toMatchObject(route.route_key === '$connect'
-        ? { authorization_type: 'CUSTOM', authorizer_id: reference('aws_apigatewayv2_authorizer', authorizers[0]![0], 'id') }
-        : { authorization_type: 'NONE' });
+      expect(route).toMatchObject(
+        route.route_key === '$connect'
+          ? { authorization_type: 'CUSTOM', authorizer_id: reference('aws_apigatewayv2_authorizer', authorizers[0]![0], 'id') }
+          : { authorization_type: 'NONE' },
+      );
       const integrationName = /aws_apigatewayv2_integration\.([^.]+)\.id/.exec(route.target)![1]!;
       const definition = WEBSOCKET_FUNCTIONS.find((fn) => fn.route === route.route_key)!;
-      expect(lambdas.resources('aws_apigatewayv2_integration')[integrationName]).toMatchObject({ integration_type: 'AWS_PROXY', integration_uri: reference('aws_lambda_function', lambdaNamed(definition)[0], 'invoke_arn') });
+      expect(lambdas.resources('aws_apigatewayv2_integration')[integrationName]).toMatchObject({
+        integration_type: 'AWS_PROXY',
+        integration_uri: reference('aws_lambda_function', lambdaNamed(definition)[0], 'invoke_arn'),
+      });
     }
   });
 
-  it('lets the WebSocket API invoke its authorizer and each route\'s function, from this API only', () => {
+  it("lets the WebSocket API invoke its authorizer and each route's function, from this API only", () => {
     const ws = apiNamed('WEBSOCKET');
     const executionArn = reference('aws_apigatewayv2_api', ws, 'execution_arn');
     const [[authorizerName]] = ofApi('aws_apigatewayv2_authorizer', ws) as [[string, Block]];
     const permissions = Object.values(lambdas.resources('aws_lambda_permission')).filter((permission) => permission.source_arn.startsWith(executionArn));
     const authorizerFn = FUNCTIONS.find((fn) => fn.kind === 'websocket-authorizer')!;
     expect(permissions).toHaveLength(WEBSOCKET_FUNCTIONS.length + 1);
-    expect(permissions).toContainEqual(expect.objectContaining({
-      principal: 'apigateway.amazonaws.com',
-      function_name: reference('aws_lambda_function', lambdaNamed(authorizerFn)[0], 'function_name'),
-      source_arn: `${executionArn}/authorizers/${reference('aws_apigatewayv2_authorizer', authorizerName, 'id')}`,
-    }));
+    expect(permissions).toContainEqual(
+      expect.objectContaining({
+        principal: 'apigateway.amazonaws.com',
+        function_name: reference('aws_lambda_function', lambdaNamed(authorizerFn)[0], 'function_name'),
+        source_arn: `${executionArn}/authorizers/${reference('aws_apigatewayv2_authorizer', authorizerName, 'id')}`,
+      }),
+    );
     for (const definition of WEBSOCKET_FUNCTIONS) {
-      expect(permissions).toContainEqual(expect.objectContaining({
-        function_name: reference('aws_lambda_function', lambdaNamed(definition)[0], 'function_name'),
-        source_arn: `${executionArn}/ws/${definition.route}`,
-      }));
+      expect(permissions).toContainEqual(
+        expect.objectContaining({
+          function_name: reference('aws_lambda_function', lambdaNamed(definition)[0], 'function_name'),
+          source_arn: `${executionArn}/ws/${definition.route}`,
+        }),
+      );
     }
   });
 
@@ -570,11 +640,15 @@ describe('WebSocket API', () => {
     const [[accountName, account]] = accounts as [[string, Block]];
     const roleName = /aws_iam_role\.([^.]+)\.arn/.exec(account.cloudwatch_role_arn)![1]!;
     const role = synthesized.resources('aws_iam_role')[roleName]!;
-    expect(JSON.parse(role.assume_role_policy).Statement).toEqual([{ Effect: 'Allow', Principal: { Service: 'apigateway.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
-    expect(Object.values(synthesized.resources('aws_iam_role_policy_attachment'))).toContainEqual(expect.objectContaining({
-      role: reference('aws_iam_role', roleName, 'name'),
-      policy_arn: 'arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs',
-    }));
+    expect(JSON.parse(role.assume_role_policy).Statement).toEqual([
+      { Effect: 'Allow', Principal: { Service: 'apigateway.amazonaws.com' }, Action: 'sts:AssumeRole' },
+    ]);
+    expect(Object.values(synthesized.resources('aws_iam_role_policy_attachment'))).toContainEqual(
+      expect.objectContaining({
+        role: reference('aws_iam_role', roleName, 'name'),
+        policy_arn: 'arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs',
+      }),
+    );
     expect(stage.depends_on).toEqual([`aws_api_gateway_account.${accountName}`]);
     expect(stageName).toBeDefined();
   });
@@ -603,10 +677,14 @@ describe('prod', () => {
 
     // Assess
     expect(prod.lambdas.node.id).toBe('cruddur-prod-lambdas');
-    expect(Object.values(synthesized.resources('aws_lambda_function')).map((fn) => fn.function_name).sort()).toEqual(
-      FUNCTIONS.map((fn) => `cruddur-prod-${fn.name}`).sort(),
-    );
-    expect(synthesized.json).toHaveResourceWithProperties(Apigatewayv2Stage, { default_route_settings: expect.objectContaining({ throttling_burst_limit: 300 }) });
+    expect(
+      Object.values(synthesized.resources('aws_lambda_function'))
+        .map((fn) => fn.function_name)
+        .sort(),
+    ).toEqual(FUNCTIONS.map((fn) => `cruddur-prod-${fn.name}`).sort());
+    expect(synthesized.json).toHaveResourceWithProperties(Apigatewayv2Stage, {
+      default_route_settings: expect.objectContaining({ throttling_burst_limit: 300 }),
+    });
     expect(synthesized.json).toMatch(/cross-stack-reference-input-cruddur-prod-app/);
   });
 });

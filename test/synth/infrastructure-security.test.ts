@@ -182,7 +182,8 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
       const types = new Set(allResources(configuration()).map(([type]) => type));
       expect([...types].filter((type) => !(type in RESOURCE_TYPES))).toEqual([]);
       expect([...types].filter((type) => RESOURCE_TYPES[type] === 'public').sort()).toEqual(['aws_apigatewayv2_api', 'aws_apigatewayv2_stage']);
-      for (const type of ['aws_lambda_function_url', 'aws_internet_gateway', 'aws_nat_gateway', 'aws_eip', 'aws_egress_only_internet_gateway']) expect(types.has(type)).toBe(false);
+      for (const type of ['aws_lambda_function_url', 'aws_internet_gateway', 'aws_nat_gateway', 'aws_eip', 'aws_egress_only_internet_gateway'])
+        expect(types.has(type)).toBe(false);
     });
 
     it('routes nothing but the database range, and that only through a peering connection or transit gateway', () => {
@@ -205,7 +206,7 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
       expect(routes.map((route) => route.route_key)).not.toContain('$default');
     });
 
-    it('throttles every route, the public one included, at each API\'s stage', () => {
+    it("throttles every route, the public one included, at each API's stage", () => {
       const stages = Object.values(configuration().lambdas.resources('aws_apigatewayv2_stage'));
       expect(stages).toHaveLength(2);
       for (const stage of stages) {
@@ -216,7 +217,8 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
 
     it('lets only API Gateway invoke a function, and only from these APIs: an HTTP route, a WebSocket route or the WebSocket authorizer', () => {
       const apis = configuration().lambdas.resources('aws_apigatewayv2_api');
-      const executionArn = (protocol: string) => reference('aws_apigatewayv2_api', Object.keys(apis).find((name) => apis[name]!.protocol_type === protocol)!, 'execution_arn');
+      const executionArn = (protocol: string) =>
+        reference('aws_apigatewayv2_api', Object.keys(apis).find((name) => apis[name]!.protocol_type === protocol)!, 'execution_arn');
       const allowed = [
         new RegExp(`^${escapeRegExp(executionArn('HTTP'))}/\\*/(GET|POST)/api/`),
         new RegExp(`^${escapeRegExp(executionArn('WEBSOCKET'))}/ws/\\$(connect|disconnect)$`),
@@ -226,15 +228,20 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
       expect(permissions.length).toBeGreaterThan(0);
       for (const permission of permissions) {
         expect(permission).toMatchObject({ action: 'lambda:InvokeFunction', principal: 'apigateway.amazonaws.com' });
-        expect({ arn: permission.source_arn, allowed: allowed.some((pattern) => pattern.test(permission.source_arn)) }).toEqual({ arn: permission.source_arn, allowed: true });
+        expect({ arn: permission.source_arn, allowed: allowed.some((pattern) => pattern.test(permission.source_arn)) }).toEqual({
+          arn: permission.source_arn,
+          allowed: true,
+        });
       }
     });
 
-    it('opens no security group to the internet: no 0.0.0.0/0 or ::/0 rule, ingress only from another security group or the adopted VPC\'s own ranges', () => {
+    it("opens no security group to the internet: no 0.0.0.0/0 or ::/0 rule, ingress only from another security group or the adopted VPC's own ranges", () => {
       // Prepare
       const resources = allResources(configuration());
       const rules = resources.filter(([type]) => type === 'aws_vpc_security_group_ingress_rule' || type === 'aws_vpc_security_group_egress_rule');
-      const inlineRules = resources.filter(([type]) => type === 'aws_security_group' || type === 'aws_default_security_group').flatMap(([, , group]) => [...(group.ingress ?? []), ...(group.egress ?? [])]);
+      const inlineRules = resources
+        .filter(([type]) => type === 'aws_security_group' || type === 'aws_default_security_group')
+        .flatMap(([, , group]) => [...(group.ingress ?? []), ...(group.egress ?? [])]);
 
       // Assess
       expect(rules.length).toBeGreaterThan(0);
@@ -247,9 +254,15 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
         expect([rule.cidr_ipv6, rule.prefix_list_id]).toEqual([undefined, undefined]);
         if (rule.cidr_ipv4 !== undefined) {
           // The Secrets Manager endpoint serves the whole adopted VPC (its private DNS does): each range of the VPC itself, on 443.
-          expect({ name, rule }).toEqual({ name, rule: expect.objectContaining({
-            for_each: expect.stringMatching(/^\$\{\{ for key, val in data\.aws_vpc\.[^.]+\.cidr_block_associations: val\.cidr_block => val \}\}$/),
-            cidr_ipv4: '${each.value.cidr_block}', from_port: 443, to_port: 443 }) });
+          expect({ name, rule }).toEqual({
+            name,
+            rule: expect.objectContaining({
+              for_each: expect.stringMatching(/^\$\{\{ for key, val in data\.aws_vpc\.[^.]+\.cidr_block_associations: val\.cidr_block => val \}\}$/),
+              cidr_ipv4: '${each.value.cidr_block}',
+              from_port: 443,
+              to_port: 443,
+            }),
+          });
           expect(rule.referenced_security_group_id).toBeUndefined();
         } else {
           expect({ name, from: rule.referenced_security_group_id }).toEqual({ name, from: expect.stringMatching(/^(\$\{aws_security_group\.|sg-)/) });
@@ -267,11 +280,14 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
   describe('least privilege', () => {
     /** What each grant may name as its resources, for one function. */
     function allowedResources(definition: FunctionDefinition): Record<string, (resource: string) => boolean> {
-      const crossStack = (pattern: RegExp) => (resource: string) => /^\$\{data\.terraform_remote_state\.cross-stack-reference-input-cruddur-(dev|prod)-app\.outputs\.cross-stack-output-/.test(resource) && pattern.test(resource);
+      const crossStack = (pattern: RegExp) => (resource: string) =>
+        /^\$\{data\.terraform_remote_state\.cross-stack-reference-input-cruddur-(dev|prod)-app\.outputs\.cross-stack-output-/.test(resource) &&
+        pattern.test(resource);
       const tableArn = crossStack(/dynamodb_table\S*(?<!stream_)arn\}$/);
       const indexSuffix = `/index/${GROUP_SK_INDEX}`;
       return {
-        MessagesTable: (resource) => tableArn(resource) || (definition.table.index === true && resource.endsWith(indexSuffix) && tableArn(resource.slice(0, -indexSuffix.length))),
+        MessagesTable: (resource) =>
+          tableArn(resource) || (definition.table.index === true && resource.endsWith(indexSuffix) && tableArn(resource.slice(0, -indexSuffix.length))),
         MessagesTableStream: crossStack(/dynamodb_table.*stream_arn\}$/),
         StreamFailureDestination: (resource) => /^\$\{aws_sqs_queue\.[^.]+\.arn\}$/.test(resource),
         UsersDatabaseSecret: (resource) => resource === SECRET_ARN,
@@ -302,42 +318,60 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
       ].sort();
     }
 
-    it.each(FUNCTIONS.map((definition) => [definition.name, definition] as const))('gives %s exactly its grants, each on its own resources only', (_name, definition) => {
-      // Prepare
-      const { lambdas } = configuration();
-      const [, fn] = Object.entries(lambdas.resources('aws_lambda_function')).find(([, body]) => body.function_name.endsWith(`-${definition.name}`))!;
-      const roleName = /aws_iam_role\.([^.]+)\.arn/.exec(fn.role)![1]!;
-      const policies = Object.values(lambdas.resources('aws_iam_role_policy')).filter((policy) => policy.role === reference('aws_iam_role', roleName, 'id'));
-      const documents = policies.map((policy) => lambdas.dataSources('aws_iam_policy_document')[/aws_iam_policy_document\.([^.]+)\.json/.exec(policy.policy)![1]!]!);
-      const statements = documents.flatMap((document) => document.statement as Block[]);
-      const allowed = allowedResources(definition);
+    it.each(FUNCTIONS.map((definition) => [definition.name, definition] as const))(
+      'gives %s exactly its grants, each on its own resources only',
+      (_name, definition) => {
+        // Prepare
+        const { lambdas } = configuration();
+        const [, fn] = Object.entries(lambdas.resources('aws_lambda_function')).find(([, body]) => body.function_name.endsWith(`-${definition.name}`))!;
+        const roleName = /aws_iam_role\.([^.]+)\.arn/.exec(fn.role)![1]!;
+        const policies = Object.values(lambdas.resources('aws_iam_role_policy')).filter((policy) => policy.role === reference('aws_iam_role', roleName, 'id'));
+        const documents = policies.map(
+          (policy) => lambdas.dataSources('aws_iam_policy_document')[/aws_iam_policy_document\.([^.]+)\.json/.exec(policy.policy)![1]!]!,
+        );
+        const statements = documents.flatMap((document) => document.statement as Block[]);
+        const allowed = allowedResources(definition);
 
-      // Assess
-      expect(statements.map((statement) => statement.sid).sort()).toEqual(expectedGrants(definition));
-      for (const statement of statements) {
-        expect(statement.effect ?? 'Allow').toBe('Allow');
-        expect([statement.principals, statement.not_principals, statement.not_actions, statement.not_resources]).toEqual([undefined, undefined, undefined, undefined]);
-        // The one condition: the key decrypts the secret through Secrets Manager only.
-        expect(statement.condition).toEqual(statement.sid === 'UsersDatabaseSecretKey'
-          ? [{ test: 'StringEquals', variable: 'kms:ViaService', values: ['secretsmanager.us-east-1.amazonaws.com'] }]
-          : undefined);
-        for (const resource of statement.resources as string[]) expect({ sid: statement.sid, resource, allowed: allowed[statement.sid]!(resource) }).toEqual({ sid: statement.sid, resource, allowed: true });
-      }
-    });
+        // Assess
+        expect(statements.map((statement) => statement.sid).sort()).toEqual(expectedGrants(definition));
+        for (const statement of statements) {
+          expect(statement.effect ?? 'Allow').toBe('Allow');
+          expect([statement.principals, statement.not_principals, statement.not_actions, statement.not_resources]).toEqual([
+            undefined,
+            undefined,
+            undefined,
+            undefined,
+          ]);
+          // The one condition: the key decrypts the secret through Secrets Manager only.
+          expect(statement.condition).toEqual(
+            statement.sid === 'UsersDatabaseSecretKey'
+              ? [{ test: 'StringEquals', variable: 'kms:ViaService', values: ['secretsmanager.us-east-1.amazonaws.com'] }]
+              : undefined,
+          );
+          for (const resource of statement.resources as string[])
+            expect({ sid: statement.sid, resource, allowed: allowed[statement.sid]!(resource) }).toEqual({ sid: statement.sid, resource, allowed: true });
+        }
+      },
+    );
   });
 
   describe('secrets', () => {
     it.each(SECRET_PATTERNS)('writes no %s into any synthesized file', (_what, pattern) => {
       const files = filesUnder(configuration().outdir).filter((file) => file.endsWith('.json'));
       expect(files.length).toBeGreaterThanOrEqual(4); // manifest + three stacks
-      for (const file of files) expect({ file: path.relative(configuration().outdir, file), found: pattern.exec(readFileSync(file, 'utf8'))?.[0] }).toEqual({ file: path.relative(configuration().outdir, file), found: undefined });
+      for (const file of files)
+        expect({ file: path.relative(configuration().outdir, file), found: pattern.exec(readFileSync(file, 'utf8'))?.[0] }).toEqual({
+          file: path.relative(configuration().outdir, file),
+          found: undefined,
+        });
     });
 
     it('copies none of the secrets in the synthesizing environment anywhere', () => {
       const files = filesUnder(configuration().outdir).filter((file) => file.endsWith('.json'));
       for (const file of files) {
         const text = readFileSync(file, 'utf8');
-        for (const [variable, value] of Object.entries(CANARIES)) expect({ file, variable, found: text.includes(value) }).toEqual({ file, variable, found: false });
+        for (const [variable, value] of Object.entries(CANARIES))
+          expect({ file, variable, found: text.includes(value) }).toEqual({ file, variable, found: false });
       }
     });
   });
@@ -346,7 +380,11 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
 describe('function bundles', () => {
   it.each(SECRET_PATTERNS)('contain no %s (the code that is deployed)', (_what, pattern) => {
     const files = FUNCTIONS.flatMap((fn) => [bundles[fn.name]!.file, `${bundles[fn.name]!.file}.map`]);
-    for (const file of files) expect({ file: path.relative(distDir, file), found: pattern.exec(readFileSync(file, 'utf8'))?.[0] }).toEqual({ file: path.relative(distDir, file), found: undefined });
+    for (const file of files)
+      expect({ file: path.relative(distDir, file), found: pattern.exec(readFileSync(file, 'utf8'))?.[0] }).toEqual({
+        file: path.relative(distDir, file),
+        found: undefined,
+      });
     // The zips hold exactly these two files per function (what the zip test checks), so they hold no more.
   });
 });

@@ -7,13 +7,7 @@ import { ConfigurationError } from '../../functions/errors';
 import { stackNames } from '../../infrastructure/app';
 import { cognitoIssuerUrl, loadConfig, type CruddurConfig } from '../../infrastructure/config';
 import { AppStack } from '../../infrastructure/stacks/app-stack';
-import {
-  DynamodbTable,
-  reference,
-  setupJestMatchers,
-  SynthesizedStack,
-  Testing,
-} from '../../infrastructure/testing';
+import { DynamodbTable, reference, setupJestMatchers, SynthesizedStack, Testing } from '../../infrastructure/testing';
 
 setupJestMatchers();
 
@@ -44,11 +38,7 @@ describe('loadConfig', () => {
       deletionProtection: false,
       adoptExisting: false,
     });
-    expect(config.exampleValues).toEqual([
-      'CRUDDUR_COGNITO_USER_POOL_ID',
-      'CRUDDUR_COGNITO_CLIENT_ID',
-      'CRUDDUR_DATABASE_SECRET_ARN',
-    ]);
+    expect(config.exampleValues).toEqual(['CRUDDUR_COGNITO_USER_POOL_ID', 'CRUDDUR_COGNITO_CLIENT_ID', 'CRUDDUR_DATABASE_SECRET_ARN']);
     expect(config.network).toEqual({ kind: 'new-vpc', vpcCidr: '10.50.0.0/16', excludedZoneIds: ['use1-az3'] });
     expect(stackNames(config)).toEqual({ network: 'cruddur-dev-network', app: 'cruddur-dev-app', lambdas: 'cruddur-dev-lambdas' });
   });
@@ -111,9 +101,18 @@ describe('loadConfig', () => {
   });
 
   it('refuses example values under CRUDDUR_STRICT_CONFIG=1 (what deploy and diff set)', () => {
-    expect(() => loadConfig({ CRUDDUR_STRICT_CONFIG: '1', CRUDDUR_DATABASE_INSTANCE: 'cruddur-db-instance' }))
-      .toThrow(/CRUDDUR_COGNITO_USER_POOL_ID, CRUDDUR_COGNITO_CLIENT_ID, CRUDDUR_DATABASE_SECRET_ARN \(see docs\/deploy.md\)$/);
-    expect(() => loadConfig({ CRUDDUR_STRICT_CONFIG: '1', CRUDDUR_ENV: 'prod', CRUDDUR_AWS_REGION: 'eu-west-1', ...REAL_LOOKING, CRUDDUR_DATABASE_INSTANCE: 'cruddur-db-instance' })).not.toThrow();
+    expect(() => loadConfig({ CRUDDUR_STRICT_CONFIG: '1', CRUDDUR_DATABASE_INSTANCE: 'cruddur-db-instance' })).toThrow(
+      /CRUDDUR_COGNITO_USER_POOL_ID, CRUDDUR_COGNITO_CLIENT_ID, CRUDDUR_DATABASE_SECRET_ARN \(see docs\/deploy.md\)$/,
+    );
+    expect(() =>
+      loadConfig({
+        CRUDDUR_STRICT_CONFIG: '1',
+        CRUDDUR_ENV: 'prod',
+        CRUDDUR_AWS_REGION: 'eu-west-1',
+        ...REAL_LOOKING,
+        CRUDDUR_DATABASE_INSTANCE: 'cruddur-db-instance',
+      }),
+    ).not.toThrow();
   });
 
   it.each([
@@ -188,7 +187,7 @@ describe('AppStack', () => {
     expect(prod.json).toHaveResourceWithProperties(DynamodbTable, { deletion_protection_enabled: true });
   });
 
-  it('imports the existing table of that name instead of creating it with CRUDDUR_ADOPT_TABLE=1 (the original\'s, once migrated)', () => {
+  it("imports the existing table of that name instead of creating it with CRUDDUR_ADOPT_TABLE=1 (the original's, once migrated)", () => {
     // Act
     const adopting = synthApp(loadConfig({ CRUDDUR_ADOPT_TABLE: '1' }));
 

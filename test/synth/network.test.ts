@@ -66,7 +66,7 @@ describe('named database instance (CRUDDUR_DATABASE_INSTANCE)', () => {
   const [instanceName, instance] = dataNamed(stack, 'aws_db_instance', /database/);
   const [groupName] = dataNamed(stack, 'aws_db_subnet_group', /database-subnet-group/);
 
-  it('reads the instance, its subnet group and the group\'s VPC, and creates no network of its own', () => {
+  it("reads the instance, its subnet group and the group's VPC, and creates no network of its own", () => {
     expect(instance.db_instance_identifier).toBe('cruddur-db-instance');
     expect(dataNamed(stack, 'aws_db_subnet_group', /database-subnet-group/)[1].name).toBe(reference('data.aws_db_instance', instanceName, 'db_subnet_group'));
     expect(dataNamed(stack, 'aws_vpc', /vpc/)[1].id).toBe(reference('data.aws_db_subnet_group', groupName, 'vpc_id'));
@@ -74,12 +74,18 @@ describe('named database instance (CRUDDUR_DATABASE_INSTANCE)', () => {
     expect(named(stack, 'aws_security_group', /function-security-group/)[1].vpc_id).toBe(reference('data.aws_db_subnet_group', groupName, 'vpc_id'));
   });
 
-  it('opens the instance\'s own port from the functions to its security group, both ways', () => {
+  it("opens the instance's own port from the functions to its security group, both ways", () => {
     const { egress, ingress } = databasePath(stack);
     const databaseGroup = `\${element(sort(data.aws_db_instance.${instanceName}.vpc_security_groups), 0)}`;
     const port = reference('data.aws_db_instance', instanceName, 'port');
     expect(egress).toMatchObject({ referenced_security_group_id: databaseGroup, from_port: port, to_port: port, ip_protocol: 'tcp' });
-    expect(ingress).toMatchObject({ security_group_id: databaseGroup, referenced_security_group_id: functionsGroup(stack), from_port: port, to_port: port, ip_protocol: 'tcp' });
+    expect(ingress).toMatchObject({
+      security_group_id: databaseGroup,
+      referenced_security_group_id: functionsGroup(stack),
+      from_port: port,
+      to_port: port,
+      ip_protocol: 'tcp',
+    });
     expect(conditions(instance, 'postcondition')[0]!.condition).toBe('${(length(self.vpc_security_groups) >= 1)}');
   });
 
@@ -93,11 +99,14 @@ describe('named database instance (CRUDDUR_DATABASE_INSTANCE)', () => {
     // The endpoint, billed per zone, takes the first two of them.
     expect(endpoint.subnet_ids).toBe(`\${slice(local.${subnetIds[0]}, 0, min(2, length(local.${subnetIds[0]})))}`);
     expect(conditions(named(stack, 'aws_security_group', /function-security-group/)[1], 'precondition')).toEqual([
-      { condition: `\${(length(local.${subnetIds[0]}) >= 1)}`, error_message: expect.stringContaining('no subnet of cruddur-db-instance\'s subnet group is in a zone where Lambda runs') },
+      {
+        condition: `\${(length(local.${subnetIds[0]}) >= 1)}`,
+        error_message: expect.stringContaining("no subnet of cruddur-db-instance's subnet group is in a zone where Lambda runs"),
+      },
     ]);
   });
 
-  it('hands that list to every function, through the network stack\'s remote state', () => {
+  it("hands that list to every function, through the network stack's remote state", () => {
     const config = loadConfig({ ...TEST_ACCOUNT_ENV, CRUDDUR_DATABASE_INSTANCE: 'cruddur-db-instance' });
     const app = Testing.app();
     const stacks = buildStacks(app, config, sharedBundles().bundles);
@@ -115,28 +124,44 @@ describe('named database instance (CRUDDUR_DATABASE_INSTANCE)', () => {
     }
   });
 
-  it('associates the DynamoDB endpoint with the route tables of those subnets, the VPC\'s main one if a subnet has none of its own', () => {
+  it("associates the DynamoDB endpoint with the route tables of those subnets, the VPC's main one if a subnet has none of its own", () => {
     const locals = stack.config.locals as Record<string, string>;
     const [routeTablesLocal, expression] = Object.entries(locals).find(([name]) => /function-route-table-ids/.test(name))!;
-    expect(expression).toMatch(/^\$\{concat\(data\.aws_route_tables\.[^.]+\.ids, \(length\(setsubtract\(local\.[^,]+, flatten\(\[ for key, val in data\.aws_route_table\.[^:]+: val\.associations\[\*\]\.subnet_id\]\)\)\) >= 1\) \? \[data\.aws_vpc\.[^.]+\.main_route_table_id\] : \[\]\)\}$/);
+    expect(expression).toMatch(
+      /^\$\{concat\(data\.aws_route_tables\.[^.]+\.ids, \(length\(setsubtract\(local\.[^,]+, flatten\(\[ for key, val in data\.aws_route_table\.[^:]+: val\.associations\[\*\]\.subnet_id\]\)\)\) >= 1\) \? \[data\.aws_vpc\.[^.]+\.main_route_table_id\] : \[\]\)\}$/,
+    );
     const [, association] = named(stack, 'aws_vpc_endpoint_route_table_association', /dynamodb/);
     expect(association.for_each).toBe(`\${zipmap(local.${routeTablesLocal}, local.${routeTablesLocal})}`);
   });
 
-  it('admits every range of the VPC to the Secrets Manager endpoint, so the VPC\'s other workloads keep reaching Secrets Manager', () => {
+  it("admits every range of the VPC to the Secrets Manager endpoint, so the VPC's other workloads keep reaching Secrets Manager", () => {
     const fromVpc = rules(stack, 'ingress').filter((rule) => rule.cidr_ipv4 !== undefined);
-    expect(fromVpc).toEqual([expect.objectContaining({ from_port: 443, to_port: 443, cidr_ipv4: '${each.value.cidr_block}', for_each: expect.stringContaining('cidr_block_associations') })]);
+    expect(fromVpc).toEqual([
+      expect.objectContaining({
+        from_port: 443,
+        to_port: 443,
+        cidr_ipv4: '${each.value.cidr_block}',
+        for_each: expect.stringContaining('cidr_block_associations'),
+      }),
+    ]);
   });
 
   it('fails the plan, not the apply, when the VPC lacks DNS support or DNS hostnames', () => {
     expect(conditions(dataNamed(stack, 'aws_vpc', /vpc/)[1], 'postcondition')).toEqual([
-      { condition: '${(self.enable_dns_support && self.enable_dns_hostnames)}', error_message: expect.stringContaining('enableDnsSupport and enableDnsHostnames') },
+      {
+        condition: '${(self.enable_dns_support && self.enable_dns_hostnames)}',
+        error_message: expect.stringContaining('enableDnsSupport and enableDnsHostnames'),
+      },
     ]);
   });
 });
 
 describe('named database instance whose VPC already has both endpoints', () => {
-  const stack = synthNetwork({ CRUDDUR_DATABASE_INSTANCE: 'cruddur-db-instance', CRUDDUR_DYNAMODB_ENDPOINT: 'existing', CRUDDUR_SECRETS_MANAGER_ENDPOINT: 'existing' });
+  const stack = synthNetwork({
+    CRUDDUR_DATABASE_INSTANCE: 'cruddur-db-instance',
+    CRUDDUR_DYNAMODB_ENDPOINT: 'existing',
+    CRUDDUR_SECRETS_MANAGER_ENDPOINT: 'existing',
+  });
 
   it('creates no endpoint and uses the existing ones, checking at plan that they serve the functions', () => {
     expect(stack.resources('aws_vpc_endpoint')).toEqual({});
@@ -145,11 +170,27 @@ describe('named database instance whose VPC already has both endpoints', () => {
     const [secretsName, secrets] = dataNamed(stack, 'aws_vpc_endpoint', /secretsmanager/);
     expect(conditions(dynamoDb, 'postcondition')[0]!.condition).toMatch(/^\$\{\(length\(setsubtract\(local\.[^,]+, self\.route_table_ids\)\) < 1\)\}$/);
     expect(conditions(secrets, 'postcondition')[0]!.condition).toBe('${self.private_dns_enabled}');
-    expect(rules(stack, 'egress')).toContainEqual(expect.objectContaining({ from_port: 443, prefix_list_id: reference('data.aws_vpc_endpoint', dynamoDbName, 'prefix_list_id') }));
+    expect(rules(stack, 'egress')).toContainEqual(
+      expect.objectContaining({ from_port: 443, prefix_list_id: reference('data.aws_vpc_endpoint', dynamoDbName, 'prefix_list_id') }),
+    );
     // Each of the existing endpoint's groups admits the functions, and the functions may reach it.
     const endpointGroups = `\${toset(tolist(data.aws_vpc_endpoint.${secretsName}.security_group_ids))}`;
-    expect(rules(stack, 'ingress')).toContainEqual(expect.objectContaining({ for_each: endpointGroups, security_group_id: '${each.value}', referenced_security_group_id: functionsGroup(stack), from_port: 443 }));
-    expect(rules(stack, 'egress')).toContainEqual(expect.objectContaining({ for_each: endpointGroups, security_group_id: functionsGroup(stack), referenced_security_group_id: '${each.value}', from_port: 443 }));
+    expect(rules(stack, 'ingress')).toContainEqual(
+      expect.objectContaining({
+        for_each: endpointGroups,
+        security_group_id: '${each.value}',
+        referenced_security_group_id: functionsGroup(stack),
+        from_port: 443,
+      }),
+    );
+    expect(rules(stack, 'egress')).toContainEqual(
+      expect.objectContaining({
+        for_each: endpointGroups,
+        security_group_id: functionsGroup(stack),
+        referenced_security_group_id: '${each.value}',
+        from_port: 443,
+      }),
+    );
   });
 
   it('still opens the database port between the functions and the instance', () => {
@@ -173,15 +214,25 @@ describe('explicit existing VPC (CRUDDUR_VPC_ID, CRUDDUR_SUBNET_IDS, CRUDDUR_ROU
   it('opens 5432 between the functions and the database security group, both ways', () => {
     const { egress, ingress } = databasePath(stack);
     expect(egress).toMatchObject({ referenced_security_group_id: 'sg-0123456789abcdef9', from_port: 5432, to_port: 5432 });
-    expect(ingress).toMatchObject({ security_group_id: 'sg-0123456789abcdef9', referenced_security_group_id: functionsGroup(stack), from_port: 5432, to_port: 5432 });
+    expect(ingress).toMatchObject({
+      security_group_id: 'sg-0123456789abcdef9',
+      referenced_security_group_id: functionsGroup(stack),
+      from_port: 5432,
+      to_port: 5432,
+    });
   });
 
   it('checks at plan that each subnet and route table is in the VPC, no subnet in an excluded zone, one subnet per zone', () => {
     const subnet = conditions(dataNamed(stack, 'aws_subnet', /subnet/)[1], 'postcondition').map((entry) => entry.condition);
     expect(subnet).toEqual(['${(self.vpc_id == "vpc-0123456789abcdef0")}', '${!contains(["use1-az3"], self.availability_zone_id)}']);
-    expect(conditions(dataNamed(stack, 'aws_route_table', /route-table/)[1], 'postcondition')[0]!.condition).toBe('${(self.vpc_id == "vpc-0123456789abcdef0")}');
+    expect(conditions(dataNamed(stack, 'aws_route_table', /route-table/)[1], 'postcondition')[0]!.condition).toBe(
+      '${(self.vpc_id == "vpc-0123456789abcdef0")}',
+    );
     expect(conditions(named(stack, 'aws_vpc_endpoint', /secretsmanager/)[1], 'precondition')).toEqual([
-      { condition: expect.stringMatching(/^\$\{\(length\(distinct\(\[ for key, val in data\.aws_subnet\.[^:]+: val\.availability_zone_id\]\)\) == 2\)\}$/), error_message: expect.stringContaining('two subnets are in the same zone') },
+      {
+        condition: expect.stringMatching(/^\$\{\(length\(distinct\(\[ for key, val in data\.aws_subnet\.[^:]+: val\.availability_zone_id\]\)\) == 2\)\}$/),
+        error_message: expect.stringContaining('two subnets are in the same zone'),
+      },
     ]);
     expect(conditions(dataNamed(stack, 'aws_vpc', /vpc/)[1], 'postcondition')).toHaveLength(1);
   });
@@ -242,7 +293,11 @@ describe('new VPC with a database route (CRUDDUR_DATABASE_CIDR, CRUDDUR_DATABASE
   it('opens nothing to the database at all without a stated route (synth only: deploy refuses it)', () => {
     const unrouted = synthNetwork({});
     const functions = functionsGroup(unrouted);
-    expect(rules(unrouted, 'egress').filter((rule) => rule.security_group_id === functions).map((rule) => rule.from_port)).toEqual([443, 443]);
+    expect(
+      rules(unrouted, 'egress')
+        .filter((rule) => rule.security_group_id === functions)
+        .map((rule) => rule.from_port),
+    ).toEqual([443, 443]);
     expect(unrouted.resources('aws_route')).toEqual({});
   });
 });

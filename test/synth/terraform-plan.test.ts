@@ -53,13 +53,13 @@ describeWithTerraform('the plan test')('terraform plan and apply over stand-ins'
     expect((await runOf(SHAPES[0]!.shape)).plans['cruddur-dev-app']).toMatch(/Plan: 1 to add/);
   });
 
-  it('associates the DynamoDB endpoint with each route table the instance\'s function subnets use (their own, or the main one)', async () => {
+  it("associates the DynamoDB endpoint with each route table the instance's function subnets use (their own, or the main one)", async () => {
     const plan = (await runOf(SHAPES[0]!.shape)).plans['cruddur-dev-network']!;
     expect(plan).toContain('["rtb-0aaa1111bbbb0001a"]');
     expect(plan).toContain(`["${MAIN_ROUTE_TABLE}"]`);
   });
 
-  it('stops at plan, with the stack\'s own message, when the instance has no subnet where Lambda runs', async () => {
+  it("stops at plan, with the stack's own message, when the instance has no subnet where Lambda runs", async () => {
     const fixture = account();
     fixture.db_subnet_groups!['default-vpc']!.subnet_ids = ['subnet-0aaa1111bbbb0003c'];
     const failure = await deploy({ CRUDDUR_DATABASE_INSTANCE: 'cruddur-db-instance' }, fixture).catch((error: unknown) => error);
@@ -70,7 +70,9 @@ describeWithTerraform('the plan test')('terraform plan and apply over stand-ins'
   });
 
   it('stops at plan when a reused DynamoDB endpoint misses a route table of the functions', async () => {
-    const endpoints = EXISTING_ENDPOINTS!.map((endpoint) => (endpoint.vpc_endpoint_type === 'Gateway' ? { ...endpoint, route_table_ids: ['rtb-0aaa1111bbbb0001a'] } : endpoint));
+    const endpoints = EXISTING_ENDPOINTS!.map((endpoint) =>
+      endpoint.vpc_endpoint_type === 'Gateway' ? { ...endpoint, route_table_ids: ['rtb-0aaa1111bbbb0001a'] } : endpoint,
+    );
     const failure = await deploy(
       { ...EXPLICIT_VPC, CRUDDUR_DATABASE_CIDR: '172.31.128.0/20', CRUDDUR_DYNAMODB_ENDPOINT: 'existing', CRUDDUR_SECRETS_MANAGER_ENDPOINT: 'existing' },
       account({ vpc_endpoints: endpoints }),

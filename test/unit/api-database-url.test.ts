@@ -19,7 +19,9 @@ describe('getDatabaseUrl', () => {
   it('builds the URL from the RDS-format secret DATABASE_SECRET_ARN names, which wins over DATABASE_URL', async () => {
     // Prepare
     const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:cruddur-db-AbCdEf';
-    const readSecret = jest.fn(async () => secret({ username: 'cruddur', password: 'p@ss:w/rd?#', host: 'db.example.internal', port: 5432, dbname: 'cruddur', engine: 'postgres' }));
+    const readSecret = jest.fn(async () =>
+      secret({ username: 'cruddur', password: 'p@ss:w/rd?#', host: 'db.example.internal', port: 5432, dbname: 'cruddur', engine: 'postgres' }),
+    );
 
     // Act
     const url = await getDatabaseUrl({ DATABASE_SECRET_ARN: arn, DATABASE_URL: 'postgresql://ignored', DATABASE_SSLMODE: 'no-verify' }, readSecret);
@@ -42,7 +44,9 @@ describe('getDatabaseUrl', () => {
 
   it('refuses an unknown DATABASE_SSLMODE', async () => {
     // Act
-    const failure = getDatabaseUrl({ DATABASE_SECRET_ARN: 'arn', DATABASE_SSLMODE: 'sometimes' }, async () => secret({ username: 'u', password: 'p', host: 'h' }));
+    const failure = getDatabaseUrl({ DATABASE_SECRET_ARN: 'arn', DATABASE_SSLMODE: 'sometimes' }, async () =>
+      secret({ username: 'u', password: 'p', host: 'h' }),
+    );
 
     // Assess
     await expect(failure).rejects.toBeInstanceOf(ConfigurationError);

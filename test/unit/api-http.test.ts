@@ -254,7 +254,11 @@ describe('httpHandler', () => {
     stopCapturing();
     expect(response.statusCode).toBe(500);
     expect(response.body).not.toMatch(/ECONNRESET|at .*\.ts/);
-    const lines = written.join('').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = written
+      .join('')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     const failure = lines.find((line) => line.message === 'Request failed');
     expect(failure).toMatchObject({ level: 'ERROR', request_id: 'api-req-42', function_request_id: context.awsRequestId, status: 500 });
     expect(JSON.stringify(failure)).toContain('ECONNRESET from the SDK');

@@ -126,21 +126,37 @@ describe('decide', () => {
 
   it('counts retries from the same record and gives up on the failed records after the maximum', () => {
     const retry: RetryState = { from: '3', failures: 2, limit: 2, notBefore: NOW };
-    expect(decide({ ...base, retry, outcome: { kind: 'partial', failed: ['3'] } })).toEqual({ kind: 'give-up', deadLetters: ['3'], attempts: 3, error: 'reported in batchItemFailures' });
+    expect(decide({ ...base, retry, outcome: { kind: 'partial', failed: ['3'] } })).toEqual({
+      kind: 'give-up',
+      deadLetters: ['3'],
+      attempts: 3,
+      error: 'reported in batchItemFailures',
+    });
     // A failure from another record starts counting afresh.
     expect(decide({ ...base, retry, outcome: { kind: 'partial', failed: ['4'] } })).toMatchObject({ kind: 'retry-from', retry: { from: '4', failures: 1 } });
   });
 
   it('bisects a failed batch of several records at once, without using up a retry', () => {
     const retry: RetryState = { from: '1', failures: 1, limit: 3, notBefore: NOW };
-    expect(decide({ ...base, retry, outcome: { kind: 'error', message: 'Error: x' } })).toEqual({ kind: 'bisect', retry: { from: '1', failures: 1, limit: 2, notBefore: NOW } });
+    expect(decide({ ...base, retry, outcome: { kind: 'error', message: 'Error: x' } })).toEqual({
+      kind: 'bisect',
+      retry: { from: '1', failures: 1, limit: 2, notBefore: NOW },
+    });
   });
 
   it('retries a failed single record after the delay, and gives up on it after the maximum', () => {
     const single = { ...base, span: ['3'], batch: ['3'] };
-    expect(decide({ ...single, outcome: { kind: 'error', message: 'Error: x' } })).toEqual({ kind: 'retry', retry: { from: '3', failures: 1, limit: 1, notBefore: NOW + 100 } });
+    expect(decide({ ...single, outcome: { kind: 'error', message: 'Error: x' } })).toEqual({
+      kind: 'retry',
+      retry: { from: '3', failures: 1, limit: 1, notBefore: NOW + 100 },
+    });
     const retry: RetryState = { from: '3', failures: 2, limit: 1, notBefore: NOW };
-    expect(decide({ ...single, retry, outcome: { kind: 'error', message: 'Error: x' } })).toEqual({ kind: 'give-up', deadLetters: ['3'], attempts: 3, error: 'Error: x' });
+    expect(decide({ ...single, retry, outcome: { kind: 'error', message: 'Error: x' } })).toEqual({
+      kind: 'give-up',
+      deadLetters: ['3'],
+      attempts: 3,
+      error: 'Error: x',
+    });
   });
 
   it('never gives up with maximumRetryAttempts -1 (AWS: retry until the record expires)', () => {
@@ -152,7 +168,10 @@ describe('decide', () => {
 
   it('retries a whole failed batch when bisection is off', () => {
     const source = { ...SOURCE, bisectBatchOnFunctionError: false };
-    expect(decide({ ...base, source, outcome: { kind: 'error', message: 'Error: x' } })).toEqual({ kind: 'retry', retry: { from: '1', failures: 1, limit: 3, notBefore: NOW + 100 } });
+    expect(decide({ ...base, source, outcome: { kind: 'error', message: 'Error: x' } })).toEqual({
+      kind: 'retry',
+      retry: { from: '1', failures: 1, limit: 3, notBefore: NOW + 100 },
+    });
   });
 });
 
@@ -161,7 +180,12 @@ describe('retryAfterExpiry', () => {
     const retry: RetryState = { from: '2', failures: 1, limit: 2, notBefore: NOW };
     const buffer = records(4, []);
     expect(retryAfterExpiry(retry, buffer)).toBe(retry);
-    expect(retryAfterExpiry(retry, buffer.map((entry) => (entry.sequenceNumber === '2' ? { ...entry, deliver: false } : entry)))).toBeUndefined();
+    expect(
+      retryAfterExpiry(
+        retry,
+        buffer.map((entry) => (entry.sequenceNumber === '2' ? { ...entry, deliver: false } : entry)),
+      ),
+    ).toBeUndefined();
     expect(retryAfterExpiry(undefined, buffer)).toBeUndefined();
   });
 });

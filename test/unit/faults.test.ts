@@ -11,8 +11,7 @@ import { ConfigurationError } from '../../functions/errors';
 import { FaultsRefusedError, installFaults, installLocalFaults, isLoopbackEndpoint, parseFaultRates } from '../../local/faults';
 import { isRetryableTransactionCancellation } from '../../functions/data/retry';
 
-const localClient = () =>
-  new DynamoDBClient({ ...localClientConfig('http://127.0.0.1:9'), maxAttempts: 1 });
+const localClient = () => new DynamoDBClient({ ...localClientConfig('http://127.0.0.1:9'), maxAttempts: 1 });
 
 describe('fault rates', () => {
   it('parses rates and the delay', () => {

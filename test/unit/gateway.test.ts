@@ -91,7 +91,11 @@ describe('buildHttpEvent', () => {
     // Prepare
     const match = matchRoute(HTTP_FUNCTIONS, 'POST', '/api/messages')!;
     const build = (body: Buffer, contentType?: string) =>
-      buildHttpEvent({ match, request: request({ method: 'POST', url: '/api/messages', body, headers: contentType ? { 'content-type': contentType } : {} }), authorizer });
+      buildHttpEvent({
+        match,
+        request: request({ method: 'POST', url: '/api/messages', body, headers: contentType ? { 'content-type': contentType } : {} }),
+        authorizer,
+      });
 
     // Act
     const json = build(Buffer.from('{"message":"héllo"}'), 'application/json; charset=utf-8');
@@ -122,14 +126,26 @@ describe('claimsAsStrings and bearerToken', () => {
   });
 
   it('reads the token of an Authorization header, with or without the Bearer scheme', () => {
-    expect([bearerToken('Bearer abc'), bearerToken('bearer  abc '), bearerToken('abc'), bearerToken('Bearer '), bearerToken(undefined)]).toEqual(['abc', 'abc', 'abc', undefined, undefined]);
+    expect([bearerToken('Bearer abc'), bearerToken('bearer  abc '), bearerToken('abc'), bearerToken('Bearer '), bearerToken(undefined)]).toEqual([
+      'abc',
+      'abc',
+      'abc',
+      undefined,
+      undefined,
+    ]);
   });
 });
 
 describe('toGatewayResponse', () => {
   it('passes a structured result on: status, headers lower-cased, cookies, base64 bodies decoded', () => {
     // Act
-    const response = toGatewayResponse({ statusCode: 201, headers: { 'X-Next-Cursor': 'c', 'Retry-After': 1 }, cookies: ['a=1'], body: Buffer.from('hi').toString('base64'), isBase64Encoded: true });
+    const response = toGatewayResponse({
+      statusCode: 201,
+      headers: { 'X-Next-Cursor': 'c', 'Retry-After': 1 },
+      cookies: ['a=1'],
+      body: Buffer.from('hi').toString('base64'),
+      isBase64Encoded: true,
+    });
 
     // Assess
     expect(response).toEqual({ statusCode: 201, headers: { 'x-next-cursor': 'c', 'retry-after': '1' }, cookies: ['a=1'], body: Buffer.from('hi') });
@@ -149,14 +165,17 @@ describe('toGatewayResponse', () => {
 });
 
 describe('CORS', () => {
-  it('allows the frontend\'s preflight and refuses other origins and methods', () => {
+  it("allows the frontend's preflight and refuses other origins and methods", () => {
     // Act
     const allowed = preflightResponse(LOCAL_CORS, { headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST' } });
     const otherOrigin = preflightResponse(LOCAL_CORS, { headers: { origin: 'http://localhost:3001', 'access-control-request-method': 'POST' } });
     const otherMethod = preflightResponse(LOCAL_CORS, { headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'DELETE' } });
 
     // Assess
-    expect(allowed).toMatchObject({ statusCode: 204, headers: { 'access-control-allow-origin': 'http://localhost:3000', 'access-control-allow-methods': 'GET,POST,OPTIONS' } });
+    expect(allowed).toMatchObject({
+      statusCode: 204,
+      headers: { 'access-control-allow-origin': 'http://localhost:3000', 'access-control-allow-methods': 'GET,POST,OPTIONS' },
+    });
     expect(otherOrigin).toEqual({ statusCode: 204, headers: {}, cookies: [], body: Buffer.alloc(0) });
     expect(otherMethod.headers).toEqual({});
     expect(corsHeaders(LOCAL_CORS, 'http://localhost:3000')['access-control-allow-origin']).toBe('http://localhost:3000');
@@ -223,7 +242,7 @@ describe('sample events (events/)', () => {
     expect(event.requestContext.authorizer.jwt.claims).toMatchObject({ token_use: 'access', sub: expect.any(String) });
   });
 
-  it.each(STREAM_FUNCTIONS.map((fn) => [fn.name, fn] as const))('%s.json holds records the catalog\'s filter patterns let through', (name, fn) => {
+  it.each(STREAM_FUNCTIONS.map((fn) => [fn.name, fn] as const))("%s.json holds records the catalog's filter patterns let through", (name, fn) => {
     // Act
     const event = read<DynamoDBStreamEvent>(`${name}.json`);
 
@@ -234,8 +253,16 @@ describe('sample events (events/)', () => {
 
   it('holds WebSocket events for the routes and the authorizer', () => {
     for (const fn of FUNCTIONS) {
-      if (fn.kind === 'websocket') expect(read<{ requestContext: { routeKey: string; connectionId: string } }>(`${fn.name}.json`).requestContext).toMatchObject({ routeKey: fn.route, connectionId: expect.any(String) });
-      if (fn.kind === 'websocket-authorizer') expect(read<{ type: string; queryStringParameters: Record<string, string> }>(`${fn.name}.json`)).toMatchObject({ type: 'REQUEST', queryStringParameters: { token: expect.any(String) } });
+      if (fn.kind === 'websocket')
+        expect(read<{ requestContext: { routeKey: string; connectionId: string } }>(`${fn.name}.json`).requestContext).toMatchObject({
+          routeKey: fn.route,
+          connectionId: expect.any(String),
+        });
+      if (fn.kind === 'websocket-authorizer')
+        expect(read<{ type: string; queryStringParameters: Record<string, string> }>(`${fn.name}.json`)).toMatchObject({
+          type: 'REQUEST',
+          queryStringParameters: { token: expect.any(String) },
+        });
     }
   });
 });

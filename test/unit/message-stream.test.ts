@@ -102,7 +102,15 @@ describe('collectNewestMessages', () => {
     const { groups, skipped } = collectNewestMessages(records);
 
     // Assess
-    expect(groups).toEqual([{ groupUuid: 'g', newest: { sk: message.sk, message: 'hi' }, sequenceNumbers: [records[4]!.dynamodb!.SequenceNumber], keys: [{ pk: message.pk, sk: message.sk }], unidentifiedRecords: 0 }]);
+    expect(groups).toEqual([
+      {
+        groupUuid: 'g',
+        newest: { sk: message.sk, message: 'hi' },
+        sequenceNumbers: [records[4]!.dynamodb!.SequenceNumber],
+        keys: [{ pk: message.pk, sk: message.sk }],
+        unidentifiedRecords: 0,
+      },
+    ]);
     expect(skipped.map((record) => record.reason)).toEqual(['not-a-message', 'not-a-message', 'not-a-message', 'not-a-message']);
   });
 
@@ -122,7 +130,13 @@ describe('collectNewestMessages', () => {
 
   it('skips modified and removed messages, records without a new image and malformed message items', () => {
     // Prepare
-    const message = buildMessageItem({ groupUuid: 'g', messageUuid: 'm', sender: alice, text: 'hi', createdAt: '2026-03-01T10:00:00.000Z' }) as unknown as Record<string, unknown>;
+    const message = buildMessageItem({
+      groupUuid: 'g',
+      messageUuid: 'm',
+      sender: alice,
+      text: 'hi',
+      createdAt: '2026-03-01T10:00:00.000Z',
+    }) as unknown as Record<string, unknown>;
     const withoutImage = itemRecord(message);
     delete withoutImage.dynamodb!.NewImage;
     const records = [
@@ -234,7 +248,10 @@ describe('messageStreamHandler', () => {
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
     expect(fake.moves.map((move) => move.groupUuid)).toEqual(['h']);
-    expect(warnings).toHaveBeenCalledWith('Stream record skipped', expect.objectContaining({ reason: 'no-new-image', sequenceNumber: broken.dynamodb!.SequenceNumber }));
+    expect(warnings).toHaveBeenCalledWith(
+      'Stream record skipped',
+      expect.objectContaining({ reason: 'no-new-image', sequenceNumber: broken.dynamodb!.SequenceNumber }),
+    );
   });
 
   it('retries throttling the SDK gave up on, then succeeds', async () => {
@@ -270,12 +287,15 @@ describe('messageStreamHandler', () => {
     expect(fake.moves).toHaveLength(1);
   });
 
-  it('gives the repository a retry budget bounded by the invocation\'s remaining time', async () => {
+  it("gives the repository a retry budget bounded by the invocation's remaining time", async () => {
     // Prepare
     let remaining = 60_000;
     const fake = fakeMover();
     const handler = createMessageStreamHandler({ summaryMover: fake.summaryMover, logger: silentLogger() });
-    await handler({ Records: [messageRecord('g', 1)] }, lambdaContext(() => remaining));
+    await handler(
+      { Records: [messageRecord('g', 1)] },
+      lambdaContext(() => remaining),
+    );
     const canRetry = fake.retryOptions[0]!.canRetry!;
 
     // Act
@@ -295,7 +315,10 @@ describe('messageStreamHandler', () => {
     const handler = createMessageStreamHandler({ summaryMover: fake.summaryMover, logger: silentLogger() });
 
     // Act
-    const response = await handler({ Records: records }, lambdaContext(() => TIME_RESERVE_MS - 1));
+    const response = await handler(
+      { Records: records },
+      lambdaContext(() => TIME_RESERVE_MS - 1),
+    );
 
     // Assess
     expect(response.batchItemFailures).toEqual(sequenceNumbers(records).map((itemIdentifier) => ({ itemIdentifier })));
@@ -313,7 +336,10 @@ describe('messageStreamHandler', () => {
     const handler = createMessageStreamHandler({ summaryMover: fake.summaryMover, logger: silentLogger() });
 
     // Act
-    const response = await handler({ Records: [record] }, lambdaContext(() => remaining));
+    const response = await handler(
+      { Records: [record] },
+      lambdaContext(() => remaining),
+    );
 
     // Assess
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.dynamodb!.SequenceNumber }]);

@@ -34,7 +34,7 @@ function messagingOver(store: ReturnType<typeof fakeStore>['store'], people: Use
 }
 
 describe('createMessaging membership checks', () => {
-  it('reads a group\'s members once per instance for the members\' A requests', async () => {
+  it("reads a group's members once per instance for the members' A requests", async () => {
     // Prepare
     const [alice, bob] = [user('alice'), user('bob')];
     const { store, addGroup } = fakeStore();
@@ -51,7 +51,7 @@ describe('createMessaging membership checks', () => {
     expect(store.listMessages).toHaveBeenCalledTimes(3);
   });
 
-  it('still refuses a non-member once the group\'s members are cached', async () => {
+  it("still refuses a non-member once the group's members are cached", async () => {
     // Prepare
     const [alice, bob, mallory] = [user('alice'), user('bob'), user('mallory')];
     const { store, addGroup } = fakeStore();

@@ -5,7 +5,9 @@ import { normalizeTimestamp, offsetMinutes, planMigration, type Item, type Known
 const ann: Participant = { user_uuid: '11111111-1111-4111-8111-111111111111', display_name: 'Ann', handle: 'ann' };
 const ben: Participant = { user_uuid: '22222222-2222-4222-8222-222222222222', display_name: 'Ben', handle: 'ben' };
 const cat: Participant = { user_uuid: '33333333-3333-4333-8333-333333333333', display_name: 'Cat', handle: 'cat' };
-const users = new Map<string, KnownUser>([ann, ben].map((person) => [person.user_uuid, { uuid: person.user_uuid, handle: person.handle, display_name: `${person.display_name} (PostgreSQL)` }]));
+const users = new Map<string, KnownUser>(
+  [ann, ben].map((person) => [person.user_uuid, { uuid: person.user_uuid, handle: person.handle, display_name: `${person.display_name} (PostgreSQL)` }]),
+);
 const OPTIONS = { naiveOffset: '+00:00', now: Date.UTC(2026, 11, 2), newUuid: () => '99999999-9999-4999-8999-999999999999' };
 
 /** A message as the original wrote it. */
@@ -89,7 +91,11 @@ describe('planMigration', () => {
 
   it('finds the members of a group left without summaries in its messages, and names a user PostgreSQL lacks from the items', () => {
     // Act
-    const plan = planMigration([originalMessage('g2', '2026-11-02T10:00:00', ann, 'hi'), originalMessage('g2', '2026-11-02T10:01:00', cat, 'hello')], users, OPTIONS);
+    const plan = planMigration(
+      [originalMessage('g2', '2026-11-02T10:00:00', ann, 'hi'), originalMessage('g2', '2026-11-02T10:01:00', cat, 'hello')],
+      users,
+      OPTIONS,
+    );
 
     // Assess
     expect(plan.groups[0]!.groupItem.member_uuids).toEqual([ann.user_uuid, cat.user_uuid]);
@@ -143,9 +149,20 @@ describe('planMigration', () => {
 
   it("has nothing to do on a table in this project's format", () => {
     // Prepare
-    const message = buildMessageItem({ groupUuid: 'g', messageUuid: '44444444-4444-4444-8444-444444444444', sender: ann, text: 'hi', createdAt: '2026-11-01T10:00:00.000Z' });
+    const message = buildMessageItem({
+      groupUuid: 'g',
+      messageUuid: '44444444-4444-4444-8444-444444444444',
+      sender: ann,
+      text: 'hi',
+      createdAt: '2026-11-01T10:00:00.000Z',
+    });
     const state = { groupUuid: 'g', members: [ann, ben] as [Participant, Participant], lastMessageSk: message.sk, lastMessage: 'hi' };
-    const items = [message, buildGroupItem({ ...state, createdAt: message.created_at }), ...buildGroupSummaryItems(state), buildPairItem(ann.user_uuid, ben.user_uuid, 'g', message.created_at)] as unknown as Item[];
+    const items = [
+      message,
+      buildGroupItem({ ...state, createdAt: message.created_at }),
+      ...buildGroupSummaryItems(state),
+      buildPairItem(ann.user_uuid, ben.user_uuid, 'g', message.created_at),
+    ] as unknown as Item[];
 
     // Act
     const plan = planMigration(items, users, OPTIONS);
@@ -158,7 +175,13 @@ describe('planMigration', () => {
 
   it('still names a user PostgreSQL lacks when an earlier, interrupted run already placed their group', () => {
     // Prepare
-    const message = buildMessageItem({ groupUuid: 'g', messageUuid: '55555555-5555-4555-8555-555555555555', sender: cat, text: 'hi', createdAt: '2026-11-01T10:00:00.000Z' });
+    const message = buildMessageItem({
+      groupUuid: 'g',
+      messageUuid: '55555555-5555-4555-8555-555555555555',
+      sender: cat,
+      text: 'hi',
+      createdAt: '2026-11-01T10:00:00.000Z',
+    });
     const state = { groupUuid: 'g', members: [ann, cat] as [Participant, Participant], lastMessageSk: message.sk, lastMessage: 'hi' };
     const items = [message, buildGroupItem({ ...state, createdAt: message.created_at }), ...buildGroupSummaryItems(state)] as unknown as Item[];
 

@@ -86,8 +86,11 @@ describe('network settings that synthesize', () => {
 
 describe('network settings that are refused, each with its reason', () => {
   it.each<[string, Record<string, string>, RegExp]>([
-    ['a new VPC with the database security group (InvalidGroup.NotFound at apply)',
-      { CRUDDUR_DATABASE_SECURITY_GROUP_ID: 'sg-0123456789abcdef9' }, /^CRUDDUR_DATABASE_SECURITY_GROUP_ID: a new VPC cannot reference .*InvalidGroup\.NotFound/],
+    [
+      'a new VPC with the database security group (InvalidGroup.NotFound at apply)',
+      { CRUDDUR_DATABASE_SECURITY_GROUP_ID: 'sg-0123456789abcdef9' },
+      /^CRUDDUR_DATABASE_SECURITY_GROUP_ID: a new VPC cannot reference .*InvalidGroup\.NotFound/,
+    ],
     ['a /26 VPC (its subnets would be /30)', { CRUDDUR_VPC_CIDR: '10.0.0.0/26' }, /^CRUDDUR_VPC_CIDR: the VPC must be \/16 to \/24.*got \/26/],
     ['a /28 VPC', { CRUDDUR_VPC_CIDR: '10.0.0.0/28' }, /got \/28/],
     ['a /25 VPC', { CRUDDUR_VPC_CIDR: '10.0.0.0/25' }, /got \/25/],
@@ -95,26 +98,58 @@ describe('network settings that are refused, each with its reason', () => {
     ['a VPC range with host bits set', { CRUDDUR_VPC_CIDR: '10.50.1.0/16' }, /has host bits set; the network is 10\.50\.0\.0\/16/],
     ['a VPC range that is not a CIDR', { CRUDDUR_VPC_CIDR: '10.500.0.0/16' }, /^CRUDDUR_VPC_CIDR: expected an IPv4 CIDR/],
     ['a database range overlapping the new VPC', { CRUDDUR_DATABASE_CIDR: '10.50.128.0/24' }, /overlaps the new VPC's 10\.50\.0\.0\/16/],
-    ['a route target without the database range', { CRUDDUR_DATABASE_ROUTE_TARGET: 'pcx-0123456789abcdef0' }, /^CRUDDUR_DATABASE_ROUTE_TARGET: needs CRUDDUR_DATABASE_CIDR/],
-    ['a route target that is neither peering nor transit gateway', { CRUDDUR_DATABASE_CIDR: '172.31.0.0/16', CRUDDUR_DATABASE_ROUTE_TARGET: 'igw-0123456789abcdef0' }, /peering connection \(pcx-…\) or transit gateway \(tgw-…\) id, got "igw-/],
+    [
+      'a route target without the database range',
+      { CRUDDUR_DATABASE_ROUTE_TARGET: 'pcx-0123456789abcdef0' },
+      /^CRUDDUR_DATABASE_ROUTE_TARGET: needs CRUDDUR_DATABASE_CIDR/,
+    ],
+    [
+      'a route target that is neither peering nor transit gateway',
+      { CRUDDUR_DATABASE_CIDR: '172.31.0.0/16', CRUDDUR_DATABASE_ROUTE_TARGET: 'igw-0123456789abcdef0' },
+      /peering connection \(pcx-…\) or transit gateway \(tgw-…\) id, got "igw-/,
+    ],
     ['an endpoint to reuse in a VPC we create', { CRUDDUR_DYNAMODB_ENDPOINT: 'existing' }, /^CRUDDUR_DYNAMODB_ENDPOINT: a new VPC has no endpoints to reuse/],
     ['an endpoint choice that is neither create nor existing', { CRUDDUR_SECRETS_MANAGER_ENDPOINT: 'reuse' }, /expected create or existing, got "reuse"/],
-    ['the database instance together with an explicit VPC', { CRUDDUR_DATABASE_INSTANCE: 'cruddur-db-instance', ...EXISTING_VPC },
-      /^CRUDDUR_DATABASE_INSTANCE: cannot be combined with CRUDDUR_VPC_ID, CRUDDUR_SUBNET_IDS, CRUDDUR_ROUTE_TABLE_IDS/],
-    ['the database instance together with a VPC range', { CRUDDUR_DATABASE_INSTANCE: 'cruddur-db-instance', CRUDDUR_VPC_CIDR: '10.0.0.0/16' }, /cannot be combined with CRUDDUR_VPC_CIDR/],
-    ['the database instance together with its security group', { CRUDDUR_DATABASE_INSTANCE: 'cruddur-db-instance', CRUDDUR_DATABASE_SECURITY_GROUP_ID: 'sg-0123456789abcdef9' },
-      /read from the instance itself/],
+    [
+      'the database instance together with an explicit VPC',
+      { CRUDDUR_DATABASE_INSTANCE: 'cruddur-db-instance', ...EXISTING_VPC },
+      /^CRUDDUR_DATABASE_INSTANCE: cannot be combined with CRUDDUR_VPC_ID, CRUDDUR_SUBNET_IDS, CRUDDUR_ROUTE_TABLE_IDS/,
+    ],
+    [
+      'the database instance together with a VPC range',
+      { CRUDDUR_DATABASE_INSTANCE: 'cruddur-db-instance', CRUDDUR_VPC_CIDR: '10.0.0.0/16' },
+      /cannot be combined with CRUDDUR_VPC_CIDR/,
+    ],
+    [
+      'the database instance together with its security group',
+      { CRUDDUR_DATABASE_INSTANCE: 'cruddur-db-instance', CRUDDUR_DATABASE_SECURITY_GROUP_ID: 'sg-0123456789abcdef9' },
+      /read from the instance itself/,
+    ],
     ['a database instance identifier RDS would reject', { CRUDDUR_DATABASE_INSTANCE: 'cruddur--db' }, /expected an RDS DB instance identifier/],
     ['a partial existing VPC', { CRUDDUR_VPC_ID: 'vpc-0123456789abcdef0' }, /CRUDDUR_SUBNET_IDS and CRUDDUR_ROUTE_TABLE_IDS together/],
     ['a malformed subnet id', { ...EXISTING_VPC, CRUDDUR_SUBNET_IDS: 'subnet-1' }, /^CRUDDUR_SUBNET_IDS: expected subnet-…/],
     ['a subnet listed twice', { ...EXISTING_VPC, CRUDDUR_SUBNET_IDS: 'subnet-0123456789abcdef0,subnet-0123456789abcdef0' }, /listed twice/],
-    ['an existing VPC with a range for a new one', { ...EXISTING_VPC, CRUDDUR_VPC_CIDR: '10.0.0.0/16' }, /^CRUDDUR_VPC_ID: cannot be combined with CRUDDUR_VPC_CIDR/],
-    ['an existing VPC with a route target', { ...EXISTING_VPC, CRUDDUR_DATABASE_CIDR: '10.9.0.0/16', CRUDDUR_DATABASE_ROUTE_TARGET: 'pcx-0123456789abcdef0' }, /routes of an existing VPC are yours/],
-    ['an existing VPC with both a security group and a range for the database',
-      { ...EXISTING_VPC, CRUDDUR_DATABASE_SECURITY_GROUP_ID: 'sg-0123456789abcdef9', CRUDDUR_DATABASE_CIDR: '10.9.0.0/16' }, /either by its security group or by its range/],
+    [
+      'an existing VPC with a range for a new one',
+      { ...EXISTING_VPC, CRUDDUR_VPC_CIDR: '10.0.0.0/16' },
+      /^CRUDDUR_VPC_ID: cannot be combined with CRUDDUR_VPC_CIDR/,
+    ],
+    [
+      'an existing VPC with a route target',
+      { ...EXISTING_VPC, CRUDDUR_DATABASE_CIDR: '10.9.0.0/16', CRUDDUR_DATABASE_ROUTE_TARGET: 'pcx-0123456789abcdef0' },
+      /routes of an existing VPC are yours/,
+    ],
+    [
+      'an existing VPC with both a security group and a range for the database',
+      { ...EXISTING_VPC, CRUDDUR_DATABASE_SECURITY_GROUP_ID: 'sg-0123456789abcdef9', CRUDDUR_DATABASE_CIDR: '10.9.0.0/16' },
+      /either by its security group or by its range/,
+    ],
     ['a zone id that is not one', { CRUDDUR_EXCLUDED_ZONE_IDS: 'us-east-1a' }, /^CRUDDUR_EXCLUDED_ZONE_IDS: expected zone IDs like use1-az3/],
-    ['a secret in another region (the VPC endpoint serves its own region only)',
-      { CRUDDUR_DATABASE_SECRET_ARN: ACCOUNT.CRUDDUR_DATABASE_SECRET_ARN.replace('us-east-1', 'us-west-2') }, /the secret is in us-west-2 but the stacks deploy to us-east-1/],
+    [
+      'a secret in another region (the VPC endpoint serves its own region only)',
+      { CRUDDUR_DATABASE_SECRET_ARN: ACCOUNT.CRUDDUR_DATABASE_SECRET_ARN.replace('us-east-1', 'us-west-2') },
+      /the secret is in us-west-2 but the stacks deploy to us-east-1/,
+    ],
     ['a KMS alias instead of a key', { CRUDDUR_DATABASE_SECRET_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:123456789012:alias/cruddur' }, /not an alias/],
     ['a KMS key of another region', { CRUDDUR_DATABASE_SECRET_KMS_KEY_ARN: KEY_ARN.replace('us-east-1', 'eu-west-1') }, /the key is in eu-west-1/],
   ])('refuses %s', (_name, env, message) => {
@@ -135,7 +170,9 @@ describe('network settings that are refused, each with its reason', () => {
   });
 
   it('lists every reason at once: example values and the missing route', () => {
-    expect(() => loadConfig({ CRUDDUR_STRICT_CONFIG: '1' })).toThrow(/example values in use; set CRUDDUR_COGNITO_USER_POOL_ID.*; CRUDDUR_DATABASE_INSTANCE: the functions would run in a new VPC/);
+    expect(() => loadConfig({ CRUDDUR_STRICT_CONFIG: '1' })).toThrow(
+      /example values in use; set CRUDDUR_COGNITO_USER_POOL_ID.*; CRUDDUR_DATABASE_INSTANCE: the functions would run in a new VPC/,
+    );
   });
 });
 

@@ -3,14 +3,7 @@
  * of damage the soak exists to catch (a lost message, a duplicate, a stale summary, two
  * groups for one pair, a refused message that was stored anyway, a 500) is reported.
  */
-import {
-  buildGroupItem,
-  buildGroupSummaryItems,
-  buildMessageItem,
-  buildPairItem,
-  type MessageItem,
-  type Participant,
-} from '../../functions/data/model';
+import { buildGroupItem, buildGroupSummaryItems, buildMessageItem, buildPairItem, type MessageItem, type Participant } from '../../functions/data/model';
 import { checkPushes, checkSoak, classifyResponse, type CheckInput, type SentMessage, type TableSnapshot, unplaceableKeys } from '../../bench/soak/check';
 
 const alice: Participant = { user_uuid: '00000000-0000-4000-8000-00000000000a', display_name: 'Alice', handle: 'alice' };
@@ -39,8 +32,13 @@ function consistentTable(): { snapshot: TableSnapshot; sent: SentMessage[] } {
   return { snapshot, sent };
 }
 
-const input = (table: { snapshot: TableSnapshot; sent: SentMessage[] }, extra: Partial<CheckInput> = {}): CheckInput => ({ unexpected: [], ...table, ...extra });
-const kinds = (table: { snapshot: TableSnapshot; sent: SentMessage[] }, extra?: Partial<CheckInput>) => checkSoak(input(table, extra)).map((violation) => violation.kind);
+const input = (table: { snapshot: TableSnapshot; sent: SentMessage[] }, extra: Partial<CheckInput> = {}): CheckInput => ({
+  unexpected: [],
+  ...table,
+  ...extra,
+});
+const kinds = (table: { snapshot: TableSnapshot; sent: SentMessage[] }, extra?: Partial<CheckInput>) =>
+  checkSoak(input(table, extra)).map((violation) => violation.kind);
 
 describe('soak checker', () => {
   it('passes a consistent table', () => {
@@ -57,7 +55,15 @@ describe('soak checker', () => {
   it('reports an accepted message that is not stored as lost', () => {
     // Prepare
     const table = consistentTable();
-    table.sent.push({ text: 'vanished', senderHandle: 'alice', pattern: 'C', status: 200, outcome: 'accepted', uuid: 'aaaaaaaa-0000-4000-8000-000000000099', groupUuid: GROUP });
+    table.sent.push({
+      text: 'vanished',
+      senderHandle: 'alice',
+      pattern: 'C',
+      status: 200,
+      outcome: 'accepted',
+      uuid: 'aaaaaaaa-0000-4000-8000-000000000099',
+      groupUuid: GROUP,
+    });
 
     // Act
     const violations = checkSoak(input(table));
@@ -109,7 +115,9 @@ describe('soak checker', () => {
     const stray = message('aaaaaaaa-0000-4000-8000-000000000005', 'raced', '2026-11-24T07:00:00.100Z', bob, otherGroup);
     const members: [Participant, Participant] = [bob, alice];
     table.snapshot.messages.push(stray);
-    table.snapshot.groups.push(buildGroupItem({ groupUuid: otherGroup, members, lastMessageSk: stray.sk, lastMessage: stray.message, createdAt: stray.created_at }));
+    table.snapshot.groups.push(
+      buildGroupItem({ groupUuid: otherGroup, members, lastMessageSk: stray.sk, lastMessage: stray.message, createdAt: stray.created_at }),
+    );
     table.snapshot.summaries.push(...buildGroupSummaryItems({ groupUuid: otherGroup, members, lastMessageSk: stray.sk, lastMessage: stray.message }));
 
     // Act
@@ -137,7 +145,10 @@ describe('soak checker', () => {
     const table = consistentTable();
     const poisonKey = { pk: 'MSG#33333333-3333-4333-8333-333333333333', sk: '2026-11-24T07:00:00.000Z#x' };
     const realKey = table.snapshot.messages[0]!;
-    const deadLetter = (key: { pk: string; sk: string }) => ({ reason: 'retries-exhausted', record: { dynamodb: { Keys: { pk: { S: key.pk }, sk: { S: key.sk } } } } });
+    const deadLetter = (key: { pk: string; sk: string }) => ({
+      reason: 'retries-exhausted',
+      record: { dynamodb: { Keys: { pk: { S: key.pk }, sk: { S: key.sk } } } },
+    });
 
     // Act
     const found = kinds(table, {
@@ -146,7 +157,10 @@ describe('soak checker', () => {
       deadLetters: [deadLetter(poisonKey), deadLetter(realKey)],
       unplaceable: new Set(),
     });
-    const reported = kinds(table, { poison: [{ kind: 'orphan', key: poisonKey }], unplaceable: unplaceableKeys([JSON.stringify({ message: 'Stream records cannot be applied', keys: [poisonKey] })]) });
+    const reported = kinds(table, {
+      poison: [{ kind: 'orphan', key: poisonKey }],
+      unplaceable: unplaceableKeys([JSON.stringify({ message: 'Stream records cannot be applied', keys: [poisonKey] })]),
+    });
 
     // Assess
     expect(found).toEqual(['unexpected-status', 'poison-not-reported', 'poison-dead-lettered', 'message-dead-lettered']);
@@ -175,12 +189,17 @@ describe('push checker', () => {
   const since = '2026-11-24T06:00:00.000Z';
   const [first, second] = consistentTable().snapshot.messages as [MessageItem, MessageItem];
   const pushes = (...items: MessageItem[]) => items.map((item) => ({ uuid: item.message_uuid, groupUuid: GROUP }));
-  const listeners = (alicePushes: { uuid: string; groupUuid: string }[], bobPushes = pushes(first, second), carolPushes: { uuid: string; groupUuid: string }[] = []) => [
+  const listeners = (
+    alicePushes: { uuid: string; groupUuid: string }[],
+    bobPushes = pushes(first, second),
+    carolPushes: { uuid: string; groupUuid: string }[] = [],
+  ) => [
     { userUuid: alice.user_uuid, handle: 'alice', pushes: alicePushes },
     { userUuid: bob.user_uuid, handle: 'bob', pushes: bobPushes },
     { userUuid: carol.user_uuid, handle: 'carol', pushes: carolPushes },
   ];
-  const pushKinds = (logs: ReturnType<typeof listeners>, at = since) => checkPushes({ snapshot: consistentTable().snapshot, listeners: logs, since: at }).map((violation) => violation.kind);
+  const pushKinds = (logs: ReturnType<typeof listeners>, at = since) =>
+    checkPushes({ snapshot: consistentTable().snapshot, listeners: logs, since: at }).map((violation) => violation.kind);
 
   it('passes when each member got each message once, and the stranger nothing', () => {
     expect(pushKinds(listeners(pushes(first, second)))).toEqual([]);

@@ -175,7 +175,8 @@ describe('local stream consumer: shards', () => {
     throw new Error(`Not caught up: ${JSON.stringify(target.status())}`);
   }
 
-  const checkpoint = () => JSON.parse(readFileSync(path.join(dir, 'checkpoint.json'), 'utf8')) as { shards: Record<string, { sequenceNumber?: string; finished?: boolean }> };
+  const checkpoint = () =>
+    JSON.parse(readFileSync(path.join(dir, 'checkpoint.json'), 'utf8')) as { shards: Record<string, { sequenceNumber?: string; finished?: boolean }> };
 
   it('refuses, before reading anything, a filter pattern Lambda would refuse, naming the function and the field', () => {
     // Act & Assess
@@ -198,7 +199,10 @@ describe('local stream consumer: shards', () => {
     await drain(consumer(handler));
 
     // Assess
-    expect(batches).toEqual([['p1', 'p2', 'p3'], ['c1', 'c2']]);
+    expect(batches).toEqual([
+      ['p1', 'p2', 'p3'],
+      ['c1', 'c2'],
+    ]);
     expect(stream.reads.indexOf('shard-child')).toBeGreaterThan(stream.reads.lastIndexOf('shard-parent'));
     expect(checkpoint().shards).toEqual({
       'shard-parent': { sequenceNumber: '000000000000000000003', finished: true },
@@ -298,11 +302,14 @@ describe('local stream consumer: shards', () => {
 
     // Assess: a new iterator after m1, nothing lost or repeated, and the trim reported as a dead letter.
     expect(batches).toEqual([['m1'], ['m2', 'm3']]);
-    const deadLetters = readFileSync(path.join(dir, 'dead-letters.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const deadLetters = readFileSync(path.join(dir, 'dead-letters.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(deadLetters).toEqual([expect.objectContaining({ reason: 'records-trimmed', shardId: 'shard-1', afterSequenceNumber: '000000000000000000001' })]);
   });
 
-  it('retries without end with maximumRetryAttempts -1 (AWS\'s default), until the function succeeds', async () => {
+  it("retries without end with maximumRetryAttempts -1 (AWS's default), until the function succeeds", async () => {
     // Prepare: the function fails seven times, then succeeds.
     const shard = stream.shard('shard-1');
     stream.write(shard, 'm1');
@@ -314,7 +321,9 @@ describe('local stream consumer: shards', () => {
     };
 
     // Act
-    const status = await drain(consumer(handler, { source: { ...MESSAGE_STREAM_SOURCE, maximumBatchingWindowInSeconds: 0, maximumRetryAttempts: -1, maximumRecordAgeInSeconds: -1 } }));
+    const status = await drain(
+      consumer(handler, { source: { ...MESSAGE_STREAM_SOURCE, maximumBatchingWindowInSeconds: 0, maximumRetryAttempts: -1, maximumRecordAgeInSeconds: -1 } }),
+    );
 
     // Assess
     expect(delivered).toEqual([['m1']]);
@@ -326,7 +335,14 @@ describe('local stream consumer: shards', () => {
     // Prepare: a batch of two fails and is retried (no bisection), then both outlive the maximum record age.
     const shard = stream.shard('shard-1');
     stream.write(shard, 'old1', 'old2');
-    const source = { ...MESSAGE_STREAM_SOURCE, batchSize: 3, maximumBatchingWindowInSeconds: 0, bisectBatchOnFunctionError: false, maximumRetryAttempts: 50, maximumRecordAgeInSeconds: 60 };
+    const source = {
+      ...MESSAGE_STREAM_SOURCE,
+      batchSize: 3,
+      maximumBatchingWindowInSeconds: 0,
+      bisectBatchOnFunctionError: false,
+      maximumRetryAttempts: 50,
+      maximumRecordAgeInSeconds: 60,
+    };
     const batches: string[][] = [];
     const handler: StreamHandler = async (event) => {
       const texts = event.Records.map((record) => record.dynamodb!.NewImage!.message!.S!);

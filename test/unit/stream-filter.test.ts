@@ -177,19 +177,34 @@ describe('matchesAnyFilterPattern', () => {
  * Every example of the "Filter rule syntax" table of Lambda's event-filtering documentation,
  * each with an event it matches and events it must not match.
  */
-describe('the filter rule syntax of Lambda\'s documentation', () => {
+describe("the filter rule syntax of Lambda's documentation", () => {
   const cases: [operator: string, pattern: Record<string, unknown>, matches: Record<string, unknown>[], misses: Record<string, unknown>[]][] = [
     ['Null', { UserID: [null] }, [{ UserID: null }], [{ UserID: 'null' }, { UserID: '' }, {}]],
     ['Empty', { LastName: [''] }, [{ LastName: '' }], [{ LastName: null }, { LastName: ' ' }, {}]],
     ['Equals', { Name: ['Alice'] }, [{ Name: 'Alice' }, { Name: ['Bob', 'Alice'] }], [{ Name: 'alice' }, { Name: 'Alice ' }, {}]],
     ['Equals (ignore case)', { Name: [{ 'equals-ignore-case': 'alice' }] }, [{ Name: 'ALICE' }, { Name: 'Alice' }], [{ Name: 'Alicia' }, { Name: 1 }, {}]],
-    ['And', { Location: ['New York'], Day: ['Monday'] }, [{ Location: 'New York', Day: 'Monday' }], [{ Location: 'New York', Day: 'Tuesday' }, { Location: 'New York' }]],
+    [
+      'And',
+      { Location: ['New York'], Day: ['Monday'] },
+      [{ Location: 'New York', Day: 'Monday' }],
+      [{ Location: 'New York', Day: 'Tuesday' }, { Location: 'New York' }],
+    ],
     ['Or', { PaymentType: ['Credit', 'Debit'] }, [{ PaymentType: 'Credit' }, { PaymentType: 'Debit' }], [{ PaymentType: 'Cash' }, {}]],
-    ['Or (multiple fields)', { $or: [{ Location: ['New York'] }, { Day: ['Monday'] }] }, [{ Location: 'New York' }, { Day: 'Monday' }, { Location: 'New York', Day: 'Monday' }], [{ Location: 'Boston', Day: 'Tuesday' }, {}]],
+    [
+      'Or (multiple fields)',
+      { $or: [{ Location: ['New York'] }, { Day: ['Monday'] }] },
+      [{ Location: 'New York' }, { Day: 'Monday' }, { Location: 'New York', Day: 'Monday' }],
+      [{ Location: 'Boston', Day: 'Tuesday' }, {}],
+    ],
     ['Not', { Weather: [{ 'anything-but': ['Raining'] }] }, [{ Weather: 'Sunny' }, { Weather: ['Raining', 'Sunny'] }], [{ Weather: 'Raining' }, {}]],
     ['Numeric (equals)', { Price: [{ numeric: ['=', 100] }] }, [{ Price: 100 }, { Price: 100.0 }], [{ Price: 101 }, { Price: '100' }, {}]],
     ['Numeric (range)', { Price: [{ numeric: ['>', 10, '<=', 20] }] }, [{ Price: 20 }, { Price: 10.5 }], [{ Price: 10 }, { Price: 20.01 }, { Price: '15' }]],
-    ['Exists', { ProductName: [{ exists: true }] }, [{ ProductName: 'Shoe' }, { ProductName: null }, { ProductName: [''] }], [{}, { ProductName: [] }, { ProductName: { Brand: 'X' } }]],
+    [
+      'Exists',
+      { ProductName: [{ exists: true }] },
+      [{ ProductName: 'Shoe' }, { ProductName: null }, { ProductName: [''] }],
+      [{}, { ProductName: [] }, { ProductName: { Brand: 'X' } }],
+    ],
     ['Does not exist', { ProductName: [{ exists: false }] }, [{}, { ProductName: [] }, { Other: 1 }], [{ ProductName: 'Shoe' }, { ProductName: null }]],
     ['Begins with', { Region: [{ prefix: 'us-' }] }, [{ Region: 'us-east-1' }], [{ Region: 'eu-west-1' }, { Region: 'US-east-1' }, {}]],
     ['Ends with', { FileName: [{ suffix: '.png' }] }, [{ FileName: 'cat.png' }], [{ FileName: 'cat.PNG' }, { FileName: 'png.jpg' }, {}]],
@@ -203,7 +218,7 @@ describe('the filter rule syntax of Lambda\'s documentation', () => {
 });
 
 /** Cases where the event-pattern engine Lambda uses behaves in ways a naive matcher gets wrong. */
-describe('the engine\'s semantics', () => {
+describe("the engine's semantics", () => {
   it('holds exists: false under a parent the event lacks', () => {
     expect(matchesFilterPattern({ a: { b: [{ exists: false }] } }, {})).toBe(true);
     expect(matchesFilterPattern({ a: { b: [{ exists: false }] } }, { a: 'leaf' })).toBe(true);
@@ -222,7 +237,12 @@ describe('the engine\'s semantics', () => {
   });
 
   it('matches through a list of objects, each field from one and the same element', () => {
-    const event = { items: [{ name: 'a', size: 1 }, { name: 'b', size: 2 }] };
+    const event = {
+      items: [
+        { name: 'a', size: 1 },
+        { name: 'b', size: 2 },
+      ],
+    };
     expect(matchesFilterPattern({ items: { name: ['b'] } }, event)).toBe(true);
     expect(matchesFilterPattern({ items: { name: ['b'], size: [2] } }, event)).toBe(true);
     expect(matchesFilterPattern({ items: { name: ['a'], size: [2] } }, event)).toBe(false);
@@ -241,9 +261,27 @@ describe('the engine\'s semantics', () => {
 });
 
 describe('validateFilterPatterns', () => {
-  it('accepts the catalog\'s patterns and every operator of the documentation', () => {
+  it("accepts the catalog's patterns and every operator of the documentation", () => {
     expect(() => validateFilterPatterns(MESSAGE_STREAM_SOURCE.filterPatterns)).not.toThrow();
-    expect(() => validateFilterPatterns([{ a: [null, '', 'x', 1, true, { 'equals-ignore-case': 'x' }, { prefix: 'p' }, { suffix: 's' }, { 'anything-but': 'x' }, { numeric: ['>=', 0, '<', 5] }, { exists: true }] }])).not.toThrow();
+    expect(() =>
+      validateFilterPatterns([
+        {
+          a: [
+            null,
+            '',
+            'x',
+            1,
+            true,
+            { 'equals-ignore-case': 'x' },
+            { prefix: 'p' },
+            { suffix: 's' },
+            { 'anything-but': 'x' },
+            { numeric: ['>=', 0, '<', 5] },
+            { exists: true },
+          ],
+        },
+      ]),
+    ).not.toThrow();
   });
 
   it.each([

@@ -1,5 +1,13 @@
 import { isIsoTimestamp, nowIso, timeOrderedKey, timestampOfKey } from '../../functions/data/model';
-import { buildGroupSummaryItems, buildMessageItem, groupUuidOfMessageKey, isMessageItem, keys, toMessageGroupView, toMessageView } from '../../functions/data/model';
+import {
+  buildGroupSummaryItems,
+  buildMessageItem,
+  groupUuidOfMessageKey,
+  isMessageItem,
+  keys,
+  toMessageGroupView,
+  toMessageView,
+} from '../../functions/data/model';
 
 const alice = { user_uuid: '11111111-1111-4111-8111-111111111111', display_name: 'Alice', handle: 'alice' };
 const bob = { user_uuid: '22222222-2222-4222-8222-222222222222', display_name: 'Bob', handle: 'bob' };

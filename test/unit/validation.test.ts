@@ -118,7 +118,7 @@ describe('parseCreateMessageRequest', () => {
     [{ message: 'hi', handle: '  ' }, ['user_reciever_handle_blank']],
     [{ message: 'hi', handle: 'has space' }, ['user_reciever_handle_invalid']],
     [{ message: 'hi', handle: 'x'.repeat(33) }, ['user_reciever_handle_invalid']],
-    [{ message: 'hi', handle: ["londo"] }, ['user_reciever_handle_invalid']],
+    [{ message: 'hi', handle: ['londo'] }, ['user_reciever_handle_invalid']],
     [{ message: 'hi', handle: "londo'; DROP TABLE users;--" }, ['user_reciever_handle_invalid']],
     [{ message: 'hi', message_group_uuid: '' }, ['message_group_uuid_blank']],
     [{ message: 'hi', message_group_uuid: 'not-a-uuid' }, ['message_group_uuid_invalid']],

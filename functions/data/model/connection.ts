@@ -14,7 +14,7 @@ import type { IsoTimestamp } from './time';
  * minutes); the item outlives that by a margin, then DynamoDB's TTL removes what a lost
  * `$disconnect` left behind.
  */
-export const CONNECTION_TTL_SECONDS = 2 * 60 * 60 + 10 * 60;
+const CONNECTION_TTL_SECONDS = 2 * 60 * 60 + 10 * 60;
 
 export interface ConnectionItem {
   pk: string;

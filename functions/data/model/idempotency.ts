@@ -11,7 +11,7 @@ import type { CreatedMessageView } from './message';
 import type { IsoTimestamp } from './time';
 
 /** How long a key answers with its first answer. */
-export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
 export interface IdempotencyItem {
   pk: string;
@@ -25,7 +25,13 @@ export interface IdempotencyItem {
   expires_at: number;
 }
 
-export function buildIdempotencyItem(input: { userUuid: string; key: string; requestHash: string; response: CreatedMessageView; createdAt: IsoTimestamp }): IdempotencyItem {
+export function buildIdempotencyItem(input: {
+  userUuid: string;
+  key: string;
+  requestHash: string;
+  response: CreatedMessageView;
+  createdAt: IsoTimestamp;
+}): IdempotencyItem {
   return {
     ...keys.idempotency(input.userUuid, input.key),
     sk: IDEMPOTENCY_SK,

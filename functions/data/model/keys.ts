@@ -32,4 +32,3 @@ export const keys = {
 export function groupUuidOfMessageKey(pk: string): string | undefined {
   return pk.startsWith(KeyPrefix.message) ? pk.slice(KeyPrefix.message.length) : undefined;
 }
-

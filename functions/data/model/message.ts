@@ -25,13 +25,7 @@ export function isMessageItem(item: Record<string, unknown>): item is MessageIte
   );
 }
 
-export function buildMessageItem(input: {
-  groupUuid: string;
-  messageUuid: string;
-  sender: Participant;
-  text: string;
-  createdAt: IsoTimestamp;
-}): MessageItem {
+export function buildMessageItem(input: { groupUuid: string; messageUuid: string; sender: Participant; text: string; createdAt: IsoTimestamp }): MessageItem {
   return {
     ...keys.message(input.groupUuid, input.createdAt, input.messageUuid),
     message_uuid: input.messageUuid,

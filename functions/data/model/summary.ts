@@ -20,7 +20,7 @@ export interface MessageGroupSummaryItem {
 }
 
 /** The summary `owner` sees of a group whose newest message is `lastMessage`. */
-export function buildGroupSummaryItem(input: {
+function buildGroupSummaryItem(input: {
   groupUuid: string;
   owner: Participant;
   other: Participant;
@@ -48,10 +48,7 @@ export function buildGroupSummaryItems(group: {
 }): [MessageGroupSummaryItem, MessageGroupSummaryItem] {
   const [a, b] = group.members;
   const common = { groupUuid: group.groupUuid, lastMessageSk: group.lastMessageSk, lastMessage: group.lastMessage };
-  return [
-    buildGroupSummaryItem({ ...common, owner: a, other: b }),
-    buildGroupSummaryItem({ ...common, owner: b, other: a }),
-  ];
+  return [buildGroupSummaryItem({ ...common, owner: a, other: b }), buildGroupSummaryItem({ ...common, owner: b, other: a })];
 }
 
 /** An entry of `GET /api/message_groups`; the person is the other participant. */

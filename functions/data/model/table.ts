@@ -18,9 +18,7 @@ export const messagesTableSchema = {
     { name: 'sk', type: 'S' },
     { name: 'message_group_uuid', type: 'S' },
   ],
-  globalSecondaryIndexes: [
-    { name: GROUP_SK_INDEX, partitionKey: 'message_group_uuid', sortKey: 'sk', projection: 'ALL' },
-  ],
+  globalSecondaryIndexes: [{ name: GROUP_SK_INDEX, partitionKey: 'message_group_uuid', sortKey: 'sk', projection: 'ALL' }],
   /** The stream consumer only needs what was written. */
   streamViewType: 'NEW_IMAGE',
   /** Items with this attribute (epoch seconds) are deleted by DynamoDB after that time: idempotency records. */
@@ -45,4 +43,3 @@ export interface Participant {
   display_name: string;
   handle: string;
 }
-
