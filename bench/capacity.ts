@@ -309,17 +309,17 @@ export const benchmark: Benchmark = {
         const key = randomUUID();
         await measure(
           keyedRow,
-          () => warmMessaging.createMessageOnce(hubSub, create, key),
+          () => warmMessaging.createMessage(hubSub, create, key),
           () => original.createMessage(groupUuid, hub, text),
         );
         await measure(
           replayRow,
-          () => warmMessaging.createMessageOnce(hubSub, create, key),
+          () => warmMessaging.createMessage(hubSub, create, key),
           () => original.createMessage(groupUuid, hub, text),
         );
         await measure(
           keyedNewRow,
-          () => warmMessaging.createMessageOnce(hubSub, { message: text, handle: newPeer('keyed').handle }, randomUUID()),
+          () => warmMessaging.createMessage(hubSub, { message: text, handle: newPeer('keyed').handle }, randomUUID()),
           () => original.createMessageGroup(hub, newPeer('keyed'), text),
         );
         const single = await streamBatches(1, 1);

@@ -5,27 +5,22 @@
  */
 import type { FunctionDefinition } from '../catalog';
 import type { AccessTokenSettings } from '../auth/access-token';
-import { getOptionalStringFromEnv, getStringFromEnv } from './environment';
+import { getStringFromEnv } from './environment';
 
 /** The service name in every function's structured logs. */
 export const SERVICE_NAME = 'cruddur-messaging';
 
-/** Settings every function has, whatever its kind. */
+/** Settings every function has, whatever its kind (the logger reads its own, `POWERTOOLS_*`). */
 export interface FunctionConfig {
   tableName: string;
-  serviceName: string;
 }
 
 /**
- * The settings of this container. The same rules for every function: the table is required
- * (the deployment and the emulator always set it), the service name has a default.
- * @throws ConfigurationError naming a missing variable.
+ * The settings of this container: the table is required (the deployment and the emulator
+ * always set it). @throws ConfigurationError naming a missing variable.
  */
 function readFunctionConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig {
-  return {
-    tableName: getStringFromEnv('TABLE_NAME', env),
-    serviceName: getOptionalStringFromEnv('POWERTOOLS_SERVICE_NAME', SERVICE_NAME, env),
-  };
+  return { tableName: getStringFromEnv('TABLE_NAME', env) };
 }
 
 let config: FunctionConfig | undefined;

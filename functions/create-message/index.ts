@@ -13,7 +13,7 @@ export const createCreateMessageHandler = messagingRoute(async (event, messaging
   const sub = callerSub(event);
   const key = idempotencyKey(event);
   const body = jsonObjectBody(event);
-  const { answer, replayed } = await (await messaging()).createMessageOnce(sub, body, key);
+  const { answer, replayed } = await (await messaging()).createMessage(sub, body, key);
   // 200, not 201: the Cruddur frontend checks for 200.
   return jsonResponse(200, answer, replayed ? { [IDEMPOTENT_REPLAYED_HEADER]: 'true' } : {});
 });

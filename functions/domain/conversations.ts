@@ -98,21 +98,15 @@ export function createMessaging({ messages, users, groupMembers = new TtlCache({
 
   /**
    * Pattern C (`message_group_uuid`: a group the caller is in) or D (`handle`: a person;
-   * the pair's one group is created, race-free and all-or-nothing, or appended to).
-   */
-  async function createMessage(sub: string, body: Record<string, unknown>): Promise<CreatedMessageView> {
-    return (await createMessageOnce(sub, body)).answer;
-  }
-
-  /**
-   * Pattern C or D, made idempotent by the caller's `idempotencyKey` when there is one: the
+   * the pair's one group is created, race-free and all-or-nothing, or appended to), made
+   * idempotent by the caller's `idempotencyKey` when there is one: the
    * same caller, key and request within a day get the first answer again (`replayed`), and
    * the message is stored once, also when two requests race; the same key with another
    * request is refused (`idempotency_key_reused`). Without a key, nothing extra is read or
    * written. Only a request that stored its message takes its key: one refused (422, 404)
    * may be corrected and sent again with it.
    */
-  async function createMessageOnce(
+  async function createMessage(
     sub: string,
     body: Record<string, unknown>,
     idempotencyKey?: string,
@@ -153,5 +147,5 @@ export function createMessaging({ messages, users, groupMembers = new TtlCache({
     return { uuid: user.uuid, handle: user.handle, display_name: user.display_name };
   }
 
-  return { listMessageGroups, listMessages, createMessage, createMessageOnce, getUserShort };
+  return { listMessageGroups, listMessages, createMessage, getUserShort };
 }

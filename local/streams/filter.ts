@@ -31,9 +31,6 @@ export class InvalidFilterPatternError extends Error {
   override readonly name = 'InvalidFilterPatternError';
 }
 
-/** Kept for callers of the earlier matcher: every refusal is an {@link InvalidFilterPatternError}. */
-export { InvalidFilterPatternError as UnsupportedFilterPatternError };
-
 type Scalar = string | number | boolean | null;
 
 type Condition =

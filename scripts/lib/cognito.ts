@@ -18,8 +18,8 @@ import {
 import { NotFoundError } from '../../functions/errors';
 import { localClientConfig } from '../../local/aws';
 
-export const LOCAL_POOL_NAME = 'cruddur-local';
-export const LOCAL_CLIENT_NAME = 'cruddur-frontend';
+const LOCAL_POOL_NAME = 'cruddur-local';
+const LOCAL_CLIENT_NAME = 'cruddur-frontend';
 
 export function createCognitoClient(endpoint: string | undefined): CognitoIdentityProviderClient {
   return endpoint === undefined ? new CognitoIdentityProviderClient({}) : new CognitoIdentityProviderClient(localClientConfig(endpoint));

@@ -59,13 +59,13 @@ export interface PlanOptions {
 }
 
 /** A message re-keyed: the original item goes, this one comes. */
-export interface MessageMove {
+interface MessageMove {
   from: TableKey;
   item: MessageItem;
 }
 
 /** What one group becomes. */
-export interface GroupPlan {
+interface GroupPlan {
   groupUuid: string;
   groupItem: MessageGroupItem;
   /** Summaries to delete (any that are not exactly the two wanted ones). */
@@ -76,7 +76,7 @@ export interface GroupPlan {
   withoutMessages: boolean;
 }
 
-export interface PairPlan {
+interface PairPlan {
   pairKey: string;
   memberUuids: [string, string];
   /** The members' handles, for people reading the report. */
@@ -89,7 +89,7 @@ export interface PairPlan {
 }
 
 /** Something the migration cannot place, with what to do about it. */
-export interface Unplaced {
+interface Unplaced {
   key: TableKey;
   reason: string;
   advice: string;

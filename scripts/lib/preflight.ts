@@ -33,7 +33,7 @@ import { STREAM_FUNCTIONS } from '../../functions/catalog';
 import { apiGatewayLogsRoleName, type CruddurConfig } from '../../infrastructure/config';
 import type { EndpointChoices } from '../../infrastructure/config/network';
 
-export type CheckStatus = 'ok' | 'warn' | 'blocker';
+type CheckStatus = 'ok' | 'warn' | 'blocker';
 
 export interface CheckResult {
   check: string;

@@ -5,7 +5,6 @@ import {
   DescribeTimeToLiveCommand,
   UpdateTimeToLiveCommand,
   ResourceInUseException,
-  ResourceNotFoundException,
   waitUntilTableExists,
   type CreateTableCommandInput,
   type DynamoDBClient,
@@ -17,7 +16,7 @@ import { messagesTableSchema } from '../../functions/data/model';
 export type AnyDynamoDBClient = DynamoDBClient | DynamoDBDocumentClient;
 
 /** The CreateTable request for the messages table: on-demand billing, stream NEW_IMAGE. */
-export function createTableInput(tableName: string): CreateTableCommandInput {
+function createTableInput(tableName: string): CreateTableCommandInput {
   const schema = messagesTableSchema;
   return {
     TableName: tableName,
@@ -37,16 +36,6 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
     })),
     StreamSpecification: { StreamEnabled: true, StreamViewType: schema.streamViewType },
   };
-}
-
-export async function tableExists(client: AnyDynamoDBClient, tableName: string): Promise<boolean> {
-  try {
-    await (client as DynamoDBClient).send(new DescribeTableCommand({ TableName: tableName }));
-    return true;
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException) return false;
-    throw error;
-  }
 }
 
 /** Creates the table unless it exists, and waits until it is ACTIVE. Idempotent. */

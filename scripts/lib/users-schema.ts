@@ -6,7 +6,7 @@ import type { Pool } from 'pg';
  * with one handle would make a message's recipient ambiguous) and an index on
  * cognito_user_id (every API request looks the caller up by it).
  */
-export const USERS_SCHEMA_SQL = `
+const USERS_SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS public.users (
   uuid uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   display_name text NOT NULL,

@@ -175,7 +175,7 @@ async function registerAccount(): Promise<Account> {
 
 /** Straight through the domain, not the gateway: set-up must not depend on what is under test. */
 async function startConversation(messaging: Messaging, from: Account, to: Account): Promise<string> {
-  const created = await messaging.createMessage(payloadOf(from.accessToken).sub as string, { message: 'first', handle: to.handle });
+  const { answer: created } = await messaging.createMessage(payloadOf(from.accessToken).sub as string, { message: 'first', handle: to.handle });
   return created.message_group_uuid;
 }
 
