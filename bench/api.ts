@@ -26,7 +26,7 @@ const CONCURRENCIES = [1, 16] as const;
 const ROUNDS = 3;
 const ROUND_MS = 1500;
 const WARM_UP_MS = 500;
-/** The target: API p50 at most this multiple of the floor's, at concurrency 1. */
+/** The target: API p50 at most this multiple of the floor's, at concurrency 1. */
 const TARGET_P50_RATIO = 1.5;
 
 // Why a warm request still costs more than its DynamoDB request: no other round trip is left

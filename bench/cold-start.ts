@@ -22,7 +22,7 @@ import { percentile, round } from './lib/stats';
 import { createMessagingFixture, type MessagingFixture } from './lib/messaging-fixture';
 
 const REPETITIONS = 5;
-/** The targets: each bundle's load + first invocation at most this multiple of the floor's, */
+/** The targets: each bundle's load + first invocation at most this multiple of the floor's, */
 const TARGET_RATIO = 1.25;
 /** and a stream consumer's import alone (it holds no more than the SDK and its own code). */
 const TARGET_STREAM_IMPORT_RATIO = 1.05;

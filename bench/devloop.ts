@@ -24,7 +24,7 @@ import { percentile, round } from './lib/stats';
 
 const ROUNDS = 3;
 const TIMEOUT_MS = 900_000;
-/** The targets. */
+/** The targets. */
 const TARGETS = { synthVsFloor: 1.3, appCached: 2.5, appPeakMiB: 200, startFresh: 10, startWarm: 8, test: 130 };
 
 const bin = (name: string) => path.join(REPO_ROOT, 'node_modules', '.bin', name);

@@ -3,16 +3,13 @@
  * per benchmark and writes its figures to `bench/results/<name>.json`. Loopback only,
  * against local services it starts on free ports, so it runs beside `npm start`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { runAsMain, UsageError, type ScriptContext, type ScriptSpec } from '../scripts/lib/cli';
+import { writeResult } from './lib/figures';
 import { createScratchDir, formatTable, formatTargets, sharedServices, type Benchmark } from './lib/harness';
 
 /** Every benchmark, in the order `npm run bench` runs them; each is `bench/<name>.ts`. */
 export const BENCHMARKS = ['stream', 'capacity', 'api', 'cold-start', 'push', 'devloop'] as const;
-
-export const RESULTS_DIR = path.join(__dirname, 'results');
 
 const options = {} as const;
 export const spec: ScriptSpec<typeof options> = {
@@ -49,16 +46,7 @@ export async function main({ positionals, prod, out }: ScriptContext<typeof opti
       const seconds = (Date.now() - started) / 1000;
       out.log(['', ...result.tables.map(formatTable), formatTargets(name, result.targets)].filter((part) => part !== undefined).join('\n\n'));
       missed += result.targets.filter((target) => !target.met).length;
-      mkdirSync(RESULTS_DIR, { recursive: true });
-      const file = path.join(RESULTS_DIR, `${name}.json`);
-      const machine = {
-        cpus: os.cpus().length,
-        cpuModel: os.cpus()[0]?.model,
-        memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-        node: process.version,
-        loadAverage: os.loadavg().map((load) => Math.round(load * 100) / 100),
-      };
-      writeFileSync(file, `${JSON.stringify({ name, date: new Date().toISOString(), seconds, machine, ...result }, null, 2)}\n`);
+      const file = writeResult(name, { seconds, command: `npm run bench -- ${name}`, ...result });
       out.error(`  ${name} took ${seconds.toFixed(1)} s; figures in ${path.relative(process.cwd(), file)}`);
     }
   } finally {

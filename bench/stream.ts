@@ -52,7 +52,7 @@ const COMBINATIONS = [
 const REPETITIONS: Record<number, { min: number; max: number }> = { 1: { min: 5, max: 40 }, 10: { min: 3, max: 16 }, 100: { min: 1, max: 5 } };
 const BUDGET_MS = 10_000;
 
-/** The targets. */
+/** The targets. */
 const TARGET_SPEED_UP = 5;
 const TARGET_REQUESTS_PER_GROUP = 2;
 

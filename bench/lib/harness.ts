@@ -22,7 +22,7 @@ export interface Table {
   note?: string;
 }
 
-/** A target of the issue, reported as a figure, never asserted. */
+/** A target the project set, reported as a figure, never asserted. */
 export interface Target {
   name: string;
   /** E.g. `>= 5x baseline records/s`. */

@@ -49,7 +49,7 @@ export class MessagesTable extends Construct {
       })),
       streamEnabled: true,
       streamViewType: messagesTableSchema.streamViewType,
-      // Idempotency records expire a day after their request.
+      // Idempotency records and WebSocket connection items expire (functions/data/model).
       ttl: { attributeName: messagesTableSchema.timeToLiveAttribute, enabled: true },
       pointInTimeRecovery: { enabled: true },
       // Encrypted with the AWS managed KMS key (aws/dynamodb) rather than the AWS owned key.

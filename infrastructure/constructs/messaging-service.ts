@@ -1,8 +1,9 @@
 /**
- * The messaging service: one function per catalog entry (`functions/catalog.ts`) in the
- * VPC, each with a least-privilege role derived from its catalog entry, the HTTP API routing
- * to the HTTP functions, and the stream event source mapping (with an encrypted on-failure
- * queue) for the stream functions. Everything here is read off the catalog; nothing about
+ * The messaging service: one function per catalog entry (`functions/catalog.ts`), in the
+ * VPC exactly when it reads PostgreSQL (`runsInVpc`), each with a least-privilege role derived
+ * from its catalog entry; the HTTP API routing to the HTTP functions; the WebSocket API for the
+ * WebSocket routes; and one stream event source mapping (with an encrypted on-failure queue)
+ * per stream function. Everything here is read off the catalog; nothing about
  * an individual function is written twice.
  */
 import { Construct } from 'constructs';

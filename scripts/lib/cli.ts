@@ -1,5 +1,5 @@
 /**
- * The frame every script runs in: `--help`, `--prod` (the journal's argparse improvement),
+ * The frame every script runs in: `--help`, `--prod` (as the original's Python scripts parsed it with argparse),
  * the targets read from the environment once, clear one-line errors instead of stack
  * traces, and a non-zero exit on failure.
  */
