@@ -120,6 +120,16 @@ interface ShardState {
   retry?: RetryState;
   /** The last GetRecords of an open shard returned nothing. */
   idle: boolean;
+  /**
+   * LATEST, emulated: the shard is read from its oldest record to its end without delivering
+   * anything, so the consumer knows where "latest" was (the last record it passed over, or the
+   * shard's start when it was empty) and never needs a LATEST iterator again. DynamoDB Local
+   * has answered GetRecords on a fresh LATEST iterator with TrimmedDataAccessException, and a
+   * second LATEST iterator would skip what was written in between.
+   */
+  skipping?: boolean;
+  /** Nothing fetched yet, and what the shard holds is all to be delivered (it was empty at LATEST). */
+  fromItsStart?: boolean;
 }
 
 const errorName = (error: unknown) => (error as { name?: string } | undefined)?.name ?? '';
@@ -269,10 +279,10 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
 
   async function iteratorFor(shard: ShardState): Promise<string | undefined> {
     const after = shard.lastFetched ?? shard.checkpoint;
-    const position: StreamPosition =
-      after !== undefined
-        ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: after }
-        : { type: resumed || shard.parentShardId !== undefined ? 'TRIM_HORIZON' : source.startingPosition };
+    const fromStart = resumed || shard.parentShardId !== undefined || shard.fromItsStart === true || source.startingPosition === 'TRIM_HORIZON';
+    // LATEST is reached by passing over what the shard holds now (see ShardState.skipping).
+    if (after === undefined && !fromStart) shard.skipping = true;
+    const position: StreamPosition = after !== undefined ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: after } : { type: 'TRIM_HORIZON' };
     try {
       return await shardIterator(streams, streamArn!, shard.shardId, position);
     } catch (error) {
@@ -298,12 +308,7 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
       if (!DEAD_ITERATOR_ERRORS.has(errorName(error))) throw error;
       // Retrying this iterator would fail forever: a new one after the last record fetched (or
       // at the starting position when nothing was fetched yet).
-      const after = shard.lastFetched ?? shard.checkpoint;
-      if (errorName(error) === 'TrimmedDataAccessException') {
-        // With no position yet (a new LATEST iterator), nothing this consumer was to deliver is known lost.
-        if (after !== undefined) reportTrimmed(shard, after);
-        else log(`${label}: ${shard.shardId} answered ${errorName(error)} before anything was read; opening it again at ${source.startingPosition}`);
-      }
+      if (errorName(error) === 'TrimmedDataAccessException') reportTrimmed(shard, shard.lastFetched ?? shard.checkpoint);
       shard.iterator = await iteratorFor(shard);
       // Unknown until read with the new iterator.
       shard.idle = false;
@@ -311,6 +316,20 @@ export function createStreamConsumer(options: StreamConsumerOptions): StreamCons
     }
     shard.iterator = page.next;
     shard.idle = page.records.length === 0;
+    if (shard.skipping) {
+      // Passing over what was there before the mapping started; an empty page is its end.
+      const last = page.records.at(-1)?.dynamodb?.SequenceNumber;
+      if (last !== undefined) shard.lastFetched = last;
+      if (page.records.length === 0 || page.next === undefined) {
+        shard.skipping = false;
+        if (shard.lastFetched === undefined) shard.fromItsStart = true;
+        else {
+          shard.checkpoint = shard.lastFetched;
+          saveCheckpoint();
+        }
+      } else shard.idle = false;
+      return;
+    }
     const fetchedAt = now();
     for (const record of page.records) {
       const sequenceNumber = record.dynamodb?.SequenceNumber;

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { localClientConfig } from '../../local/aws';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { installFaults, injectedFaults, type FaultRates } from '../../local/faults';
 import { createMessagesRepository } from '../../functions/data/messages-repository';
 import { keys, type Participant } from '../../functions/data/model';
@@ -14,9 +15,13 @@ import { createTestTable, endpoints, type TestTable } from '../support/services'
 
 const person = (handle: string): Participant => ({ user_uuid: randomUUID(), display_name: `Person ${handle}`, handle });
 
-/** A repository whose client rolls the given dice (then never faults again). */
+/**
+ * A repository whose client rolls the given dice (then never faults again). Its SDK retries
+ * as many times as the default strategy (3 attempts), without the default's backoff of up to
+ * seconds between them: what is tested is which attempt meets what, not how long it waits.
+ */
 function repositoryWithFaults(table: TestTable, rates: FaultRates, rolls: number[]) {
-  const client = new DynamoDBClient(localClientConfig(endpoints().dynamodb));
+  const client = new DynamoDBClient({ ...localClientConfig(endpoints().dynamodb), retryStrategy: new ConfiguredRetryStrategy(3, () => 5) });
   // 0.99 is past every rate below: no fault.
   installFaults(client, rates, () => rolls.shift() ?? 0.99);
   return { repository: createMessagesRepository(DynamoDBDocumentClient.from(client), { tableName: table.tableName }), client };

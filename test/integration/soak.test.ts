@@ -1,6 +1,6 @@
 /**
  * A short `npm run soak -- --faults` on the suite's services, so the soak stays honest in
- * CI: a few users for about 12 s with DynamoDB faults, clients retrying with an
+ * CI: a few users for about 6 s with DynamoDB faults, clients retrying with an
  * Idempotency-Key (each person's first answer, and every fifth, lost on purpose: the retry
  * path runs on every run, at any speed), a fixed seed, the stream consumer killed and
  * restarted, poison records (reported at once, never dead-lettered), a WebSocket listener
@@ -21,22 +21,8 @@ describe('npm run soak', () => {
     // Act: as a child process, as npm runs it (the runtime loads the functions with import(),
     // which Jest's module system does not offer); the suite's services through their ports.
     // --retry-cap: the consumer's retries are proven, not its production backoff waited out.
-    const args = [
-      '--reuse-services',
-      '--duration',
-      '12',
-      '--users',
-      '4',
-      '--think',
-      '1',
-      '--retries',
-      '--retry-cap',
-      '100',
-      '--fault-rates',
-      'throttle=0.1,conflict=0.1,timeout=0.05,delay=50',
-      '--seed',
-      '20261204',
-    ];
+    const flags = '--reuse-services --duration 6 --users 4 --think 0.5 --retries --retry-cap 100 --seed 20261204';
+    const args = `${flags} --fault-rates throttle=0.1,conflict=0.1,timeout=0.05,delay=50`.split(' ');
     const env = { ...process.env };
     delete env.TABLE_NAME;
     const soak = await run(process.execPath, ['--import', 'tsx', 'bench/soak/cli.ts', ...args], { cwd: ROOT, env }).then(

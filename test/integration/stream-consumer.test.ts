@@ -315,9 +315,12 @@ describe('local stream consumer', () => {
     await ensureTable(lowLevel, table.tableName);
     await putMessages(['new1', 'new2']);
 
-    // Act: until the consumer's once-a-second look at the table finds the new stream.
-    for (const deadline = Date.now() + 30_000; running.status().streamArn === oldArn && Date.now() < deadline; )
+    // Act: polled until its once-a-second look at the table finds the new stream (the test
+    // drives the consumer: nothing polls it otherwise).
+    for (const deadline = Date.now() + 30_000; running.status().streamArn === oldArn && Date.now() < deadline; ) {
+      await running.pollOnce();
       await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const status = await drain(running);
 
     // Assess

@@ -17,7 +17,7 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -272,7 +272,8 @@ function standinConfiguration(stack: StandinStack, fixture: StandinFixture, stat
       .join('');
 
   const out: string[] = [];
-  out.push(`terraform {\n  backend "local" {\n    path = ${JSON.stringify(statePaths[stack.name])}\n  }\n}\n`);
+  // No backend block: the state is the working directory's terraform.tfstate (statePaths says where), and with
+  // no backend and only the built-in provider, Terraform needs no `init`.
   out.push(`locals {\n  standin_fixture = ${toHcl(fixture as unknown as Json, (code) => code)}\n}\n`);
 
   for (const [name, value] of Object.entries((stack.config.locals ?? {}) as JsonObject)) {
@@ -416,13 +417,17 @@ async function terraform(directory: string, stack: string, args: string[]): Prom
     return stdout;
   } catch (error) {
     const failure = error as { stdout?: string; stderr?: string; message: string };
-    throw new TerraformStandinError(stack, args[0]!, `${failure.stderr ?? ''}${failure.stdout ? `\n${failure.stdout.slice(-4000)}` : ''}` || failure.message);
+    // An apply that stops before applying anything stopped at its plan phase.
+    const step = args[0] === 'apply' && !/Apply complete|Creating\.\.\.|Modifying\.\.\./.test(failure.stdout ?? '') ? 'plan' : args[0]!;
+    throw new TerraformStandinError(stack, step, `${failure.stderr ?? ''}${failure.stdout ? `\n${failure.stdout.slice(-4000)}` : ''}` || failure.message);
   }
 }
 
 /**
  * Plans and applies the stacks' stand-ins in `directory`, in the order given (dependencies
- * first, as `npm run deploy` applies them). @throws TerraformStandinError at the first failure.
+ * first, as `npm run deploy` applies them): one `terraform apply` per stack, whose plan phase
+ * is the plan (printed before it applies, and returned). @throws TerraformStandinError at the
+ * first failure, with the step (`plan` when nothing was applied).
  */
 export async function planAndApply(stacks: StandinStack[], fixture: StandinFixture, directory: string): Promise<StandinRun> {
   const statePaths = Object.fromEntries(stacks.map((stack) => [stack.name, path.join(directory, stack.name, 'terraform.tfstate')]));
@@ -431,11 +436,9 @@ export async function planAndApply(stacks: StandinStack[], fixture: StandinFixtu
     const stackDirectory = path.join(directory, stack.name);
     mkdirSync(stackDirectory, { recursive: true });
     writeFileSync(path.join(stackDirectory, 'main.tf'), standinConfiguration(stack, fixture, statePaths));
-    await terraform(stackDirectory, stack.name, ['init', '-input=false', '-no-color']);
-    result.plans[stack.name] = await terraform(stackDirectory, stack.name, ['plan', '-input=false', '-no-color', '-lock=false', '-out=stand-in.tfplan']);
-    await terraform(stackDirectory, stack.name, ['apply', '-input=false', '-no-color', '-lock=false', 'stand-in.tfplan']);
-    const outputs = JSON.parse(await terraform(stackDirectory, stack.name, ['output', '-json'])) as Record<string, { value: unknown }>;
-    result.outputs[stack.name] = Object.fromEntries(Object.entries(outputs).map(([name, output]) => [name, output.value]));
+    result.plans[stack.name] = await terraform(stackDirectory, stack.name, ['apply', '-auto-approve', '-input=false', '-no-color', '-lock=false']);
+    const state = JSON.parse(readFileSync(statePaths[stack.name]!, 'utf8')) as { outputs?: Record<string, { value: unknown }> };
+    result.outputs[stack.name] = Object.fromEntries(Object.entries(state.outputs ?? {}).map(([name, output]) => [name, output.value]));
   }
   return result;
 }

@@ -365,4 +365,24 @@ describe('local stream consumer: shards', () => {
     expect(batches.at(-1)).toEqual(['new1', 'new2', 'new3']);
     expect(status.deadLettered).toBe(2);
   });
+
+  it('starts at LATEST by passing over what the shard holds, so a trimmed iterator later loses nothing written since', async () => {
+    // Prepare: history before the mapping exists; then it starts (LATEST), and a message arrives.
+    const shard = stream.shard('shard-1');
+    stream.write(shard, 'before1', 'before2');
+    const { handler, batches } = recording();
+    const running = consumer(handler, { source: { ...MESSAGE_STREAM_SOURCE, startingPosition: 'LATEST', maximumBatchingWindowInSeconds: 0 } });
+    await drain(running);
+    stream.write(shard, 'after1');
+    // DynamoDB Local has answered so right after a LATEST start.
+    stream.failNextRead = 'TrimmedDataAccessException';
+    stream.write(shard, 'after2');
+
+    // Act
+    await drain(running);
+
+    // Assess: nothing from before, everything from after, and the start is where a restart resumes.
+    expect(batches.flat()).toEqual(['after1', 'after2']);
+    expect(checkpoint().shards['shard-1']!.sequenceNumber).toBe('000000000000000000004');
+  });
 });
