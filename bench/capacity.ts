@@ -75,7 +75,6 @@ function user(person: Participant): User {
     uuid: person.user_uuid,
     display_name: person.display_name,
     handle: person.handle,
-    email: `${person.handle}@example.test`,
     cognito_user_id: randomUUID(),
   };
 }

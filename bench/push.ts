@@ -15,7 +15,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import WebSocket from 'ws';
 import { streamFunctionNamed } from '../functions/catalog';
 import { buildMessageItem, nowIso } from '../functions/data/model';
-import { createPgPool } from '../functions/clients/postgres';
+import { createPgPool } from '../functions/clients/postgres-pool';
 import { localDocumentClient } from '../local/aws';
 import { startLocalRuntime } from '../local/runtime';
 import { openStreamTail } from '../local/streams/shard-reader';

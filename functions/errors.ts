@@ -154,3 +154,8 @@ export class WriteNotAppliedError extends ServiceBusyError {
 export class ServiceUnavailableError extends ServiceBusyError {
   override readonly name: string = 'ServiceUnavailableError';
 }
+
+/** The users database has no connection to spare (or cannot be reached) after a few tries: 503, try again. */
+export class UsersDatabaseBusyError extends ServiceBusyError {
+  override readonly name: string = 'UsersDatabaseBusyError';
+}

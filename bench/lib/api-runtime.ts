@@ -15,7 +15,7 @@
  */
 import { functionNamed, type HttpFunction } from '../../functions/catalog';
 import { sharedDocumentClient } from '../../functions/clients/dynamodb';
-import { createPgPool } from '../../functions/clients/postgres';
+import { createPgPool } from '../../functions/clients/postgres-pool';
 import { createMessagesRepository } from '../../functions/data/messages-repository';
 import { createMessaging } from '../../functions/domain/conversations';
 import { createUsersRepository } from '../../functions/data/users-repository';

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Pool } from 'pg';
-import { createPgPool } from '../../functions/clients/postgres';
+import { createPgPool } from '../../functions/clients/postgres-pool';
 import { localDocumentClient } from '../../local/aws';
 import { createMessagesRepository, type MessagesRepository } from '../../functions/data/messages-repository';
 import type { MessageItem, Participant } from '../../functions/data/model';

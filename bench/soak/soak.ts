@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Pool } from 'pg';
 import { buildMessageItem, keys, nowIso } from '../../functions/data/model';
-import { createPgPool } from '../../functions/clients/postgres';
+import { createPgPool } from '../../functions/clients/postgres-pool';
 import { localDocumentClient } from '../../local/aws';
 import { formatFaultRates, injectedFaults, type FaultKind, type FaultRates } from '../../local/faults';
 import { streamFiles } from '../../local/paths';

@@ -56,14 +56,18 @@ export function databaseUrlFromSecret(secretString: string, sslMode?: string): s
  * `sslmode` from the optional `DATABASE_SSLMODE`), otherwise `DATABASE_URL`.
  * @throws ConfigurationError when neither is set or the secret is malformed.
  */
-export async function getDatabaseUrl(env: NodeJS.ProcessEnv = process.env, readSecret: SecretReader = readSecretFromSecretsManager): Promise<string> {
+export async function getDatabaseUrl(
+  env: NodeJS.ProcessEnv = process.env,
+  readSecret: SecretReader = readSecretFromSecretsManager,
+  options: { fresh?: boolean } = {},
+): Promise<string> {
   const secretArn = env.DATABASE_SECRET_ARN?.trim();
   if (secretArn) {
     const sslMode = env.DATABASE_SSLMODE?.trim() || undefined;
     if (sslMode !== undefined && !SSL_MODES.has(sslMode)) {
       throw new ConfigurationError(`DATABASE_SSLMODE must be one of ${[...SSL_MODES].join(', ')}, got "${sslMode}"`);
     }
-    return databaseUrlFromSecret(await readSecret(secretArn), sslMode);
+    return databaseUrlFromSecret(await readSecret(secretArn, options), sslMode);
   }
   const url = env.DATABASE_URL?.trim();
   if (url) return url;

@@ -1,23 +1,17 @@
 /**
- * PostgreSQL adapter of the users table (`public.users`), over a `pg` pool created once by
- * the caller. The API resolves the caller by Cognito `sub` and the other party by handle.
+ * PostgreSQL adapter of the users table (`public.users`), over a pool (scripts, tests) or one
+ * connection per query (the functions: `clients/postgres.ts`). The API resolves the caller by
+ * Cognito `sub` and the other party by handle.
  */
-import type { Pool } from 'pg';
-import type { Participant } from './model';
+import type { Queryable } from '../clients/postgres';
+import type { DirectoryUser, Participant } from './model';
 
-export interface User {
-  uuid: string;
-  display_name: string;
-  handle: string;
-  email: string | null;
-  cognito_user_id: string | null;
-}
+/** A user as the API sees one: what the user directory copies (`data/model/directory.ts`). */
+export type User = DirectoryUser;
 
-const COLUMNS = 'uuid::text AS uuid, display_name, handle, email, cognito_user_id';
+const COLUMNS = 'uuid::text AS uuid, display_name, handle, cognito_user_id';
 
-export type UsersRepository = ReturnType<typeof createUsersRepository>;
-
-export function createUsersRepository(pool: Pool) {
+export function createUsersRepository(pool: Queryable) {
   /** The user a Cognito access token's `sub` belongs to. */
   async function findByCognitoUserId(cognitoUserId: string): Promise<User | undefined> {
     const result = await pool.query<User>(`SELECT ${COLUMNS} FROM public.users WHERE cognito_user_id = $1 LIMIT 1`, [cognitoUserId]);

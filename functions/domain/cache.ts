@@ -36,8 +36,9 @@ export class TtlCache<K extends {}, V extends {}> {
     return this.entries.get(key);
   }
 
-  set(key: K, value: V): void {
-    this.entries.set(key, value);
+  /** Stores `value` for the cache's TTL, or for `ttlMs` when given. */
+  set(key: K, value: V, ttlMs?: number): void {
+    this.entries.set(key, value, ttlMs === undefined ? undefined : { ttl: ttlMs });
   }
 
   /**
@@ -48,7 +49,8 @@ export class TtlCache<K extends {}, V extends {}> {
     const cached = this.entries.get(key);
     if (cached !== undefined) return cached;
     const loaded = await load(key);
-    if (loaded !== undefined) this.entries.set(key, loaded);
+    // The loader may have stored it already, with a TTL of its own.
+    if (loaded !== undefined && !this.entries.has(key)) this.entries.set(key, loaded);
     return loaded;
   }
 

@@ -68,10 +68,33 @@ export function createMessaging({ messages, users, groupMembers = new TtlCache({
     return caller;
   }
 
-  /** Passes when the caller is a member of the group (members read strongly consistent, once per container). @throws NotFoundError */
-  async function assertMember(groupUuid: string, caller: User): Promise<void> {
-    const members = await groupMembers.getOrLoad(groupUuid, async (uuid) => (await messages.getGroup(uuid))?.member_uuids);
+  /** A group's members (read strongly consistent, once per container), or undefined when there is no such group. */
+  function membersOf(groupUuid: string): Promise<readonly string[] | undefined> {
+    return groupMembers.getOrLoad(groupUuid, async (uuid) => (await messages.getGroup(uuid))?.member_uuids);
+  }
+
+  /** Passes when the caller is one of the members. @throws NotFoundError */
+  function assertMember(members: readonly string[] | undefined, caller: User): void {
     if (members === undefined || !members.includes(caller.uuid)) throw new NotFoundError(GROUP_NOT_FOUND);
+  }
+
+  /**
+   * The caller and a second lookup, at once (two round trips in parallel, not one after the
+   * other), with the errors in the order the requests always had: who the caller is first,
+   * then what the request says (`validate`), then the second lookup.
+   */
+  async function callerWith<P, T>(sub: string, parse: () => P, second: (parsed: P) => Promise<T>): Promise<{ caller: User; parsed: P; found: T }> {
+    let request: { parsed: P } | { invalid: unknown };
+    try {
+      request = { parsed: parse() };
+    } catch (invalid) {
+      request = { invalid };
+    }
+    const lookup = 'parsed' in request ? second(request.parsed) : undefined;
+    lookup?.catch(() => {}); // reported below, after the caller's own failure if any
+    const caller = await resolveCaller(sub);
+    if ('invalid' in request) throw request.invalid;
+    return { caller, parsed: request.parsed, found: await lookup! };
   }
 
   async function userByHandle(handle: string): Promise<User> {
@@ -89,11 +112,13 @@ export function createMessaging({ messages, users, groupMembers = new TtlCache({
 
   /** Pattern A: a page of a conversation the caller is in, oldest first; the cursor goes back in time. */
   async function listMessages(sub: string, groupUuidParameter: string | undefined, query: PageQuery): Promise<Page<MessageView>> {
-    const caller = await resolveCaller(sub);
-    const groupUuid = parseMessageGroupUuid(groupUuidParameter);
-    const page = parsePageRequest(query);
-    await assertMember(groupUuid, caller);
-    return messages.listMessages(groupUuid, page);
+    const { caller, parsed, found } = await callerWith(
+      sub,
+      () => ({ groupUuid: parseMessageGroupUuid(groupUuidParameter), page: parsePageRequest(query) }),
+      ({ groupUuid }) => membersOf(groupUuid),
+    );
+    assertMember(found, caller);
+    return messages.listMessages(parsed.groupUuid, parsed.page);
   }
 
   /**
@@ -111,17 +136,26 @@ export function createMessaging({ messages, users, groupMembers = new TtlCache({
     body: Record<string, unknown>,
     idempotencyKey?: string,
   ): Promise<{ answer: CreatedMessageView; replayed: boolean }> {
-    const caller = await resolveCaller(sub);
-    const request = parseCreateMessageRequest(body);
+    // The group's members (C) or the recipient (D), looked up at once with the caller.
+    const {
+      caller,
+      parsed: request,
+      found: other,
+    } = await callerWith(
+      sub,
+      () => parseCreateMessageRequest(body),
+      (parsed): Promise<readonly string[] | User | undefined> =>
+        parsed.kind === 'existing-group' ? membersOf(parsed.messageGroupUuid) : userByHandle(parsed.recipientHandle),
+    );
     const claim = idempotencyKey === undefined ? undefined : { userUuid: caller.uuid, key: idempotencyKey, requestHash: requestHash(request) };
     const sender = toParticipant(caller);
     let created: CreatedMessage;
     try {
       if (request.kind === 'existing-group') {
-        await assertMember(request.messageGroupUuid, caller);
+        assertMember(other as readonly string[] | undefined, caller);
         created = await messages.createMessage(request.messageGroupUuid, sender, request.text, claim);
       } else {
-        const recipient = await userByHandle(request.recipientHandle);
+        const recipient = other as User;
         // A group of one would be a pair item keyed on one uuid twice; the original never meant it.
         if (recipient.uuid === caller.uuid) throw new ValidationError([ValidationCode.messageToSelf]);
         created = await messages.createMessageInNewGroup(sender, toParticipant(recipient), request.text, claim);

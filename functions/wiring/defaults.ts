@@ -3,6 +3,7 @@
  * container, on the first request (the cold start), and reused while the container is warm.
  * Tests build their own {@link Messaging} over the local services instead.
  */
+import { createDirectoryRepository } from '../data/directory-repository';
 import { createMessagesRepository } from '../data/messages-repository';
 import { createUsersRepository } from '../data/users-repository';
 import { createMessaging, type Messaging } from '../domain/conversations';
@@ -11,16 +12,19 @@ import { sharedDocumentClient } from '../clients/dynamodb';
 import { functionConfig } from '../config/function-config';
 import { getDatabaseUrl } from '../clients/database-url';
 import { logger } from '../observability/logger';
-import { createPgPool } from '../clients/postgres';
+import { createShortLivedPostgres } from '../clients/postgres';
 
-/** The users of PostgreSQL as the environment describes it, cached (the HTTP and WebSocket functions' directory). */
+/**
+ * The users as the environment describes them (the HTTP and WebSocket functions' directory):
+ * the container's cache, then the copy in DynamoDB, then PostgreSQL over a connection per
+ * query; the database secret is read only when PostgreSQL is asked (domain/user-directory.ts).
+ */
 async function createUserDirectoryFromEnv(): Promise<UserDirectory> {
-  const pool = createPgPool(await getDatabaseUrl());
-  // An idle connection dropped while the container was frozen must not crash the process;
-  // the pool discards it and the next query connects afresh. The message only: pg attaches
-  // the whole client to the error, which would flood the log.
-  pool.on('error', (error) => logger.warn('Idle PostgreSQL connection failed', { error: error.message }));
-  return createCachedUserDirectory(createUsersRepository(pool));
+  const postgres = createShortLivedPostgres({ connectionString: (options) => getDatabaseUrl(process.env, undefined, options) });
+  return createCachedUserDirectory(createUsersRepository(postgres), {
+    copy: createDirectoryRepository(sharedDocumentClient(), { tableName: functionConfig().tableName }),
+    onCopyError: (error) => logger.warn('The user directory in DynamoDB could not be used; asked PostgreSQL', { error: (error as Error).message }),
+  });
 }
 
 /**

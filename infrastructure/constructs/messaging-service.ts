@@ -13,7 +13,7 @@ import { CloudwatchLogMetricFilter } from '@cdktf/provider-aws/lib/cloudwatch-lo
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { runsInVpc, WEBSOCKET_AUTHORIZER, type FunctionDefinition, type StreamFunction, type WebSocketFunction } from '../../functions/catalog';
-import { GROUP_SK_INDEX } from '../../functions/data/model';
+import { GROUP_SK_INDEX, KeyPrefix } from '../../functions/data/model';
 import { UNPLACEABLE_MESSAGE } from '../../functions/message-stream/summaries';
 import { functionEnvironment } from '../../functions/config/function-config';
 import type { FunctionBundles } from '../bundling/bundle';
@@ -26,6 +26,8 @@ import { NodejsFunction } from './nodejs-function';
 const STREAM_READ_ACTIONS = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'];
 /** ListStreams has no resource-level permission: IAM only grants it on "*" (it lists stream ARNs, no data). */
 const STREAM_LIST_ACTIONS = ['dynamodb:ListStreams'];
+/** What a function that reads users does with the user directory: one GetItem per lookup, one BatchWriteItem per PostgreSQL hit. */
+const USER_DIRECTORY_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchWriteItem'];
 /** SQS keeps failed-batch records this long (the maximum, 14 days). */
 const FAILURE_RETENTION_SECONDS = 14 * 24 * 60 * 60;
 
@@ -179,6 +181,13 @@ export class MessagingService extends Construct {
       statements.push({ sid: 'WebSocketConnections', actions: ['execute-api:ManageConnections'], resources: [this.websocketApi.manageConnectionsArn] });
     }
     if (definition.usersDatabase) {
+      // The user directory in front of PostgreSQL (functions/domain/user-directory.ts): its entries only.
+      statements.push({
+        sid: 'UserDirectory',
+        actions: [...USER_DIRECTORY_ACTIONS],
+        resources: [table.arn],
+        condition: [{ test: 'ForAllValues:StringLike', variable: 'dynamodb:LeadingKeys', values: [`${KeyPrefix.userBySub}*`, `${KeyPrefix.userByHandle}*`] }],
+      });
       statements.push({ sid: 'UsersDatabaseSecret', actions: ['secretsmanager:GetSecretValue'], resources: [databaseSecretArn] });
       if (this.options.databaseSecretKmsKeyArn) {
         statements.push({

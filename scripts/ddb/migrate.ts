@@ -9,7 +9,7 @@
  */
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { Pool } from 'pg';
-import { createPgPool } from '../../functions/clients/postgres';
+import { createPgPool } from '../../functions/clients/postgres-pool';
 import { runAsMain, UsageError, type Output, type ScriptContext, type ScriptSpec } from '../lib/cli';
 import { executeMigration, offsetMinutes, planMigration, type ExecutionResult, type Item, type KnownUser, type MigrationPlan } from '../lib/migration';
 import { databaseUrlOf, describeTarget, documentClientOf } from '../lib/targets';

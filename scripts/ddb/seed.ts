@@ -4,7 +4,7 @@
  * already has a conversation is skipped (a pair item, or a summary such as the original
  * wrote), so re-running never duplicates.
  */
-import { createPgPool } from '../../functions/clients/postgres';
+import { createPgPool } from '../../functions/clients/postgres-pool';
 import { NotFoundError } from '../../functions/errors';
 import { createUsersRepository, toParticipant } from '../../functions/data/users-repository';
 import { createTableAdmin } from '../lib/table-admin';

@@ -7,7 +7,7 @@
 import { UpdateTableCommand, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { messagesTableSchema } from '../../functions/data/model';
 import { ConfigurationError } from '../../functions/errors';
-import { createPgPool } from '../../functions/clients/postgres';
+import { createPgPool } from '../../functions/clients/postgres-pool';
 import { main as seedUsers } from '../db/seed';
 import { main as updateCognitoUserIds } from '../db/update-cognito-user-ids';
 import { main as seedConversations } from '../ddb/seed';

@@ -1,6 +1,6 @@
 /** What the pattern-query scripts share: repositories with capacity reporting, and readable lines. */
 import { reportConsumedCapacity, totalUnits } from './capacity';
-import { createPgPool } from '../../functions/clients/postgres';
+import { createPgPool } from '../../functions/clients/postgres-pool';
 import { NotFoundError } from '../../functions/errors';
 import { createMessagesRepository } from '../../functions/data/messages-repository';
 import { createUsersRepository, type User } from '../../functions/data/users-repository';

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Pool } from 'pg';
-import { createPgPool } from '../../functions/clients/postgres';
+import { createPgPool } from '../../functions/clients/postgres-pool';
 import { localDocumentClient } from '../../local/aws';
 import { localEndpoints, localPorts } from '../../local/services/registry';
 import { ensureTable } from '../../scripts/lib/table';

@@ -220,8 +220,22 @@ describe('least privilege', () => {
           }),
         ]);
       }
+      // A users-database function may read and write the user directory's entries, and those only.
+      const directory = dynamodb.filter((statement) => statement.sid === 'UserDirectory');
+      expect(directory).toEqual(
+        definition.usersDatabase
+          ? [
+              {
+                sid: 'UserDirectory',
+                actions: ['dynamodb:GetItem', 'dynamodb:BatchWriteItem'],
+                resources: [tableArn()],
+                condition: [{ test: 'ForAllValues:StringLike', variable: 'dynamodb:LeadingKeys', values: ['USERSUB#*', 'USERHANDLE#*'] }],
+              },
+            ]
+          : [],
+      );
       // The only other DynamoDB grant is the stream consumer's read of the stream, on the stream.
-      const others = dynamodb.filter((statement) => statement.sid !== 'MessagesTable');
+      const others = dynamodb.filter((statement) => statement.sid !== 'MessagesTable' && statement.sid !== 'UserDirectory');
       if (definition.kind === 'stream') {
         expect(others).toEqual([
           expect.objectContaining({
@@ -278,11 +292,13 @@ describe('least privilege', () => {
     );
   });
 
-  it('lets read-only functions read and nothing more', () => {
+  it('lets read-only functions read and write nothing but the user directory (its grant is held to its keys, above)', () => {
     const readOnly = FUNCTIONS.filter((definition) => definition.table.actions.every((action) => READ_ACTIONS.has(action)));
     expect(readOnly.map((definition) => definition.name)).toEqual(expect.arrayContaining(['list-message-groups', 'list-messages', 'user-short']));
     for (const definition of readOnly) {
-      const actions = statementsOf(definition).flatMap((statement) => statement.actions as string[]);
+      const actions = statementsOf(definition)
+        .filter((statement) => statement.sid !== 'UserDirectory')
+        .flatMap((statement) => statement.actions as string[]);
       for (const write of WRITE_ACTIONS) expect(actions).not.toContain(write);
     }
   });

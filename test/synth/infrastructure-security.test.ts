@@ -290,6 +290,7 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
           tableArn(resource) || (definition.table.index === true && resource.endsWith(indexSuffix) && tableArn(resource.slice(0, -indexSuffix.length))),
         MessagesTableStream: crossStack(/dynamodb_table.*stream_arn\}$/),
         StreamFailureDestination: (resource) => /^\$\{aws_sqs_queue\.[^.]+\.arn\}$/.test(resource),
+        UserDirectory: tableArn,
         UsersDatabaseSecret: (resource) => resource === SECRET_ARN,
         UsersDatabaseSecretKey: (resource) => resource === SECRET_KEY_ARN,
         WebSocketConnections: (resource) => /^\$\{aws_apigatewayv2_api\.[^.]+\.execution_arn\}\/ws\/POST\/@connections\/\*$/.test(resource),
@@ -311,7 +312,7 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
       return [
         ...(definition.table.actions.length > 0 ? ['MessagesTable'] : []),
         ...(definition.kind === 'stream' ? ['MessagesTableStream', 'MessagesTableStreamList', 'StreamFailureDestination'] : []),
-        ...(definition.usersDatabase ? ['UsersDatabaseSecret', ...(customerKey ? ['UsersDatabaseSecretKey'] : [])] : []),
+        ...(definition.usersDatabase ? ['UserDirectory', 'UsersDatabaseSecret', ...(customerKey ? ['UsersDatabaseSecretKey'] : [])] : []),
         ...(definition.kind === 'stream' && definition.manageConnections ? ['WebSocketConnections'] : []),
         'OwnLogGroup',
         ...(runsInVpc(definition) ? ['VpcNetworkInterfacesDescribe', 'VpcNetworkInterfacesManage'] : []),
@@ -342,12 +343,12 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
             undefined,
             undefined,
           ]);
-          // The one condition: the key decrypts the secret through Secrets Manager only.
-          expect(statement.condition).toEqual(
-            statement.sid === 'UsersDatabaseSecretKey'
-              ? [{ test: 'StringEquals', variable: 'kms:ViaService', values: ['secretsmanager.us-east-1.amazonaws.com'] }]
-              : undefined,
-          );
+          // The conditions: the key decrypts the secret through Secrets Manager only; the user directory's grant covers its entries only.
+          const conditions: Record<string, unknown> = {
+            UsersDatabaseSecretKey: [{ test: 'StringEquals', variable: 'kms:ViaService', values: ['secretsmanager.us-east-1.amazonaws.com'] }],
+            UserDirectory: [{ test: 'ForAllValues:StringLike', variable: 'dynamodb:LeadingKeys', values: ['USERSUB#*', 'USERHANDLE#*'] }],
+          };
+          expect(statement.condition).toEqual(conditions[statement.sid]);
           for (const resource of statement.resources as string[])
             expect({ sid: statement.sid, resource, allowed: allowed[statement.sid]!(resource) }).toEqual({ sid: statement.sid, resource, allowed: true });
         }

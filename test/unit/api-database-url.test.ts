@@ -27,7 +27,7 @@ describe('getDatabaseUrl', () => {
     const url = await getDatabaseUrl({ DATABASE_SECRET_ARN: arn, DATABASE_URL: 'postgresql://ignored', DATABASE_SSLMODE: 'no-verify' }, readSecret);
 
     // Assess
-    expect(readSecret).toHaveBeenCalledWith(arn);
+    expect(readSecret).toHaveBeenCalledWith(arn, {});
     expect(url).toBe('postgresql://cruddur:p%40ss%3Aw%2Frd%3F%23@db.example.internal:5432/cruddur?sslmode=no-verify');
     const parsed = new URL(url);
     expect(decodeURIComponent(parsed.password)).toBe('p@ss:w/rd?#');

@@ -90,7 +90,7 @@ describe('TtlCache', () => {
 });
 
 describe('createCachedUserDirectory', () => {
-  const londo: User = { uuid: 'u-londo', display_name: 'Londo Mollari', handle: 'londo', email: null, cognito_user_id: 'sub-londo' };
+  const londo: User = { uuid: 'u-londo', display_name: 'Londo Mollari', handle: 'londo', cognito_user_id: 'sub-londo' };
 
   it('answers repeated lookups by sub and by handle from one query within the TTL', async () => {
     // Prepare

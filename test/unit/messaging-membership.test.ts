@@ -5,7 +5,7 @@ import { createMessaging } from '../../functions/domain/conversations';
 import type { MessageGroupItem } from '../../functions/data/model';
 import type { User } from '../../functions/data/users-repository';
 
-const user = (handle: string): User => ({ uuid: randomUUID(), display_name: handle, handle, email: null, cognito_user_id: `sub-${handle}` });
+const user = (handle: string): User => ({ uuid: randomUUID(), display_name: handle, handle, cognito_user_id: `sub-${handle}` });
 
 /** An in-memory store whose groups can be added mid-test, counting the membership reads. */
 function fakeStore() {

@@ -12,3 +12,4 @@ export * from './group';
 export * from './pair';
 export * from './idempotency';
 export * from './connection';
+export * from './directory';

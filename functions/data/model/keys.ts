@@ -5,6 +5,7 @@ import { timeOrderedKey, type IsoTimestamp } from './time';
 export const GROUP_SK = 'META';
 export const PAIR_SK = 'PAIR';
 export const IDEMPOTENCY_SK = 'REQUEST';
+const DIRECTORY_SK = 'USER';
 
 export const keys = {
   message: (groupUuid: string, createdAt: IsoTimestamp, messageUuid: string): TableKey => ({
@@ -22,6 +23,9 @@ export const keys = {
   /** One open WebSocket of a user: all of a user's connections are one Query of `CONN#{user}`. */
   connection: (userUuid: string, connectionId: string): TableKey => ({ pk: `${KeyPrefix.connection}${userUuid}`, sk: connectionId }),
   connectionPartition: (userUuid: string): string => `${KeyPrefix.connection}${userUuid}`,
+  /** The user directory's entry of a Cognito `sub`, and of a handle. */
+  userBySub: (sub: string): TableKey => ({ pk: `${KeyPrefix.userBySub}${sub}`, sk: DIRECTORY_SK }),
+  userByHandle: (handle: string): TableKey => ({ pk: `${KeyPrefix.userByHandle}${handle}`, sk: DIRECTORY_SK }),
   pair: (userA: string, userB: string): TableKey => {
     const [low, high] = [userA, userB].sort();
     return { pk: `${KeyPrefix.pair}${low}#${high}`, sk: PAIR_SK };

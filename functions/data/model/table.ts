@@ -21,7 +21,7 @@ export const messagesTableSchema = {
   globalSecondaryIndexes: [{ name: GROUP_SK_INDEX, partitionKey: 'message_group_uuid', sortKey: 'sk', projection: 'ALL' }],
   /** The stream consumer only needs what was written. */
   streamViewType: 'NEW_IMAGE',
-  /** Items with this attribute (epoch seconds) are deleted by DynamoDB after that time: idempotency records and WebSocket connections. */
+  /** Items with this attribute (epoch seconds) are deleted by DynamoDB after that time: idempotency records, WebSocket connections, user directory entries. */
   timeToLiveAttribute: 'expires_at',
 } as const;
 
@@ -33,6 +33,8 @@ export const KeyPrefix = {
   pair: 'PAIR#',
   idempotency: 'IDEMPOTENCY#',
   connection: 'CONN#',
+  userBySub: 'USERSUB#',
+  userByHandle: 'USERHANDLE#',
 } as const;
 
 export type TableKey = { pk: string; sk: string };
