@@ -51,10 +51,12 @@ function readResult(name: string, directory = RESULTS_DIR): StoredResult {
 /** A Markdown cell: pipes escaped, line breaks folded. */
 const cell = (value: unknown) => String(value).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/** A Markdown table, its columns padded as the formatter (Biome) lays them out, so `npm run format` leaves it as it is. */
 function markdownTable(columns: readonly unknown[], rows: readonly (readonly unknown[])[]): string {
-  return [`| ${columns.map(cell).join(' | ')} |`, `| ${columns.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`)].join(
-    '\n',
-  );
+  const cells = [columns, ...rows].map((row) => row.map(cell));
+  const widths = columns.map((_, index) => Math.max(3, ...cells.map((row) => (row[index] ?? '').length)));
+  const line = (row: readonly string[]) => `| ${widths.map((width, index) => (row[index] ?? '').padEnd(width)).join(' | ')} |`;
+  return [line(cells[0]!), line(widths.map((width) => '-'.repeat(width))), ...cells.slice(1).map(line)].join('\n');
 }
 
 /** The block's content for one results file. */

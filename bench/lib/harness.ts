@@ -56,7 +56,8 @@ export interface BenchContext {
 export interface Benchmark {
   name: string;
   summary: string;
-  run(context: BenchContext): Promise<BenchResult>;
+  /** Its figures, or why it could not run here (a missing server, say): then nothing is written. */
+  run(context: BenchContext): Promise<BenchResult | { skipped: string }>;
 }
 
 /** The lazily started services of one run, and how to stop them. */

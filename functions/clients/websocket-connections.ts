@@ -2,12 +2,7 @@
  * The push function's client of the WebSocket API's @connections endpoint (its own module:
  * the push function bundles this, not the routes' PostgreSQL wiring).
  */
-import {
-  ApiGatewayManagementApiClient,
-  GoneException,
-  PostToConnectionCommand,
-  type ApiGatewayManagementApiClientConfig,
-} from '@aws-sdk/client-apigatewaymanagementapi';
+import type { ApiGatewayManagementApiClient, ApiGatewayManagementApiClientConfig } from '@aws-sdk/client-apigatewaymanagementapi';
 import { getStringFromEnv } from '../config/environment';
 
 type PostOutcome = 'sent' | 'gone' | 'failed';
@@ -25,13 +20,23 @@ export function createConnectionPoster(
   onFailure: (connectionId: string, error: Error) => void,
   config: ApiGatewayManagementApiClientConfig = {},
 ): ConnectionPoster {
-  const client = new ApiGatewayManagementApiClient({ endpoint, maxAttempts: 2, requestHandler: { requestTimeout: 2000, connectionTimeout: 1000 }, ...config });
+  // Loaded on the first post: a container whose messages find no open connection never loads it.
+  let loaded: Promise<{
+    client: ApiGatewayManagementApiClient;
+    PostToConnectionCommand: typeof import('@aws-sdk/client-apigatewaymanagementapi').PostToConnectionCommand;
+  }>;
+  const load = () =>
+    (loaded ??= import('@aws-sdk/client-apigatewaymanagementapi').then((sdk) => ({
+      client: new sdk.ApiGatewayManagementApiClient({ endpoint, maxAttempts: 2, requestHandler: { requestTimeout: 2000, connectionTimeout: 1000 }, ...config }),
+      PostToConnectionCommand: sdk.PostToConnectionCommand,
+    })));
   return async (connectionId, data) => {
     try {
+      const { client, PostToConnectionCommand } = await load();
       await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(data) }));
       return 'sent';
     } catch (error) {
-      if (error instanceof GoneException || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410) return 'gone';
+      if ((error as Error).name === 'GoneException' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 410) return 'gone';
       onFailure(connectionId, error as Error);
       return 'failed';
     }

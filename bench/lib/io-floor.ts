@@ -1,0 +1,42 @@
+/**
+ * The cold-start benchmark's floor: a bundle that makes a function's unavoidable DynamoDB
+ * requests and nothing else. Bundled by `bundleFunction` exactly as the catalog's functions
+ * are, it creates the plain DynamoDB client at module scope, as they do; the event is the
+ * plan: steps one after another, the requests of a step at once (`bench/cold-start.ts` writes
+ * each function's).
+ */
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  type DeleteItemCommandInput,
+  type GetItemCommandInput,
+  type PutItemCommandInput,
+  type QueryCommandInput,
+  type TransactWriteItemsCommandInput,
+} from '@aws-sdk/client-dynamodb';
+
+export type FloorRequest =
+  | { GetItem: GetItemCommandInput }
+  | { Query: QueryCommandInput }
+  | { PutItem: PutItemCommandInput }
+  | { DeleteItem: DeleteItemCommandInput }
+  | { TransactWriteItems: TransactWriteItemsCommandInput };
+
+const client = new DynamoDBClient({});
+
+function send(request: FloorRequest): Promise<unknown> {
+  if ('GetItem' in request) return client.send(new GetItemCommand(request.GetItem));
+  if ('Query' in request) return client.send(new QueryCommand(request.Query));
+  if ('PutItem' in request) return client.send(new PutItemCommand(request.PutItem));
+  if ('DeleteItem' in request) return client.send(new DeleteItemCommand(request.DeleteItem));
+  return client.send(new TransactWriteItemsCommand(request.TransactWriteItems));
+}
+
+export const handler = async (event: { plan: FloorRequest[][] }): Promise<{ statusCode: number }> => {
+  for (const step of event.plan) await Promise.all(step.map(send));
+  return { statusCode: 200 };
+};
