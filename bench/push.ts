@@ -6,6 +6,11 @@
  * connected. The baseline, measured in the same run: the same write's record seen by a
  * plain reader of the table's stream polling as often as the consumer does (the stream's own
  * floor, before any function runs).
+ *
+ * Then fairness: one person's push alone, against the same push right after a message to
+ * someone holding {@link CROWD} connections (the per-user cap raised for it), interleaved: the
+ * push function serves connections taking turns by person, so the crowd must not delay the
+ * other person by more than {@link TARGET_FAIRNESS}x.
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -24,6 +29,7 @@ import { ensureTable } from '../scripts/lib/table';
 import { applyUsersSchema } from '../scripts/lib/users-schema';
 import { createSoakUsers, type SoakUser } from './soak/users';
 import type { Benchmark, Target } from './lib/harness';
+import { seededRandom } from './lib/random';
 import { percentile, round } from './lib/stats';
 
 const CONNECTED = [1, 50] as const;
@@ -34,6 +40,11 @@ const GAP_MS = 60;
 const POLL_MS = 250;
 /** The target: delivered "within a second", at the 99th percentile. */
 const TARGET_P99_MS = 1000;
+/** The connections one person holds in the fairness case (the issue's 300-tab flood). */
+const CROWD = 300;
+const FAIRNESS_ROUNDS = 15;
+const TARGET_FAIRNESS = 2;
+const FAIRNESS_SEED = 20261204;
 
 interface Listener {
   user: SoakUser;
@@ -70,7 +81,14 @@ export const benchmark: Benchmark = {
     const users = await createSoakUsers({ count: Math.max(...CONNECTED) + 1, pool: pg, cognito, localPool: pool, progress: () => undefined });
     const runtime = await startLocalRuntime({
       port: 0,
-      targets: { dynamodbUrl: services.dynamodb.url, databaseUrl: services.postgres.url, tableName, cognitoUrl: services.cognito.url },
+      targets: {
+        dynamodbUrl: services.dynamodb.url,
+        databaseUrl: services.postgres.url,
+        tableName,
+        cognitoUrl: services.cognito.url,
+        // This measures delivery, not the limits: one sender writes faster than a person may, and the crowd holds more than ten tabs.
+        limits: { posts: { limit: 100_000, windowSeconds: 60 }, connectionsPerUser: CROWD + 10 },
+      },
       pool,
       dataDir: path.join(context.scratchDir, 'push'),
       logLevel: 'CRITICAL',
@@ -145,6 +163,65 @@ export const benchmark: Benchmark = {
         );
         await sleep(500);
       }
+
+      // Fairness: the lone person's push alone, and right after a message to the crowd's owner.
+      context.progress(`push: fairness: opening ${CROWD} connections of one person...`);
+      const [crowdOwner, lone, crowdSender, loneSender] = [users[0]!, users[1]!, users[users.length - 1]!, users[users.length - 2]!];
+      const crowd = await Promise.all(Array.from({ length: CROWD }, () => listen(wsUrl, crowdOwner)));
+      const loneListener = await listen(wsUrl, lone);
+      const send = async (from: SoakUser, body: Record<string, unknown>) => {
+        const response = await fetch(`${runtime.gateway.url}/api/messages`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${from.accessToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        const accepted = performance.now();
+        if (response.status !== 200) throw new Error(`POST answered ${response.status}: ${await response.text()}`);
+        return { accepted, ...((await response.json()) as { uuid: string; message_group_uuid: string }) };
+      };
+      const arrival = async (listener: Listener, uuid: string) => {
+        const deadline = Date.now() + 10_000;
+        while (!listener.arrivals.has(uuid) && Date.now() < deadline) await sleep(5);
+        return listener.arrivals.get(uuid);
+      };
+      // The conversations exist before anything is timed.
+      const crowdGroup = (await send(crowdSender, { message: 'fairness: hello crowd', handle: crowdOwner.handle })).message_group_uuid;
+      const first = await send(loneSender, { message: 'fairness: hello', handle: lone.handle });
+      await arrival(loneListener, first.uuid);
+      const fairness = { alone: [] as number[], crowd: [] as number[], crowdDelivered: 0, crowdSent: 0 };
+      const jitter = seededRandom(FAIRNESS_SEED);
+      for (let round = 0; round < 2 * FAIRNESS_ROUNDS; round += 1) {
+        const beside = round % 2 === 1;
+        const toCrowd = beside ? await send(crowdSender, { message: `fairness ${round}`, message_group_uuid: crowdGroup }) : undefined;
+        const toLone = await send(loneSender, { message: `fairness ${round}`, message_group_uuid: first.message_group_uuid });
+        const arrived = await arrival(loneListener, toLone.uuid);
+        if (arrived !== undefined) (beside ? fairness.crowd : fairness.alone).push(arrived - toLone.accepted);
+        if (toCrowd) {
+          fairness.crowdSent += CROWD;
+          await Promise.all(crowd.map((listener) => arrival(listener, toCrowd.uuid)));
+          fairness.crowdDelivered += crowd.filter((listener) => listener.arrivals.has(toCrowd.uuid)).length;
+        }
+        // A pause longer than the consumer's poll, so each round is a batch of its own, and of a
+        // random length, so the writes do not fall into step with the polls (seeded: the same each run).
+        await sleep(POLL_MS + jitter() * POLL_MS);
+      }
+      for (const listener of [...crowd, loneListener]) listener.socket.terminate();
+      figures.fairAlone = {
+        p50: percentile(fairness.alone, 50),
+        p99: percentile(fairness.alone, 99),
+        max: Math.max(...fairness.alone),
+        delivered: fairness.alone.length,
+        sent: FAIRNESS_ROUNDS,
+      };
+      figures.fairCrowd = {
+        p50: percentile(fairness.crowd, 50),
+        p99: percentile(fairness.crowd, 99),
+        max: Math.max(...fairness.crowd),
+        delivered: fairness.crowd.length,
+        sent: FAIRNESS_ROUNDS,
+      };
+      figures.crowdFrames = { p50: 0, p99: 0, max: 0, delivered: fairness.crowdDelivered, sent: fairness.crowdSent };
+      context.progress(`push: fairness: alone p50 ${round(figures.fairAlone.p50)} ms, beside the crowd p50 ${round(figures.fairCrowd.p50)} ms`);
     } finally {
       tail.close();
       await runtime.stop();
@@ -177,6 +254,20 @@ export const benchmark: Benchmark = {
         ];
       }),
     ];
+    const fairRow = (name: string, figure: (typeof figures)[string]) => [
+      name,
+      figure.sent,
+      figure.delivered,
+      round(figure.p50),
+      round(figure.p99),
+      round(figure.max),
+      `${round(figure.p50 / floor.p50, 2)}x`,
+    ];
+    rows.push(
+      fairRow("fairness: one person's push alone", figures.fairAlone!),
+      fairRow(`fairness: the same, right after a message to someone with ${CROWD} connections`, figures.fairCrowd!),
+    );
+    const fairnessRatio = figures.fairCrowd!.p50 / figures.fairAlone!.p50;
     const targets: Target[] = CONNECTED.flatMap((connected) => {
       const figure = figures[`connected${connected}`]!;
       return [
@@ -194,13 +285,27 @@ export const benchmark: Benchmark = {
         },
       ];
     });
+    targets.push(
+      {
+        name: `fairness: push p50 beside ${CROWD} connections of another person / alone`,
+        target: `<= ${TARGET_FAIRNESS}x`,
+        actual: `${round(fairnessRatio, 2)}x (${round(figures.fairCrowd!.p50)} vs ${round(figures.fairAlone!.p50)} ms)`,
+        met: fairnessRatio <= TARGET_FAIRNESS,
+      },
+      {
+        name: `fairness: the crowd's frames delivered`,
+        target: `${figures.crowdFrames!.sent}`,
+        actual: `${figures.crowdFrames!.delivered}`,
+        met: figures.crowdFrames!.delivered === figures.crowdFrames!.sent,
+      },
+    );
     return {
       tables: [
         {
           title: "Push: POST answered -> the recipient's WebSocket frame (ms)",
           columns: ['case', 'sent', 'delivered', 'p50', 'p99', 'max', 'p50 / floor'],
           rows,
-          note: `local runtime: the push consumer polls the stream every ${POLL_MS} ms as the floor does, then reads the group and the connections and posts through the gateway's @connections`,
+          note: `local runtime: the push consumer polls the stream every ${POLL_MS} ms as the floor does, then reads the group and the connections and posts through the gateway's @connections; fairness rounds alternate, ${POLL_MS}-${2 * POLL_MS} ms apart (seed ${FAIRNESS_SEED}); the crowd's ${CROWD} frames are served by the same process`,
         },
       ],
       targets,

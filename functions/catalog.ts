@@ -4,6 +4,8 @@
  * the local stream consumer and the invoke script all read this module.
  */
 
+import { KeyPrefix } from './data/model/table';
+
 /** DynamoDB actions a function may perform on the messages table (least privilege). */
 type TableAction = 'dynamodb:GetItem' | 'dynamodb:Query' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem' | 'dynamodb:ConditionCheckItem';
 
@@ -15,8 +17,18 @@ interface FunctionBase {
   entry: string;
   memoryMb: number;
   timeoutSeconds: number;
-  /** Actions on the table; `index: true` also grants them on the GSI. */
-  table: { actions: readonly TableAction[]; index?: boolean };
+  /**
+   * Actions on the table; `index: true` also grants them on the GSI; `leadingKeys`, when set,
+   * confines them to items whose partition key starts with one of these prefixes (IAM's
+   * `dynamodb:LeadingKeys`).
+   */
+  table: { actions: readonly TableAction[]; index?: boolean; leadingKeys?: readonly string[] };
+  /**
+   * The per-user limit it enforces (functions/config/limits.ts): `posts` counts each message
+   * in a `RATE#` item, `connections` caps a user's open WebSockets. Its environment carries the
+   * limit; `posts` also grants the UpdateItem on `RATE#` items.
+   */
+  userLimit?: 'posts' | 'connections';
   /** Whether the function reads users from PostgreSQL: exactly those run in the VPC ({@link runsInVpc}). */
   usersDatabase: boolean;
 }
@@ -159,6 +171,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     timeoutSeconds: 10,
     table: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] },
     usersDatabase: true,
+    userLimit: 'posts',
   },
   {
     kind: 'http',
@@ -204,8 +217,10 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     route: '$connect',
     memoryMb: 256,
     timeoutSeconds: 10,
-    table: { actions: ['dynamodb:PutItem'] },
+    // Its connection items only: the user's open ones counted, the new one written.
+    table: { actions: ['dynamodb:Query', 'dynamodb:PutItem'], leadingKeys: [KeyPrefix.connection] },
     usersDatabase: true,
+    userLimit: 'connections',
   },
   {
     kind: 'websocket',
@@ -215,7 +230,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     route: '$disconnect',
     memoryMb: 256,
     timeoutSeconds: 10,
-    table: { actions: ['dynamodb:DeleteItem'] },
+    table: { actions: ['dynamodb:DeleteItem'], leadingKeys: [KeyPrefix.connection] },
     usersDatabase: true,
   },
   {
@@ -225,7 +240,8 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     entry: 'functions/message-push/index.ts',
     memoryMb: 256,
     timeoutSeconds: 30,
-    table: { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem'] },
+    // A group's members, and their connections (gone and expired ones deleted).
+    table: { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem'], leadingKeys: [KeyPrefix.group, KeyPrefix.connection] },
     usersDatabase: false,
     manageConnections: true,
     source: MESSAGE_PUSH_SOURCE,
@@ -236,6 +252,15 @@ export const HTTP_FUNCTIONS = FUNCTIONS.filter((fn): fn is HttpFunction => fn.ki
 export const STREAM_FUNCTIONS = FUNCTIONS.filter((fn): fn is StreamFunction => fn.kind === 'stream');
 export const WEBSOCKET_FUNCTIONS = FUNCTIONS.filter((fn): fn is WebSocketFunction => fn.kind === 'websocket');
 export const WEBSOCKET_AUTHORIZER = FUNCTIONS.find((fn): fn is WebSocketAuthorizerFunction => fn.kind === 'websocket-authorizer');
+
+/**
+ * The scopes a `cognito-jwt` route requires of a token (API Gateway's `authorizationScopes`,
+ * and the local gateway's same check): a Cognito access token of a user pool sign-in carries
+ * `aws.cognito.signin.user.admin`; an ID token carries no scope and is refused (403), as AWS
+ * recommends ("configure your routes to require authorization scopes"). The handlers also
+ * refuse any token whose `token_use` is not `access` (401), should the scopes be removed.
+ */
+export const ACCESS_TOKEN_SCOPES: readonly string[] = ['aws.cognito.signin.user.admin'];
 
 /** The WebSocket API's stage: the path of its URL (`wss://{api}.execute-api.{region}.amazonaws.com/ws`, locally `ws://127.0.0.1:4567/ws`). */
 export const WEBSOCKET_STAGE = 'ws';

@@ -159,3 +159,22 @@ export class ServiceUnavailableError extends ServiceBusyError {
 export class UsersDatabaseBusyError extends ServiceBusyError {
   override readonly name: string = 'UsersDatabaseBusyError';
 }
+
+/** The caller sent more than its limit allows in the current window: 429 with Retry-After; nothing was stored. */
+export class RateLimitedError extends AppError {
+  override readonly name: string = 'RateLimitedError';
+  readonly status = 429;
+  readonly code = 'rate_limited';
+
+  constructor(
+    message: string,
+    /** Seconds until the window ends. */
+    public readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+
+  override headers(): Record<string, string> {
+    return { 'Retry-After': String(this.retryAfterSeconds) };
+  }
+}

@@ -6,6 +6,7 @@
  *
  * Shared by the local HTTP gateway, the local stream consumer and `npm run invoke`.
  */
+import { type UserLimits, userLimitsFromSettings } from '../functions/config/limits';
 import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Context } from 'aws-lambda';
@@ -114,6 +115,13 @@ export interface LocalTargets {
   cognito?: AccessTokenSettings;
   /** The local gateway's WebSocket management URL, for the push function (absent: likewise). */
   websocketManagementUrl?: string;
+  /** Per-user limits; absent: the `CRUDDUR_*` settings of this process, as a deployment reads them. */
+  limits?: UserLimits;
+  /**
+   * The functions' AWS credentials: DynamoDB Local takes any; the local `@connections` takes
+   * only this run's (the runtime makes a secret key per run). Absent: {@link LOCAL_CREDENTIALS}.
+   */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 /**
@@ -130,6 +138,7 @@ export function localFunctionEnvironment(targets: LocalTargets, logLevel?: strin
     usersDatabase: { url: targets.databaseUrl },
     ...(targets.cognito ? { cognito: targets.cognito } : {}),
     ...(targets.websocketManagementUrl ? { websocketManagementUrl: targets.websocketManagementUrl } : {}),
+    limits: targets.limits ?? userLimitsFromSettings(),
   };
   // A function whose settings are not known here is left out: its handler says what it misses when called.
   const runnable = FUNCTIONS.filter(
@@ -141,8 +150,8 @@ export function localFunctionEnvironment(targets: LocalTargets, logLevel?: strin
     DATABASE_SECRET_ARN: undefined,
     AWS_ENDPOINT_URL_DYNAMODB: targets.dynamodbUrl,
     AWS_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ACCESS_KEY_ID: (targets.credentials ?? LOCAL_CREDENTIALS).accessKeyId,
+    AWS_SECRET_ACCESS_KEY: (targets.credentials ?? LOCAL_CREDENTIALS).secretAccessKey,
     AWS_SESSION_TOKEN: undefined,
     AWS_PROFILE: undefined,
     // The functions' structured INFO lines would drown the gateway's one line per request;

@@ -4,8 +4,10 @@
  * source mapping per stream function, each with its own checkpoint and dead-letter files.
  * `npm start` starts it once the services are up.
  */
+import { randomBytes } from 'node:crypto';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { STREAM_FUNCTIONS, WEBSOCKET_AUTHORIZER, WEBSOCKET_FUNCTIONS, type StreamFunction } from '../functions/catalog';
+import { LOCAL_CREDENTIALS } from './aws';
 import type { FaultRates } from './faults';
 import { createLocalCognitoAuthorizer, localIssuer } from './gateway/auth';
 import { createLocalWebSocketApi, WEBSOCKET_PATH } from './gateway/websocket';
@@ -73,6 +75,8 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
     if (!(probing && line.startsWith('GET /api/message_groups 401'))) output(line);
   };
   const cognito = { ...options.pool, issuerUrl: localIssuer(targets.cognitoUrl, options.pool.userPoolId) };
+  // The functions' secret key, new each run: the local @connections takes posts signed with it only.
+  const credentials = { accessKeyId: LOCAL_CREDENTIALS.accessKeyId, secretAccessKey: randomBytes(24).toString('base64url') };
   let restoreEnvironment = () => {};
 
   let gateway: RunningGateway | undefined;
@@ -86,13 +90,15 @@ export async function startLocalRuntime(options: RuntimeOptions): Promise<LocalR
       port: options.port,
       authorizer: createLocalCognitoAuthorizer({ cognitoUrl: targets.cognitoUrl, ...options.pool }),
       log,
-      ...(WEBSOCKET_AUTHORIZER ? { websocket: createLocalWebSocketApi({ authorizer: WEBSOCKET_AUTHORIZER, routes: WEBSOCKET_FUNCTIONS, log }) } : {}),
+      ...(WEBSOCKET_AUTHORIZER
+        ? { websocket: createLocalWebSocketApi({ authorizer: WEBSOCKET_AUTHORIZER, routes: WEBSOCKET_FUNCTIONS, managementCredentials: credentials, log }) }
+        : {}),
     });
     // The functions' environment once the gateway's port is known (the push function posts to
     // its @connections); the handlers load on their first request, which cannot come before
     // this synchronous step.
     restoreEnvironment = prepareLocalFunctions({
-      targets: { ...targets, cognito, websocketManagementUrl: `${gateway.url}${WEBSOCKET_PATH}` },
+      targets: { ...targets, cognito, websocketManagementUrl: `${gateway.url}${WEBSOCKET_PATH}`, credentials },
       logLevel: options.logLevel,
       faults: options.faults,
     });

@@ -131,6 +131,11 @@ async function run({ prod, targets, env, values, out }: ScriptContext<typeof opt
       `Local services ready in ${((Date.now() - began) / 1000).toFixed(1)} s: DynamoDB ${services.dynamodb.url}, ` +
         `PostgreSQL ${services.postgres.url.replace(/\/\/[^@]*@/, '//')}, Cognito ${services.cognito.url} (user pool ${pool.userPoolId}, client ${pool.clientId})`,
     );
+    // The one service that cannot be bound to 127.0.0.1: say so, with the remedy.
+    out.log(
+      `Note: DynamoDB Local listens on every network interface (it has no option to listen on 127.0.0.1 only) and takes any credentials: ` +
+        `on a network you do not trust, block port ${new URL(services.dynamodb.url).port} to other machines (docs/local-runtime.md#what-the-local-services-expose).`,
+    );
     if (received()) return;
     out.log(`Starting the functions: HTTP API and stream consumers${faults ? ` (with DynamoDB faults: ${faultSpec})` : ''}...`);
     runtime = await startLocalRuntime({

@@ -12,6 +12,19 @@ import { CognitoJwtVerifier, JwtRsaVerifier } from 'aws-jwt-verify';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { Fetcher } from 'aws-jwt-verify/https';
 import { getOptionalStringFromEnv, getStringFromEnv } from '../config/environment';
+import { ConfigurationError } from '../errors';
+
+/** An https URL, or an http one on this machine (the local Cognito's). */
+function isHttpsOrLoopback(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.protocol === 'https:') return true;
+  return parsed.protocol === 'http:' && (/^127(\.\d{1,3}){3}$/.test(parsed.hostname) || parsed.hostname === '[::1]' || parsed.hostname === 'localhost');
+}
 
 export interface AccessTokenVerifier {
   /** The token's claims. @throws Error saying why the token is not acceptable. */
@@ -27,7 +40,7 @@ export interface AccessTokenSettings {
 }
 
 /** aws-jwt-verify's fetcher speaks HTTPS only; the local JWKS is served over HTTP. */
-const httpFetcher: Fetcher = {
+export const httpFetcher: Fetcher = {
   async fetch(uri) {
     const response = await fetch(uri, { signal: AbortSignal.timeout(3000) });
     if (!response.ok) throw new Error(`${uri} answered ${response.status}`);
@@ -62,6 +75,10 @@ export function createAccessTokenVerifier(settings: AccessTokenSettings): Access
 /** The settings the deployment (and the emulator) give the authorizer function. */
 export function accessTokenSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): AccessTokenSettings {
   const issuerUrl = getOptionalStringFromEnv('COGNITO_ISSUER_URL', '', env);
+  // The signing keys come from the issuer: over plain HTTP anyone on the path could swap them.
+  if (issuerUrl && !isHttpsOrLoopback(issuerUrl)) {
+    throw new ConfigurationError(`COGNITO_ISSUER_URL must be https (or http on 127.0.0.1, ::1 or localhost, the local Cognito), got "${issuerUrl}"`);
+  }
   return {
     userPoolId: getStringFromEnv('COGNITO_USER_POOL_ID', env),
     clientId: getStringFromEnv('COGNITO_CLIENT_ID', env),

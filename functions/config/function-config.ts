@@ -6,6 +6,7 @@
 import type { FunctionDefinition } from '../catalog';
 import type { AccessTokenSettings } from '../auth/access-token';
 import { getStringFromEnv } from './environment';
+import { DEFAULT_USER_LIMITS, formatPostRateLimit, LIMIT_SETTINGS, type UserLimits } from './limits';
 
 /** The service name in every function's structured logs. */
 export const SERVICE_NAME = 'cruddur-messaging';
@@ -47,9 +48,12 @@ export function functionEnvironment(
     cognito?: AccessTokenSettings;
     /** For functions that post to WebSocket connections: the API's URL with its stage (https, or the local gateway's). */
     websocketManagementUrl?: string;
+    /** The per-user limits (default {@link DEFAULT_USER_LIMITS}); each function gets the one it enforces. */
+    limits?: UserLimits;
   },
 ): Record<string, string> {
   const database = input.usersDatabase;
+  const limits = input.limits ?? DEFAULT_USER_LIMITS;
   const needs = (what: string) => new Error(`${fn.name} needs ${what}`);
   const cognito = fn.kind !== 'websocket-authorizer' ? undefined : input.cognito;
   if (fn.kind === 'websocket-authorizer' && !cognito) throw needs('the user pool and app client');
@@ -66,6 +70,8 @@ export function functionEnvironment(
         }
       : {}),
     ...(manages ? { WEBSOCKET_MANAGEMENT_URL: input.websocketManagementUrl! } : {}),
+    ...(fn.userLimit === 'posts' ? { [LIMIT_SETTINGS.posts.functionVariable]: formatPostRateLimit(limits.posts) } : {}),
+    ...(fn.userLimit === 'connections' ? { [LIMIT_SETTINGS.connectionsPerUser.functionVariable]: String(limits.connectionsPerUser) } : {}),
     ...(!fn.usersDatabase
       ? {}
       : 'url' in database

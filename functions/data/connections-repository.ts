@@ -3,7 +3,7 @@
  * and what the push function needs besides: who is in a group.
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_TABLE_NAME, buildConnectionItem, keys, type ConnectionItem, type IsoTimestamp, type MessageGroupItem } from './model';
+import { DEFAULT_TABLE_NAME, buildConnectionItem, isOpenConnection, keys, type ConnectionItem, type IsoTimestamp, type MessageGroupItem } from './model';
 
 export type ConnectionsRepository = ReturnType<typeof createConnectionsRepository>;
 
@@ -12,8 +12,8 @@ export function createConnectionsRepository(client: DynamoDBDocumentClient, opti
   const clock = options.clock ?? Date.now;
 
   return {
-    async addConnection(userUuid: string, connectionId: string, connectedAt: IsoTimestamp): Promise<ConnectionItem> {
-      const item = buildConnectionItem({ userUuid, connectionId, connectedAt });
+    async addConnection(userUuid: string, connectionId: string, connectedAt: IsoTimestamp, tokenExpiresAt?: number): Promise<ConnectionItem> {
+      const item = buildConnectionItem({ userUuid, connectionId, connectedAt, ...(tokenExpiresAt === undefined ? {} : { tokenExpiresAt }) });
       await client.send(new PutCommand({ TableName: tableName, Item: item }));
       return item;
     },
@@ -22,8 +22,11 @@ export function createConnectionsRepository(client: DynamoDBDocumentClient, opti
       await client.send(new DeleteCommand({ TableName: tableName, Key: keys.connection(userUuid, connectionId) }));
     },
 
-    /** The user's connections that have not expired (DynamoDB's TTL deletes late). */
-    async connectionsOf(userUuid: string): Promise<ConnectionItem[]> {
+    /**
+     * The user's connections that have not expired (DynamoDB's TTL deletes late). With
+     * `removeExpired`, the expired ones found are deleted too (a failed delete is left to the TTL).
+     */
+    async connectionsOf(userUuid: string, options: { removeExpired?: boolean } = {}): Promise<ConnectionItem[]> {
       const items: ConnectionItem[] = [];
       let start: Record<string, unknown> | undefined;
       do {
@@ -38,8 +41,16 @@ export function createConnectionsRepository(client: DynamoDBDocumentClient, opti
         items.push(...((page.Items ?? []) as ConnectionItem[]));
         start = page.LastEvaluatedKey;
       } while (start);
-      const nowSeconds = clock() / 1000;
-      return items.filter((item) => item.expires_at > nowSeconds);
+      const now = clock();
+      if (options.removeExpired) {
+        const expired = items.filter((item) => !isOpenConnection(item, now));
+        await Promise.all(
+          expired.map((item) =>
+            client.send(new DeleteCommand({ TableName: tableName, Key: keys.connection(item.user_uuid, item.connection_id) })).catch(() => {}),
+          ),
+        );
+      }
+      return items.filter((item) => isOpenConnection(item, now));
     },
 
     /** The two members of a group (a group's members never change). */

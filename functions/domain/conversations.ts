@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { TtlCache } from './cache';
-import { NotFoundError, ServiceBusyError, UnregisteredCallerError, ValidationError } from '../errors';
+import { NotFoundError, RateLimitedError, ServiceBusyError, UnregisteredCallerError, ValidationError } from '../errors';
+import type { RateDecision } from '../data/rate-limit-repository';
 import { IdempotencyKeyTakenError, type CreatedMessage, type MessagesRepository, type Page } from '../data/messages-repository';
 import type { CreatedMessageView, MessageGroupView, MessageView } from '../data/model';
 import type { UserDirectory } from './user-directory';
@@ -53,6 +54,11 @@ export interface MessagingDependencies {
    * groups are cached. Default: a cache of this instance (10 minutes, 1000 groups).
    */
   groupMembers?: TtlCache<string, readonly string[]>;
+  /**
+   * Counts a message of the caller (by Cognito `sub`) against the caller's POST limit, or says
+   * when the window ends. Absent: no limit (tests of other things).
+   */
+  postAllowance?: { take(sub: string): Promise<RateDecision>; describe: string };
 }
 
 export type Messaging = ReturnType<typeof createMessaging>;
@@ -60,7 +66,7 @@ export type Messaging = ReturnType<typeof createMessaging>;
 // One answer for "no such group" and "not your group", so a uuid's existence does not leak.
 const GROUP_NOT_FOUND = 'Message group not found';
 
-export function createMessaging({ messages, users, groupMembers = new TtlCache({ ttlMs: 600_000, maxEntries: 1000 }) }: MessagingDependencies) {
+export function createMessaging({ messages, users, groupMembers = new TtlCache({ ttlMs: 600_000, maxEntries: 1000 }), postAllowance }: MessagingDependencies) {
   /** The caller's user row. @throws UnregisteredCallerError */
   async function resolveCaller(sub: string): Promise<User> {
     const caller = await users.findByCognitoUserId(sub);
@@ -136,6 +142,10 @@ export function createMessaging({ messages, users, groupMembers = new TtlCache({
     body: Record<string, unknown>,
     idempotencyKey?: string,
   ): Promise<{ answer: CreatedMessageView; replayed: boolean }> {
+    // The caller's allowance is counted at once with the lookups (it is keyed by the token's
+    // `sub`, not the user), and checked before anything is written.
+    const allowance = postAllowance?.take(sub);
+    allowance?.catch(() => {}); // reported below, after the lookups' own failures if any
     // The group's members (C) or the recipient (D), looked up at once with the caller.
     const {
       caller,
@@ -147,6 +157,13 @@ export function createMessaging({ messages, users, groupMembers = new TtlCache({
       (parsed): Promise<readonly string[] | User | undefined> =>
         parsed.kind === 'existing-group' ? membersOf(parsed.messageGroupUuid) : userByHandle(parsed.recipientHandle),
     );
+    const decision = await allowance;
+    if (decision?.allowed === false) {
+      throw new RateLimitedError(
+        `Too many messages: at most ${postAllowance!.describe}; try again in ${decision.retryAfterSeconds} s`,
+        decision.retryAfterSeconds,
+      );
+    }
     const claim = idempotencyKey === undefined ? undefined : { userUuid: caller.uuid, key: idempotencyKey, requestHash: requestHash(request) };
     const sender = toParticipant(caller);
     let created: CreatedMessage;

@@ -18,8 +18,12 @@ export const MAX_BODY_BYTES = 16 * 1024;
  */
 export function callerSub(event: HttpEvent): string {
   // Typed as always present, but absent when a route is (mis)configured without the authorizer.
-  const sub = (event.requestContext as Partial<HttpEvent['requestContext']>).authorizer?.jwt?.claims?.sub;
+  const claims = (event.requestContext as Partial<HttpEvent['requestContext']>).authorizer?.jwt?.claims;
+  const sub = claims?.sub;
   if (typeof sub !== 'string' || sub.trim() === '') throw new UnauthenticatedError();
+  // API Gateway's JWT authorizer checks issuer, audience and expiry, not the kind of token: an
+  // ID token of the app client would pass it where a route's scopes were removed.
+  if (claims?.token_use !== 'access') throw new UnauthenticatedError('Send an access token: ID tokens (and other tokens) are not accepted');
   return sub;
 }
 

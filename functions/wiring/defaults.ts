@@ -5,6 +5,8 @@
  */
 import { createDirectoryRepository } from '../data/directory-repository';
 import { createMessagesRepository } from '../data/messages-repository';
+import { createRateLimitRepository } from '../data/rate-limit-repository';
+import { userLimitsFromFunctionEnv } from '../config/limits';
 import { createUsersRepository } from '../data/users-repository';
 import { createMessaging, type Messaging } from '../domain/conversations';
 import { createCachedUserDirectory, type UserDirectory } from '../domain/user-directory';
@@ -46,9 +48,12 @@ export const defaultUserDirectory = oncePerContainer(createUserDirectoryFromEnv)
 /** Builds the messaging domain over DynamoDB and PostgreSQL as the environment describes them. */
 async function createMessagingFromEnv(): Promise<Messaging> {
   const { tableName } = functionConfig();
+  const { posts } = userLimitsFromFunctionEnv();
+  const rateLimits = createRateLimitRepository(sharedDocumentClient(), { tableName });
   return createMessaging({
     messages: createMessagesRepository(sharedDocumentClient(), { tableName }),
     users: await defaultUserDirectory(),
+    postAllowance: { take: (sub) => rateLimits.take(sub, 'POST', posts), describe: `${posts.limit} in ${posts.windowSeconds} s` },
   });
 }
 

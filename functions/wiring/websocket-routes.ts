@@ -5,6 +5,7 @@ import type { UserDirectory } from '../domain/user-directory';
 import { sharedDocumentClient } from '../clients/dynamodb';
 import { functionConfig } from '../config/function-config';
 import { logger } from '../observability/logger';
+import { userLimitsFromFunctionEnv } from '../config/limits';
 import { defaultUserDirectory } from './defaults';
 
 /** What `$connect` and `$disconnect` work with. */
@@ -13,10 +14,13 @@ export interface ConnectionRouteDeps {
   connections: () => ConnectionsRepository;
   logger: Logger;
   clock?: () => number;
+  /** The most connections a user may hold open (functions/config/limits.ts). */
+  connectionsPerUser: () => number;
 }
 
 export const defaultConnectionDeps: ConnectionRouteDeps = {
   users: defaultUserDirectory,
   connections: () => createConnectionsRepository(sharedDocumentClient(), { tableName: functionConfig().tableName }),
   logger,
+  connectionsPerUser: () => userLimitsFromFunctionEnv().connectionsPerUser,
 };

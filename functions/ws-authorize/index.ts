@@ -1,7 +1,7 @@
 /**
  * The WebSocket API's REQUEST authorizer. The access token comes as the `token` query
  * parameter (a browser cannot set headers on a WebSocket); a valid Cognito access token of
- * the app client is allowed to connect, with its `sub` passed to the routes as context.
+ * the app client is allowed to connect, with its `sub` and expiry passed to the routes as context.
  * Anything else is refused: throwing `Unauthorized` makes API Gateway answer 401 and run no
  * route.
  */
@@ -36,8 +36,8 @@ export function createWebSocketAuthorizer(deps: AuthorizerDeps) {
       return {
         principalId: sub,
         policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }] },
-        // Passed to $connect and $disconnect as requestContext.authorizer.
-        context: { sub },
+        // Passed to $connect and $disconnect as requestContext.authorizer; `exp` ends the connection's item with the token.
+        context: { sub, exp: Number(claims.exp) },
       };
     },
   );

@@ -8,6 +8,7 @@
  *
  * This module has no CDKTF import: it is plain data, readable by anything.
  */
+import { type UserLimits, userLimitsFromSettings } from '../../functions/config/limits';
 import { ConfigurationError } from '../../functions/errors';
 import { getOptionalStringFromEnv } from '../../functions/config/environment';
 import { DEFAULT_TABLE_NAME } from '../../functions/data/model';
@@ -58,6 +59,8 @@ export interface CruddurConfig {
     /** Per-route CloudWatch metrics of the HTTP API: billed as custom metrics, so off unless asked. */
     detailedMetrics: boolean;
   };
+  /** Per-user limits (`CRUDDUR_POST_RATE_LIMIT`, `CRUDDUR_WEBSOCKET_CONNECTIONS_PER_USER`; functions/config/limits.ts). */
+  limits: UserLimits;
   websocket: {
     /**
      * Access logs of the WebSocket stage. WebSocket (and REST) stages log only through the
@@ -245,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CruddurConfig 
       ),
       detailedMetrics: flag(env, 'CRUDDUR_API_DETAILED_METRICS'),
     },
+    limits: userLimitsFromSettings(env),
     websocket: { accessLogs: choice(env, 'CRUDDUR_WEBSOCKET_ACCESS_LOGS', WEBSOCKET_ACCESS_LOGS) },
     exampleValues: usedExamples,
     deployRefusals: [...(usedExamples.length > 0 ? [`example values in use; set ${usedExamples.join(', ')}`] : []), ...(deployRefusal ? [deployRefusal] : [])],

@@ -14,7 +14,7 @@ import { Apigatewayv2Route } from '@cdktf/provider-aws/lib/apigatewayv2-route';
 import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
-import { API_CORS } from '../../functions/catalog';
+import { ACCESS_TOKEN_SCOPES, API_CORS } from '../../functions/catalog';
 
 /** The fields of each access log line (`$context` variables of HTTP APIs). */
 const ACCESS_LOG_FORMAT = JSON.stringify({
@@ -111,7 +111,9 @@ export class HttpApi extends Construct {
         apiId: this.api.id,
         routeKey: `${route.method} ${route.path}`,
         target: `integrations/${integration.id}`,
-        ...(route.auth === 'public' ? { authorizationType: 'NONE' } : { authorizationType: 'JWT', authorizerId: this.authorizer.id }),
+        ...(route.auth === 'public'
+          ? { authorizationType: 'NONE' }
+          : { authorizationType: 'JWT', authorizerId: this.authorizer.id, authorizationScopes: [...ACCESS_TOKEN_SCOPES] }),
       });
       // Only this API, this method and this route may invoke the function.
       new LambdaPermission(this, `permission-${routeId}`, {

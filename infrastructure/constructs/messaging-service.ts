@@ -8,7 +8,7 @@
  */
 import { Construct } from 'constructs';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
-import type { DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import type { DataAwsIamPolicyDocumentStatement, DataAwsIamPolicyDocumentStatementCondition } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { CloudwatchLogMetricFilter } from '@cdktf/provider-aws/lib/cloudwatch-log-metric-filter';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
@@ -16,6 +16,7 @@ import { runsInVpc, WEBSOCKET_AUTHORIZER, type FunctionDefinition, type StreamFu
 import { GROUP_SK_INDEX, KeyPrefix } from '../../functions/data/model';
 import { UNPLACEABLE_MESSAGE } from '../../functions/message-stream/summaries';
 import { functionEnvironment } from '../../functions/config/function-config';
+import type { UserLimits } from '../../functions/config/limits';
 import type { FunctionBundles } from '../bundling/bundle';
 import { apiGatewayLogsRoleName, type WebSocketAccessLogs } from '../config';
 import { HttpApi } from './http-api';
@@ -51,7 +52,14 @@ export interface MessagingServiceOptions {
   /** Per-route HTTP API metrics. */
   detailedMetrics: boolean;
   websocketAccessLogs: WebSocketAccessLogs;
+  /** Per-user limits, passed to the functions that enforce them. */
+  limits: UserLimits;
   logRetentionDays: number;
+}
+
+/** Confines a statement to items whose partition key starts with one of `prefixes`. */
+function leadingKeysCondition(prefixes: readonly string[]): DataAwsIamPolicyDocumentStatementCondition {
+  return { test: 'ForAllValues:StringLike', variable: 'dynamodb:LeadingKeys', values: prefixes.map((prefix) => `${prefix}*`) };
 }
 
 export class MessagingService extends Construct {
@@ -151,6 +159,7 @@ export class MessagingService extends Construct {
         usersDatabase: { secretArn: this.options.databaseSecretArn },
         cognito: this.options.cognito,
         ...(this.websocketApi ? { websocketManagementUrl: this.websocketApi.managementUrl } : {}),
+        limits: this.options.limits,
       }),
       // The bundles ship their source maps: stack traces in the logs point at the TypeScript.
       NODE_OPTIONS: '--enable-source-maps',
@@ -162,10 +171,21 @@ export class MessagingService extends Construct {
     const { table, databaseSecretArn } = this.options;
     const statements: DataAwsIamPolicyDocumentStatement[] = [];
     if (definition.table.actions.length > 0) {
+      const { leadingKeys } = definition.table;
       statements.push({
         sid: 'MessagesTable',
         actions: [...definition.table.actions],
         resources: [table.arn, ...(definition.table.index ? [`${table.arn}/index/${GROUP_SK_INDEX}`] : [])],
+        ...(leadingKeys ? { condition: [leadingKeysCondition(leadingKeys)] } : {}),
+      });
+    }
+    if (definition.userLimit === 'posts') {
+      // The per-user message counts (data/rate-limit-repository.ts): their items only.
+      statements.push({
+        sid: 'PostRateLimit',
+        actions: ['dynamodb:UpdateItem'],
+        resources: [table.arn],
+        condition: [leadingKeysCondition([KeyPrefix.rateLimit])],
       });
     }
     if (definition.kind === 'stream') {
@@ -186,7 +206,7 @@ export class MessagingService extends Construct {
         sid: 'UserDirectory',
         actions: [...USER_DIRECTORY_ACTIONS],
         resources: [table.arn],
-        condition: [{ test: 'ForAllValues:StringLike', variable: 'dynamodb:LeadingKeys', values: [`${KeyPrefix.userBySub}*`, `${KeyPrefix.userByHandle}*`] }],
+        condition: [leadingKeysCondition([KeyPrefix.userBySub, KeyPrefix.userByHandle])],
       });
       statements.push({ sid: 'UsersDatabaseSecret', actions: ['secretsmanager:GetSecretValue'], resources: [databaseSecretArn] });
       if (this.options.databaseSecretKmsKeyArn) {

@@ -40,6 +40,7 @@ export class LambdasStack extends TerraformStack {
       throttling: { burstLimit: config.api.throttlingBurstLimit, rateLimit: config.api.throttlingRateLimit },
       detailedMetrics: config.api.detailedMetrics,
       websocketAccessLogs: config.websocket.accessLogs,
+      limits: config.limits,
       logRetentionDays: config.logRetentionDays,
     });
     new TerraformOutput(this, 'api_url', { value: this.messaging.apiUrl });

@@ -1,11 +1,14 @@
 /**
- * The local JWT authorizer: verifies Cognito access tokens of the local user pool as the
- * deployed API's JWT authorizer verifies the real pool's (signature against the pool's
- * JWKS, issuer, expiry, the app client), plus `token_use: access`, so an ID token is
- * refused too: the same verifier as the WebSocket authorizer function's
- * (functions/auth/access-token.ts), pointed at the local issuer.
+ * The local JWT authorizer: verifies tokens of the local user pool as the deployed API's JWT
+ * authorizer verifies the real pool's, and no more: the signature against the pool's JWKS,
+ * the issuer, expiry, and the app client in `client_id` (access tokens) or `aud` (ID tokens).
+ * Like API Gateway it does not look at `token_use`: the route's scopes
+ * (`ACCESS_TOKEN_SCOPES`, checked by the gateway, 403) and the handler (401) refuse an ID
+ * token, here as deployed.
  */
-import { createAccessTokenVerifier } from '../../functions/auth/access-token';
+import { JwtRsaVerifier } from 'aws-jwt-verify';
+import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import { httpFetcher } from '../../functions/auth/access-token';
 import { claimsAsStrings, scopesOf } from './http-event';
 
 /** What a verified token gives the function: claims (strings, as API Gateway passes them) and scopes. */
@@ -39,11 +42,21 @@ export interface LocalCognitoAuthorizerOptions {
 export const localIssuer = (cognitoUrl: string, userPoolId: string) => `${cognitoUrl.replace(/\/+$/, '')}/${userPoolId}`;
 
 export function createLocalCognitoAuthorizer(options: LocalCognitoAuthorizerOptions): Authorizer {
-  const verifier = createAccessTokenVerifier({
-    userPoolId: options.userPoolId,
-    clientId: options.clientId,
-    issuerUrl: localIssuer(options.cognitoUrl, options.userPoolId),
-  });
+  const issuer = localIssuer(options.cognitoUrl, options.userPoolId);
+  const verifier = JwtRsaVerifier.create(
+    {
+      issuer,
+      jwksUri: `${issuer}/.well-known/jwks.json`,
+      audience: null,
+      customJwtCheck: ({ payload }) => {
+        // API Gateway's audience check: `aud`, or `client_id` when there is no `aud`.
+        const audience = payload.aud ?? payload.client_id;
+        if (!(Array.isArray(audience) ? audience : [audience]).includes(options.clientId)) throw new Error('the token was issued to another app client');
+        if (typeof payload.exp !== 'number') throw new Error('the token has no expiry');
+      },
+    },
+    { jwksCache: new SimpleJwksCache({ fetcher: httpFetcher }) },
+  );
   return {
     async verify(token) {
       try {

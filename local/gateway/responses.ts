@@ -7,6 +7,7 @@
 export const GATEWAY_MESSAGES = {
   notFound: 'Not Found',
   unauthorized: 'Unauthorized',
+  forbidden: 'Forbidden',
   tooLarge: 'Request Entity Too Large',
   internalError: 'Internal Server Error',
   badRequest: 'Bad Request',

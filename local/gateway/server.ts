@@ -8,7 +8,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { HTTP_FUNCTIONS, type HttpFunction } from '../../functions/catalog';
+import { ACCESS_TOKEN_SCOPES, HTTP_FUNCTIONS, type HttpFunction } from '../../functions/catalog';
 import { ServiceUnavailableError } from '../../functions/errors';
 import { AuthorizationError, bearerToken, type Authorizer, type VerifiedToken } from './auth';
 import { GATEWAY_MESSAGES, gatewayError, toGatewayResponse, type GatewayResponse } from './responses';
@@ -133,6 +133,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     // A public route has no authorizer: whatever Authorization header comes along is ignored.
     const verified = match.fn.auth === 'public' ? undefined : await authorize(raw);
     if (verified !== undefined && 'refusal' in verified) return verified.refusal;
+    // The route's scopes, as API Gateway checks them: a valid token with none of them is forbidden (an ID token has no scope).
+    if (verified !== undefined && !ACCESS_TOKEN_SCOPES.some((scope) => verified.token.scopes?.includes(scope))) {
+      return { response: gatewayError(403, GATEWAY_MESSAGES.forbidden), note: `the token has none of the route's scopes (${ACCESS_TOKEN_SCOPES.join(' ')})` };
+    }
     const event = buildHttpEvent({ match, request: raw, authorizer: verified?.token, requestId, domainName });
     try {
       const handler = await handlerFor(match.fn);

@@ -7,7 +7,10 @@
  * nothing (no `$default` route): a frame gets API Gateway's "Forbidden" answer.
  *
  * `POST /ws/@connections/{id}` (and GET, DELETE) is the management API the push function's
- * SDK client is pointed at: a frame to a connection, or 410 Gone when there is none.
+ * SDK client is pointed at: a frame to a connection, or 410 Gone when there is none. As in
+ * AWS, it takes only requests signed (Signature Version 4) with the credentials the runtime
+ * gave the functions, a secret of this run: anyone else on the machine gets 403, whatever
+ * connection id they know. Frames are capped at API Gateway's 128 KiB (413).
  */
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
@@ -19,9 +22,11 @@ import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../aws';
 import { invokeFunction, lambdaContext, loadHandler, type LambdaHandler } from '../lambda';
 import { gatewayRequestId } from './http-event';
 import { splitUrl } from './routes';
+import { signatureProblem, type SigningCredentials } from './sigv4';
 
-/** API Gateway's limit on a frame a client sends; the local API refuses all of them anyway. */
+/** API Gateway's limit on a frame, either way (a client's; the local API refuses all of them anyway, and a post's). */
 const MAX_CLIENT_FRAME_BYTES = 128 * 1024;
+const MAX_POST_BYTES = MAX_CLIENT_FRAME_BYTES;
 const LOCAL_API_ID = 'local';
 export const WEBSOCKET_PATH = `/${WEBSOCKET_STAGE}`;
 const CONNECTIONS_PATH = `${WEBSOCKET_PATH}/@connections/`;
@@ -31,6 +36,8 @@ export interface LocalWebSocketApiOptions {
   routes: readonly WebSocketFunction[];
   /** The function's handler; by default the catalog entry's `handler` export. */
   handlerFor?: (fn: FunctionDefinition) => Promise<LambdaHandler<unknown, unknown>>;
+  /** The credentials whose signature `@connections` requests must carry (the functions'). */
+  managementCredentials: SigningCredentials;
   log: (line: string) => void;
 }
 
@@ -146,7 +153,9 @@ export function createLocalWebSocketApi(options: LocalWebSocketApiOptions): Loca
         });
         const status = typeof result === 'object' && result !== null && typeof result.statusCode === 'number' ? result.statusCode : 200;
         if (status < 200 || status > 299) {
-          refuse(socket, status === 401 ? 401 : 403, status === 401 ? 'Unauthorized' : 'Forbidden');
+          // The route's refusal reaches the client (a 429 for a user over the connection cap).
+          const refusal = status === 401 ? [401, 'Unauthorized'] : status === 429 ? [429, 'Too Many Requests'] : [403, 'Forbidden'];
+          refuse(socket, refusal[0] as number, refusal[1] as string);
           return done(status, `${connectRoute.name} answered ${status}`);
         }
       } catch (error) {
@@ -189,37 +198,74 @@ export function createLocalWebSocketApi(options: LocalWebSocketApiOptions): Loca
   }
 
   function management(request: http.IncomingMessage, response: http.ServerResponse, connectionId: string): void {
-    const connection = open.get(connectionId);
     const reply = (status: number, body?: unknown, headers: http.OutgoingHttpHeaders = {}) => {
       const text = body === undefined ? '' : JSON.stringify(body);
       response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
       response.end(text);
     };
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_POST_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    request.on('end', () => {
+      if (tooLarge) {
+        reply(413, { message: `Message too long: at most ${MAX_POST_BYTES} bytes` }, { 'x-amzn-errortype': 'PayloadTooLargeException' });
+        return;
+      }
+      const { rawPath, rawQueryString } = splitUrl(request.url ?? '/');
+      const body = Buffer.concat(chunks);
+      const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, single(value)]));
+      signatureProblem(
+        {
+          method: request.method ?? 'GET',
+          host: headers.host ?? '',
+          path: rawPath,
+          query: Object.fromEntries(new URLSearchParams(rawQueryString)),
+          headers,
+          body,
+        },
+        options.managementCredentials,
+      )
+        .then((problem) => {
+          if (problem !== undefined) {
+            options.log(`WS @connections ${request.method} refused: ${problem}`);
+            reply(403, { message: 'Forbidden' }, { 'x-amzn-errortype': 'ForbiddenException' });
+            return;
+          }
+          act(request.method ?? 'GET', connectionId, body, reply);
+        })
+        .catch((error: unknown) => reply(500, { message: (error as Error).message }));
+    });
+  }
+
+  /** What a signed `@connections` request asks, done. */
+  function act(method: string, connectionId: string, body: Buffer, reply: (status: number, body?: unknown, headers?: http.OutgoingHttpHeaders) => void): void {
+    const connection = open.get(connectionId);
     // As API Gateway answers a connection that is gone; the SDK maps the error type to GoneException.
     const gone = () => reply(410, { message: null }, { 'x-amzn-errortype': 'GoneException' });
-    if (request.method === 'POST') {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        if (!connection || connection.socket.readyState !== connection.socket.OPEN) {
-          gone();
-          return;
-        }
-        connection.socket.send(Buffer.concat(chunks).toString('utf8'), (error) => {
-          if (error) gone();
-          else reply(200);
-        });
+    if (method === 'POST') {
+      if (!connection || connection.socket.readyState !== connection.socket.OPEN) {
+        gone();
+        return;
+      }
+      connection.socket.send(body.toString('utf8'), (error) => {
+        if (error) gone();
+        else reply(200);
       });
       return;
     }
     if (!connection) gone();
-    else if (request.method === 'GET')
+    else if (method === 'GET')
       reply(200, {
         ConnectedAt: connection.connectedAt.toISOString(),
         Identity: { SourceIp: connection.sourceIp },
         LastActiveAt: connection.lastActiveAt.toISOString(),
       });
-    else if (request.method === 'DELETE') {
+    else if (method === 'DELETE') {
       connection.socket.close(1000);
       reply(204);
     } else reply(405, { message: 'Method Not Allowed' });

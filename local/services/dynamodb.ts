@@ -28,6 +28,10 @@ export async function startDynamoDbLocal(options: { port: number; dataDir?: stri
     String(options.port),
     '-sharedDb',
     '-disableTelemetry',
+    // Its default, '*', lets any web page the developer opens read and write the tables through
+    // the browser; no page needs them (the NoSQL Workbench is no web page), so none is allowed.
+    '-cors',
+    'https://no-web-page.invalid',
   ];
   args.push(...(options.dataDir ? ['-dbPath', path.resolve(options.dataDir)] : ['-inMemory']));
   const child = spawn('java', args, { ...SERVICE_SPAWN_OPTIONS, cwd: jarDir, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -131,7 +131,6 @@ describe('local HTTP gateway', () => {
     ['no Authorization header', () => ({})],
     ['an empty bearer', () => ({ authorization: 'Bearer ' })],
     ['garbage', () => bearer('not-a-jwt')],
-    ['an ID token instead of an access token', () => bearer(tokens.idToken)],
     ['an access token of another app client', () => bearer(otherClientToken)],
     ['an access token of another user pool', () => bearer(otherPoolToken)],
     [
@@ -169,6 +168,16 @@ describe('local HTTP gateway', () => {
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({ message: 'Unauthorized' });
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect(events).toHaveLength(0);
+  });
+
+  it("refuses an ID token of the app client with a 403 before any function runs: it carries none of the route's scopes, as API Gateway checks them", async () => {
+    // Act
+    const response = await get('/api/message_groups', bearer(tokens.idToken));
+
+    // Assess: what the deployed HTTP API answers (its JWT authorizer accepts the token, the route's authorization scopes do not).
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({ message: 'Forbidden' });
     expect(events).toHaveLength(0);
   });
 

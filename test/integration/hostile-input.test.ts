@@ -597,7 +597,6 @@ describe('tokens', () => {
       () => bearer(hmacSignedJwt(payloadOf(alice.accessToken), cognitoLocalPublicKey(), poolKid())),
     ],
     ['an access token of another app client of the same pool', () => bearer(otherClientToken)],
-    ['an ID token instead of an access token', () => bearer(alice.idToken)],
     ['a valid token with its signature cut off', () => bearer(`${alice.accessToken.split('.').slice(0, 2).join('.')}.`)],
     ['a spoofed X-Cognito-Username and no token', () => ({ 'x-cognito-username': alice.handle })],
     ['a spoofed X-Cognito-Username and a garbage token', () => ({ ...bearer('garbage'), 'x-cognito-username': alice.handle })],
@@ -612,6 +611,21 @@ describe('tokens', () => {
     ],
     [`GET /api/messages/<group> with ${name}`, () => get(undefined, `/api/messages/${group}?access_token=${alice.accessToken}`, headers()), 401, UNAUTHORIZED],
   ]);
+  // An ID token passes the JWT authorizer (issuer, app client, expiry) but has none of the routes' scopes: 403, as API Gateway answers it.
+  cases.push(
+    [
+      'POST /api/messages with an ID token instead of an access token',
+      () => ({ ...postToGroup({}), headers: { 'content-type': 'application/json', ...bearer(alice.idToken) } }),
+      403,
+      { message: 'Forbidden' },
+    ],
+    [
+      'GET /api/messages/<group> with an ID token instead of an access token',
+      () => get(undefined, `/api/messages/${group}`, bearer(alice.idToken)),
+      403,
+      { message: 'Forbidden' },
+    ],
+  );
 
   it.each(cases)('refuses %s and writes nothing', async (_name, request, status, body) => {
     await expectRefused(request(), status, body);

@@ -10,13 +10,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Pool } from 'pg';
 import WebSocket from 'ws';
 import { streamFunctionNamed, WEBSOCKET_AUTHORIZER, WEBSOCKET_FUNCTIONS, type FunctionDefinition, type HttpFunction } from '../../functions/catalog';
 import { createConnectionsRepository, type ConnectionsRepository } from '../../functions/data/connections-repository';
 import { createMessagesRepository } from '../../functions/data/messages-repository';
-import { buildConnectionItem } from '../../functions/data/model';
+import { createRateLimitRepository } from '../../functions/data/rate-limit-repository';
+import type { PostRateLimit } from '../../functions/config/limits';
+import { buildConnectionItem, keys } from '../../functions/data/model';
 import type { MessagePush } from '../../functions/websocket/frames';
 import { createUsersRepository } from '../../functions/data/users-repository';
 import { createCachedUserDirectory } from '../../functions/domain/user-directory';
@@ -36,9 +38,13 @@ import type { LambdaHandler } from '../../local/lambda';
 import { createStreamConsumer, type StreamConsumer, type StreamHandler } from '../../local/streams/consumer';
 import { createCognitoClient, ensureLocalPool, ensurePoolUser, signIn, type LocalPool } from '../../scripts/lib/cognito';
 import { createTestPool, createTestTable, endpoints, insertUsers, servicePorts, unique, type TestTable } from '../support/services';
-import { payloadOf } from '../support/tokens';
+import { cognitoLocalPrivateKey, payloadOf, signJwt } from '../support/tokens';
 
 const PASSWORD = 'Realtime-test-1!';
+/** A user's open WebSockets at most, in this suite (small, so the cap is cheap to reach). */
+const CONNECTIONS_PER_USER = 4;
+/** As the runtime gives the functions: a secret of this run, which @connections checks posts against. */
+const FUNCTION_CREDENTIALS = { accessKeyId: LOCAL_CREDENTIALS.accessKeyId, secretAccessKey: `realtime-${Date.now()}` };
 /** How long a test waits for frames (a deadline for a wait, not a performance claim: `npm run bench -- push` measures latency). */
 const WAIT_MS = 5000;
 
@@ -53,6 +59,10 @@ interface Tab {
   socket: WebSocket;
   pushes: MessagePush[];
 }
+
+/** The rate limiter's clock: the middle of the current hour, so a window of an hour holds the whole suite. */
+const LIMITER_NOW = Math.floor(Date.now() / 3_600_000) * 3_600_000 + 1_800_000;
+let postLimit: PostRateLimit = { limit: 100_000, windowSeconds: 3600 };
 
 let table: TestTable;
 let database: Pool;
@@ -115,6 +125,29 @@ async function post(from: Account, body: Record<string, unknown>): Promise<{ mes
   return (await response.json()) as { message_group_uuid: string; uuid: string };
 }
 
+/** A POST's status, headers and body, whatever the status. */
+async function postRaw(from: Account, body: Record<string, unknown>): Promise<{ status: number; retryAfter: string | null; body: Record<string, unknown> }> {
+  const response = await fetch(`${gateway.url}/api/messages`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${from.accessToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as Record<string, unknown> };
+}
+
+/** The handles of a group's message senders, oldest first. */
+async function sendersIn(group: string): Promise<string[]> {
+  const output = await table.client.send(
+    new QueryCommand({
+      TableName: table.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.messagePartition(group) },
+      ConsistentRead: true,
+    }),
+  );
+  return (output.Items ?? []).map((item) => item.user_handle as string);
+}
+
 async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = WAIT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
@@ -138,7 +171,7 @@ beforeAll(async () => {
       calls[name] = (calls[name] ?? 0) + 1;
       return handler(...args);
     }) as unknown as LambdaHandler<unknown, unknown>;
-  const routeDeps = { users: async () => users, connections: () => connections, logger };
+  const routeDeps = { users: async () => users, connections: () => connections, logger, connectionsPerUser: () => CONNECTIONS_PER_USER };
   const websocketHandlers: Record<string, LambdaHandler<unknown, unknown>> = {
     'ws-authorize': counted(
       'ws-authorize',
@@ -147,7 +180,14 @@ beforeAll(async () => {
     'ws-connect': counted('ws-connect', createConnectHandler(routeDeps)),
     'ws-disconnect': counted('ws-disconnect', createDisconnectHandler(routeDeps)),
   };
-  const messaging = createMessaging({ messages: createMessagesRepository(table.client, { tableName: table.tableName }), users });
+  // The POST limit as deployed (a RATE# item per user and window), on a clock stopped mid-window
+  // so that no test straddles two windows; generous unless a test lowers it.
+  const rateLimits = createRateLimitRepository(table.client, { tableName: table.tableName, clock: () => LIMITER_NOW });
+  const messaging = createMessaging({
+    messages: createMessagesRepository(table.client, { tableName: table.tableName }),
+    users,
+    postAllowance: { take: (sub) => rateLimits.take(sub, 'POST', postLimit), describe: 'the test limit' },
+  });
   gateway = await startGateway({
     port: 0,
     authorizer: createLocalCognitoAuthorizer({ cognitoUrl, ...pool }),
@@ -159,6 +199,7 @@ beforeAll(async () => {
       authorizer: WEBSOCKET_AUTHORIZER!,
       routes: WEBSOCKET_FUNCTIONS,
       handlerFor: async (fn: FunctionDefinition) => websocketHandlers[fn.name]!,
+      managementCredentials: FUNCTION_CREDENTIALS,
       log: (line) => log.push(line),
     }),
     log: (line) => log.push(line),
@@ -169,7 +210,7 @@ beforeAll(async () => {
     post: () =>
       createConnectionPoster(`${gateway.url}/ws`, (connectionId, error) => log.push(`post to ${connectionId} failed: ${error.message}`), {
         region: LOCAL_REGION,
-        credentials: LOCAL_CREDENTIALS,
+        credentials: FUNCTION_CREDENTIALS,
       }),
     logger,
   });
@@ -306,5 +347,127 @@ describe('WebSocket delivery', () => {
     expect(inGroup(aliceTab, aliceBob)).toEqual(sent[aliceBob]);
     expect(inGroup(carolTab, carolDave)).toEqual(sent[carolDave]);
     expect(aliceTab.pushes.some((push) => push.message_group_uuid === carolDave)).toBe(false);
+  });
+});
+
+describe('per-user limits and token lifetimes', () => {
+  it("answers one user's flood of POSTs with 429 and Retry-After past the limit, storing nothing more, while another user's messages and pushes go through", async () => {
+    // Prepare: two new people, each writing to a third who has a tab open.
+    const [flooder, other, reader] = [await registerAccount(), await registerAccount(), await registerAccount()];
+    const readerTab = await open(reader);
+    postLimit = { limit: 5, windowSeconds: 3600 };
+    try {
+      const { message_group_uuid: floodGroup } = await post(flooder, { message: 'flood 0', handle: reader.handle });
+      const { message_group_uuid: otherGroup } = await post(other, { message: 'other 0', handle: reader.handle });
+
+      // Act: the flooder sends 11 more, the other person 3, interleaved.
+      const flood: Awaited<ReturnType<typeof postRaw>>[] = [];
+      const others: Awaited<ReturnType<typeof postRaw>>[] = [];
+      for (let n = 1; n <= 11; n += 1) {
+        flood.push(await postRaw(flooder, { message: `flood ${n}`, message_group_uuid: floodGroup }));
+        if (n % 4 === 0) others.push(await postRaw(other, { message: `other ${n / 4}`, message_group_uuid: otherGroup }));
+      }
+
+      // Assess: 5 in the window (the first POST and 4 of these), the other 7 refused with a retry time within the window.
+      expect(flood.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 429, 429, 429, 429, 429, 429, 429]);
+      for (const refused of flood.filter((answer) => answer.status === 429)) {
+        expect(refused.body).toEqual({
+          error: 'rate_limited',
+          message: expect.stringMatching(/^Too many messages: at most the test limit; try again in \d+ s$/),
+        });
+        expect(Number(refused.retryAfter)).toBeGreaterThanOrEqual(1);
+        expect(Number(refused.retryAfter)).toBeLessThanOrEqual(1800);
+      }
+      expect(await sendersIn(floodGroup)).toHaveLength(5);
+      // The other person is limited on their own count: everything accepted, stored and pushed.
+      expect(others.map((answer) => answer.status)).toEqual([200, 200]);
+      expect(await sendersIn(otherGroup)).toHaveLength(3);
+      await waitFor("the other person's messages on the reader's tab", () =>
+        ['other 0', 'other 1', 'other 2'].every((text) => readerTab.pushes.some((push) => push.message === text)),
+      );
+      expect(readerTab.pushes.filter((push) => push.message_group_uuid === floodGroup)).toHaveLength(5);
+    } finally {
+      postLimit = { limit: 100_000, windowSeconds: 3600 };
+    }
+  });
+
+  it(`refuses a user's WebSocket beyond ${CONNECTIONS_PER_USER} open ones with 429 before it opens, and takes one again once a tab closes`, async () => {
+    // Prepare
+    const person = await registerAccount();
+    const url = `${gateway.url.replace('http', 'ws')}/ws?token=${encodeURIComponent(person.accessToken)}`;
+    const first = await Promise.all(Array.from({ length: CONNECTIONS_PER_USER }, () => open(person)));
+
+    // Act
+    const refused = await refusedStatus(url);
+    first[0]!.socket.close();
+    await waitFor('$disconnect of the closed tab', async () => (await connections.connectionsOf(person.uuid)).length === CONNECTIONS_PER_USER - 1);
+    const again = await open(person);
+
+    // Assess
+    expect(refused).toBe(429);
+    expect(again.socket.readyState).toBe(WebSocket.OPEN);
+    expect(await connections.connectionsOf(person.uuid)).toHaveLength(CONNECTIONS_PER_USER);
+  });
+
+  it("ends a connection's item with its access token, and the push skips and deletes an expired one while the other tab gets the message", async () => {
+    // Prepare: a tab opened with a token of ten more minutes (the pool's own key, the pool's claims), and a second tab
+    // whose item is then made to have expired a moment ago.
+    const person = await registerAccount();
+    const sender = await registerAccount();
+    const tenMinutes = Math.floor(Date.now() / 1000) + 600;
+    const shortLived = { ...person, accessToken: signJwt({ ...payloadOf(person.accessToken), exp: tenMinutes }, cognitoLocalPrivateKey()) };
+    const keeping = await open(shortLived);
+    const [keptItem] = await connections.connectionsOf(person.uuid);
+    const expiring = await open(person);
+    const expiringItem = (await connections.connectionsOf(person.uuid)).find((item) => item.connection_id !== keptItem!.connection_id)!;
+    expect(keptItem!.expires_at).toBe(tenMinutes);
+    await table.client.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: keys.connection(person.uuid, expiringItem.connection_id),
+        UpdateExpression: 'SET expires_at = :past',
+        ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 1 },
+      }),
+    );
+
+    // Act
+    const { message_group_uuid: group } = await post(sender, { message: 'only for live tokens', handle: person.handle });
+
+    // Assess
+    await waitFor('the live tab gets it', () => keeping.pushes.some((push) => push.message_group_uuid === group));
+    await waitFor('the expired item deleted', async () => {
+      const items = await table.client.send(
+        new QueryCommand({
+          TableName: table.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.connectionPartition(person.uuid) },
+          ConsistentRead: true,
+        }),
+      );
+      return !(items.Items ?? []).some((item) => item.connection_id === expiringItem.connection_id);
+    });
+    expect(expiring.pushes).toEqual([]);
+  });
+
+  it("takes @connections posts only when signed with the functions' secret of this run, and none over 128 KiB", async () => {
+    // Prepare: an open tab whose connection id an intruder has learned.
+    const person = await registerAccount();
+    const tab = await open(person);
+    const [item] = await connections.connectionsOf(person.uuid);
+    const endpoint = `${gateway.url}/ws`;
+    const forged = JSON.stringify({ type: 'message', message: 'forged' });
+    const poster = (secretAccessKey: string) =>
+      createConnectionPoster(endpoint, () => undefined, { region: LOCAL_REGION, credentials: { accessKeyId: LOCAL_CREDENTIALS.accessKeyId, secretAccessKey } });
+
+    // Act
+    const unsigned = await fetch(`${endpoint}/@connections/${encodeURIComponent(item!.connection_id)}`, { method: 'POST', body: forged });
+    const wrongSecret = await poster('local')(item!.connection_id, forged);
+    const tooLarge = await fetch(`${endpoint}/@connections/${encodeURIComponent(item!.connection_id)}`, { method: 'POST', body: 'x'.repeat(128 * 1024 + 1) });
+    const genuine = await poster(FUNCTION_CREDENTIALS.secretAccessKey)(item!.connection_id, JSON.stringify({ type: 'message', message: 'genuine' }));
+
+    // Assess
+    expect([unsigned.status, wrongSecret, tooLarge.status, genuine]).toEqual([403, 'failed', 413, 'sent']);
+    await waitFor('the genuine frame', () => tab.pushes.length === 1);
+    expect(tab.pushes.map((push) => push.message)).toEqual(['genuine']);
   });
 });

@@ -3,6 +3,7 @@
  * once for the synth tests, test/support/synth-setup.ts): functions in the VPC, least-privilege roles, the stream mapping, the
  * HTTP API, and no secret in the output.
  */
+import { DEFAULT_USER_LIMITS } from '../../functions/config/limits';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -160,7 +161,7 @@ describe('functions', () => {
     ).toEqual(['message-push', 'message-stream', 'ws-authorize']);
   });
 
-  it('passes the table name, source maps, the Powertools service and, to users-database functions only, the secret ARN and TLS settings', () => {
+  it('passes the table name, source maps, the Powertools service, to users-database functions only the secret ARN and TLS settings, and each limit to the function enforcing it', () => {
     for (const definition of FUNCTIONS) {
       const variables = lambdaNamed(definition)[1].environment.variables;
       expect(variables).toEqual({
@@ -174,6 +175,9 @@ describe('functions', () => {
         ...(definition.kind === 'stream' && definition.manageConnections
           ? { WEBSOCKET_MANAGEMENT_URL: `https://${reference('aws_apigatewayv2_api', apiNamed('WEBSOCKET'), 'id')}.execute-api.us-east-1.amazonaws.com/ws` }
           : {}),
+        // The defaults (the configuration sets no CRUDDUR_POST_RATE_LIMIT nor CRUDDUR_WEBSOCKET_CONNECTIONS_PER_USER).
+        ...(definition.userLimit === 'posts' ? { POST_RATE_LIMIT: '20/10s' } : {}),
+        ...(definition.userLimit === 'connections' ? { WEBSOCKET_CONNECTIONS_PER_USER: '10' } : {}),
       });
     }
   });
@@ -219,7 +223,25 @@ describe('least privilege', () => {
             resources: [tableArn(), ...(definition.table.index ? [`${tableArn()}/index/${GROUP_SK_INDEX}`] : [])],
           }),
         ]);
+        expect(onTable[0]!.condition).toEqual(
+          definition.table.leadingKeys
+            ? [{ test: 'ForAllValues:StringLike', variable: 'dynamodb:LeadingKeys', values: definition.table.leadingKeys.map((prefix) => `${prefix}*`) }]
+            : undefined,
+        );
       }
+      // The function that counts messages may count them (an UpdateItem of RATE# items), and nothing else with that grant.
+      expect(dynamodb.filter((statement) => statement.sid === 'PostRateLimit')).toEqual(
+        definition.userLimit === 'posts'
+          ? [
+              {
+                sid: 'PostRateLimit',
+                actions: ['dynamodb:UpdateItem'],
+                resources: [tableArn()],
+                condition: [{ test: 'ForAllValues:StringLike', variable: 'dynamodb:LeadingKeys', values: ['RATE#*'] }],
+              },
+            ]
+          : [],
+      );
       // A users-database function may read and write the user directory's entries, and those only.
       const directory = dynamodb.filter((statement) => statement.sid === 'UserDirectory');
       expect(directory).toEqual(
@@ -235,7 +257,7 @@ describe('least privilege', () => {
           : [],
       );
       // The only other DynamoDB grant is the stream consumer's read of the stream, on the stream.
-      const others = dynamodb.filter((statement) => statement.sid !== 'MessagesTable' && statement.sid !== 'UserDirectory');
+      const others = dynamodb.filter((statement) => !['MessagesTable', 'UserDirectory', 'PostRateLimit'].includes(statement.sid));
       if (definition.kind === 'stream') {
         expect(others).toEqual([
           expect.objectContaining({
@@ -273,6 +295,7 @@ describe('least privilege', () => {
           throttling: { burstLimit: 1, rateLimit: 1 },
           detailedMetrics: false,
           websocketAccessLogs: 'off',
+          limits: DEFAULT_USER_LIMITS,
           logRetentionDays: 1,
         });
       }),
@@ -481,7 +504,12 @@ describe('HTTP API', () => {
       if (definition.auth === 'public') {
         expect([route.route_key, route.authorization_type, route.authorizer_id]).toEqual([route.route_key, 'NONE', undefined]);
       } else {
-        expect(route).toMatchObject({ authorization_type: 'JWT', authorizer_id: reference('aws_apigatewayv2_authorizer', authorizerName, 'id') });
+        // The scopes refuse an ID token, which the JWT authorizer alone would accept (AWS's advice for access-token APIs).
+        expect(route).toMatchObject({
+          authorization_type: 'JWT',
+          authorizer_id: reference('aws_apigatewayv2_authorizer', authorizerName, 'id'),
+          authorization_scopes: ['aws.cognito.signin.user.admin'],
+        });
       }
     }
     // The one public route is the profile the Cruddur frontend reads without a token.

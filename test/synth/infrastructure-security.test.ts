@@ -291,6 +291,7 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
         MessagesTableStream: crossStack(/dynamodb_table.*stream_arn\}$/),
         StreamFailureDestination: (resource) => /^\$\{aws_sqs_queue\.[^.]+\.arn\}$/.test(resource),
         UserDirectory: tableArn,
+        PostRateLimit: tableArn,
         UsersDatabaseSecret: (resource) => resource === SECRET_ARN,
         UsersDatabaseSecretKey: (resource) => resource === SECRET_KEY_ARN,
         WebSocketConnections: (resource) => /^\$\{aws_apigatewayv2_api\.[^.]+\.execution_arn\}\/ws\/POST\/@connections\/\*$/.test(resource),
@@ -311,6 +312,7 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
       const customerKey = CONFIGURATIONS[configurationName]!.CRUDDUR_DATABASE_SECRET_KMS_KEY_ARN !== undefined;
       return [
         ...(definition.table.actions.length > 0 ? ['MessagesTable'] : []),
+        ...(definition.userLimit === 'posts' ? ['PostRateLimit'] : []),
         ...(definition.kind === 'stream' ? ['MessagesTableStream', 'MessagesTableStreamList', 'StreamFailureDestination'] : []),
         ...(definition.usersDatabase ? ['UserDirectory', 'UsersDatabaseSecret', ...(customerKey ? ['UsersDatabaseSecretKey'] : [])] : []),
         ...(definition.kind === 'stream' && definition.manageConnections ? ['WebSocketConnections'] : []),
@@ -343,10 +345,20 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
             undefined,
             undefined,
           ]);
-          // The conditions: the key decrypts the secret through Secrets Manager only; the user directory's grant covers its entries only.
+          // The conditions: the key decrypts the secret through Secrets Manager only; the user
+          // directory's and the rate limit's grants cover their items only; the WebSocket
+          // functions' table grants, the connection (and group) items they touch.
+          const leadingKeys = (...prefixes: string[]) => [{ test: 'ForAllValues:StringLike', variable: 'dynamodb:LeadingKeys', values: prefixes }];
+          const connectionItemsOnly: Record<string, unknown> = {
+            'ws-connect': leadingKeys('CONN#*'),
+            'ws-disconnect': leadingKeys('CONN#*'),
+            'message-push': leadingKeys('GROUP#*', 'CONN#*'),
+          };
           const conditions: Record<string, unknown> = {
             UsersDatabaseSecretKey: [{ test: 'StringEquals', variable: 'kms:ViaService', values: ['secretsmanager.us-east-1.amazonaws.com'] }],
-            UserDirectory: [{ test: 'ForAllValues:StringLike', variable: 'dynamodb:LeadingKeys', values: ['USERSUB#*', 'USERHANDLE#*'] }],
+            UserDirectory: leadingKeys('USERSUB#*', 'USERHANDLE#*'),
+            PostRateLimit: leadingKeys('RATE#*'),
+            MessagesTable: connectionItemsOnly[definition.name],
           };
           expect(statement.condition).toEqual(conditions[statement.sid]);
           for (const resource of statement.resources as string[])

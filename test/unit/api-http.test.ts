@@ -75,6 +75,23 @@ describe('callerSub', () => {
     expect(error).toBeInstanceOf(UnauthenticatedError);
   });
 
+  it("refuses an ID token's claims (deployed, the JWT authorizer passes one where a route has no scopes)", () => {
+    // Prepare: the claims of a Cognito ID token of the app client, as the HTTP API's JWT authorizer passes them.
+    const event = apiEvent('list-message-groups', { sub: 'real-sub' });
+    const claims = event.requestContext.authorizer.jwt.claims as Record<string, unknown>;
+    claims.token_use = 'id';
+    claims.aud = claims.client_id;
+    delete claims.client_id;
+    delete claims.scope;
+
+    // Act
+    const error = thrown(() => callerSub(event));
+
+    // Assess
+    expect(error).toBeInstanceOf(UnauthenticatedError);
+    expect((error as Error).message).toMatch(/access token/);
+  });
+
   it('refuses an empty sub', () => {
     // Act
     const error = thrown(() => callerSub(apiEvent('list-message-groups', { sub: ' ' })));

@@ -13,3 +13,4 @@ export * from './pair';
 export * from './idempotency';
 export * from './connection';
 export * from './directory';
+export * from './rate-limit';

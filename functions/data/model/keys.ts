@@ -26,6 +26,11 @@ export const keys = {
   /** The user directory's entry of a Cognito `sub`, and of a handle. */
   userBySub: (sub: string): TableKey => ({ pk: `${KeyPrefix.userBySub}${sub}`, sk: DIRECTORY_SK }),
   userByHandle: (handle: string): TableKey => ({ pk: `${KeyPrefix.userByHandle}${handle}`, sk: DIRECTORY_SK }),
+  /** A user's count of `action` requests in the window starting at `windowStartSeconds` (data/model/rate-limit.ts). */
+  rateWindow: (sub: string, action: string, windowStartSeconds: number): TableKey => ({
+    pk: `${KeyPrefix.rateLimit}${sub}`,
+    sk: `${action}#${windowStartSeconds}`,
+  }),
   pair: (userA: string, userB: string): TableKey => {
     const [low, high] = [userA, userB].sort();
     return { pk: `${KeyPrefix.pair}${low}#${high}`, sk: PAIR_SK };
