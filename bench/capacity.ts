@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { MESSAGE_STREAM_SOURCE } from '../functions/catalog';
+import { createRateLimitRepository } from '../functions/data/rate-limit-repository';
 import { createMessagesRepository } from '../functions/data/messages-repository';
 import { createMessaging } from '../functions/domain/conversations';
 import { buildMessageItem, type Participant } from '../functions/data/model';
@@ -202,6 +203,12 @@ export const benchmark: Benchmark = {
         { operation: 'C create in existing group, cold', ours: [], original: [], note: `${membershipNote}; the PutItem costs the same` },
         { operation: 'C create in existing group, warm', ours: [], original: [], note: 'warm' },
         {
+          operation: 'C warm, as deployed: counted against the per-user POST limit',
+          ours: [],
+          original: [],
+          note: "the message is counted in the user's RATE# window (one conditional UpdateItem, 1 WCU) beside the PutItem; the original has no limit",
+        },
+        {
           operation: 'D create for a new pair',
           ours: [],
           original: [],
@@ -251,6 +258,7 @@ export const benchmark: Benchmark = {
         listGroupsRow,
         createColdRow,
         createWarmRow,
+        limitedRow,
         createNewRow,
         createAgainRow,
         keyedRow,
@@ -258,13 +266,20 @@ export const benchmark: Benchmark = {
         keyedNewRow,
         streamRow,
         coalescedRow,
-      ] = rows as [Row, Row, Row, Row, Row, Row, Row, Row, Row, Row, Row, Row];
+      ] = rows as [Row, Row, Row, Row, Row, Row, Row, Row, Row, Row, Row, Row, Row];
 
       // A container's messaging: a new one per cold measurement, one kept for the warm ones.
       const oursRepository = createMessagesRepository(oursClient, { tableName: table.tableName });
       const coldMessaging = () => createMessaging({ messages: oursRepository, users: directory });
       const warmMessaging = coldMessaging();
+      const rateLimits = createRateLimitRepository(oursClient, { tableName: table.tableName });
+      const limitedMessaging = createMessaging({
+        messages: oursRepository,
+        users: directory,
+        postAllowance: { take: (sub) => rateLimits.take(sub, 'POST', { limit: 100_000, windowSeconds: 3600 }), describe: 'bench' },
+      });
       await warmMessaging.listMessages(hubSub, groupUuid, {});
+      await limitedMessaging.listMessages(hubSub, groupUuid, {});
       meters.ours.take();
 
       for (let repetition = 0; repetition < REPETITIONS; repetition += 1) {
@@ -293,6 +308,11 @@ export const benchmark: Benchmark = {
         await measure(
           createWarmRow,
           () => warmMessaging.createMessage(hubSub, create),
+          () => original.createMessage(groupUuid, hub, text),
+        );
+        await measure(
+          limitedRow,
+          () => limitedMessaging.createMessage(hubSub, create),
           () => original.createMessage(groupUuid, hub, text),
         );
         await measure(
