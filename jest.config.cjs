@@ -7,6 +7,8 @@
 
 // The lockfile pins SDK versions that support Node 20; silence the SDK's notice about later ones.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// The functions' business metrics (embedded metric format lines) would fill the test output; a test of them turns them on.
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
 const common = {
   transform: { '^.+\\.(ts|js)$': '<rootDir>/test/support/esbuild-transform.cjs' },

@@ -261,6 +261,8 @@ export interface PolicyContext {
   tableName: string;
   /** Add the read-only actions of `npm run preflight`. */
   preflight?: boolean;
+  /** The bucket of the Terraform state (`CRUDDUR_STATE_BUCKET`), if the stacks keep it in S3. */
+  stateBucket?: string;
 }
 
 interface PolicyStatement {
@@ -384,6 +386,18 @@ export function deployerPolicy(types: Iterable<string>, context: PolicyContext):
       // Only to Lambda (the execution roles) and API Gateway (the account's logging role).
       Condition: { StringEquals: { 'iam:PassedToService': ['lambda.amazonaws.com', 'apigateway.amazonaws.com'] } },
     });
+  }
+  if (context.stateBucket) {
+    // The state files and their lock files (`cruddur/{stack}.tfstate`, infrastructure/config), and nothing else of the bucket.
+    statements.push(
+      { Sid: 'TerraformStateList', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [`arn:aws:s3:::${context.stateBucket}`] },
+      {
+        Sid: 'TerraformState',
+        Effect: 'Allow',
+        Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+        Resource: [`arn:aws:s3:::${context.stateBucket}/cruddur/*`],
+      },
+    );
   }
   return { Version: '2012-10-17', Statement: statements };
 }

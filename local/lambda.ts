@@ -139,6 +139,7 @@ export function localFunctionEnvironment(targets: LocalTargets, logLevel?: strin
     ...(targets.cognito ? { cognito: targets.cognito } : {}),
     ...(targets.websocketManagementUrl ? { websocketManagementUrl: targets.websocketManagementUrl } : {}),
     limits: targets.limits ?? userLimitsFromSettings(),
+    metricsNamespace: 'Cruddur/cruddur-local',
   };
   // A function whose settings are not known here is left out: its handler says what it misses when called.
   const runnable = FUNCTIONS.filter(
@@ -157,6 +158,8 @@ export function localFunctionEnvironment(targets: LocalTargets, logLevel?: strin
     // The functions' structured INFO lines would drown the gateway's one line per request;
     // `POWERTOOLS_LOG_LEVEL=INFO npm start` shows them.
     POWERTOOLS_LOG_LEVEL: logLevel || 'WARN',
+    // The business metrics are CloudWatch's (embedded metric format lines on stdout): nobody reads them here.
+    POWERTOOLS_METRICS_DISABLED: 'true',
   };
 }
 

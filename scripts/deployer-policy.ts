@@ -23,7 +23,13 @@ calls of npm run preflight.`;
 export function policyOf(outdir: string, env: NodeJS.ProcessEnv, preflight: boolean): PolicyDocument {
   const config = loadConfig({ ...env, CRUDDUR_STRICT_CONFIG: '0' });
   const types = stacksInOrder(outdir).flatMap((stack) => synthesizedTypes(JSON.parse(readFileSync(stack.file, 'utf8'))));
-  return deployerPolicy(types, { region: config.region, namePrefix: config.namePrefix, tableName: config.table.name, preflight });
+  return deployerPolicy(types, {
+    region: config.region,
+    namePrefix: config.namePrefix,
+    tableName: config.table.name,
+    preflight,
+    ...(config.stateBucket ? { stateBucket: config.stateBucket } : {}),
+  });
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -13,9 +13,8 @@
  *   answer at all: violations. The message's outcome is unknown, so it may be stored
  *   once, never twice.
  */
-import { readFileSync, existsSync } from 'node:fs';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBRecord } from 'aws-lambda';
+import type { DeadLetter } from '../../local/streams/dead-letters';
 import {
   KeyPrefix,
   buildGroupSummaryItems,
@@ -76,10 +75,6 @@ export interface PoisonRecord {
 }
 
 /** One line of the stream consumer's dead-letter file, as far as the checker reads it. */
-export interface DeadLetter {
-  reason: string;
-  record: DynamoDBRecord;
-}
 
 export type ViolationKind =
   | 'lost'
@@ -247,7 +242,7 @@ export function checkSoak(input: CheckInput): Violation[] {
       add('poison-not-reported', `poison record ${keyText(poison.key)} was not reported as one that can never be applied`);
   }
   for (const letter of input.deadLetters ?? []) {
-    const key = { pk: letter.record.dynamodb?.Keys?.pk?.S ?? '', sk: letter.record.dynamodb?.Keys?.sk?.S ?? '' };
+    const key = { pk: letter.record?.dynamodb?.Keys?.pk?.S ?? '', sk: letter.record?.dynamodb?.Keys?.sk?.S ?? '' };
     add(poisonKeys.has(keyText(key)) ? 'poison-dead-lettered' : 'message-dead-lettered', `record ${keyText(key)} was dead-lettered (${letter.reason})`);
   }
   return violations;
@@ -276,15 +271,6 @@ export async function readTableSnapshot(client: DynamoDBDocumentClient, tableNam
     startKey = page.LastEvaluatedKey;
   } while (startKey !== undefined);
   return snapshot;
-}
-
-/** The stream consumer's dead letters (none when the file does not exist). */
-export function readDeadLetters(file: string): DeadLetter[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as DeadLetter);
 }
 
 /**

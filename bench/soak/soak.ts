@@ -25,22 +25,13 @@ import { startLocalRuntime, type LocalRuntime } from '../../local/runtime';
 import { startLocalServices, type LocalServices } from '../../local/services';
 import { getFreePort, LOCAL_HOST } from '../../local/services/process';
 import { startConsumerProcess, type ConsumerProcess } from '../../local/streams/consumer-process';
+import { readDeadLetters } from '../../local/streams/dead-letters';
 import { bootstrapLocalData } from '../../scripts/lib/bootstrap';
 import type { Output } from '../../scripts/lib/cli';
 import { createCognitoClient, findLocalPool, type LocalPool } from '../../scripts/lib/cognito';
 import { databaseUrlOf, runningServiceTargets, type Targets } from '../../scripts/lib/targets';
 import { STREAM_FUNCTIONS } from '../../functions/catalog';
-import {
-  checkPushes,
-  checkSoak,
-  readDeadLetters,
-  unplaceableKeys,
-  readTableSnapshot,
-  violationCounts,
-  type PoisonRecord,
-  type TableSnapshot,
-  type Violation,
-} from './check';
+import { checkPushes, checkSoak, unplaceableKeys, readTableSnapshot, violationCounts, type PoisonRecord, type TableSnapshot, type Violation } from './check';
 import { percentile } from '../lib/stats';
 import { DEFAULT_THINK_MS, runLoad, type LoadResult, type RequestKind } from './load';
 import { openListeners } from './listeners';

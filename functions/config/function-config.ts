@@ -50,6 +50,10 @@ export function functionEnvironment(
     websocketManagementUrl?: string;
     /** The per-user limits (default {@link DEFAULT_USER_LIMITS}); each function gets the one it enforces. */
     limits?: UserLimits;
+    /** Where the business metrics go (`Cruddur/cruddur-{env}`; observability/metrics.ts). */
+    metricsNamespace: string;
+    /** The logger's level (POWERTOOLS_LOG_LEVEL); absent, Powertools' default (INFO). */
+    logLevel?: string;
   },
 ): Record<string, string> {
   const database = input.usersDatabase;
@@ -62,6 +66,8 @@ export function functionEnvironment(
   return {
     TABLE_NAME: input.tableName,
     POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+    POWERTOOLS_METRICS_NAMESPACE: input.metricsNamespace,
+    ...(input.logLevel ? { POWERTOOLS_LOG_LEVEL: input.logLevel } : {}),
     ...(cognito
       ? {
           COGNITO_USER_POOL_ID: cognito.userPoolId,

@@ -20,6 +20,7 @@ import type { MessagePush } from '../websocket/frames';
 import { sharedDocumentClient } from '../clients/dynamodb';
 import { functionConfig } from '../config/function-config';
 import { logger, withInvocationContext } from '../observability/logger';
+import { BUSINESS_METRICS, count, publishingMetrics } from '../observability/metrics';
 import { createConnectionPoster, websocketManagementUrlFromEnv, type ConnectionPoster } from '../clients/websocket-connections';
 
 export interface MessagePushDeps {
@@ -66,71 +67,77 @@ interface ConnectionQueue {
 export function createMessagePushHandler(deps: MessagePushDeps) {
   const members = new TtlCache<string, readonly string[]>(MEMBERS_CACHE);
 
-  return withInvocationContext(deps.logger, async function pushMessages(event: DynamoDBStreamEvent, _context: Context): Promise<DynamoDBBatchResponse> {
-    const records = event.Records ?? [];
-    const repository = deps.connections();
-    // A user's connections, read once per batch: one Query per person, not per message. Expired ones (their token ended) are deleted on the way.
-    const connectionsByUser = new Map<string, Promise<ConnectionItem[]>>();
-    const connectionsOf = (userUuid: string) => {
-      let found = connectionsByUser.get(userUuid);
-      if (!found) connectionsByUser.set(userUuid, (found = repository.connectionsOf(userUuid, { removeExpired: true })));
-      return found;
-    };
-    const tally = { records: records.length, messages: 0, noGroup: 0, sent: 0, gone: 0, failed: 0 };
-    const queues = new Map<string, ConnectionQueue>();
-    let failedFrom: number | undefined;
+  return withInvocationContext(
+    deps.logger,
+    publishingMetrics(async function pushMessages(event: DynamoDBStreamEvent, _context: Context): Promise<DynamoDBBatchResponse> {
+      const records = event.Records ?? [];
+      const repository = deps.connections();
+      // A user's connections, read once per batch: one Query per person, not per message. Expired ones (their token ended) are deleted on the way.
+      const connectionsByUser = new Map<string, Promise<ConnectionItem[]>>();
+      const connectionsOf = (userUuid: string) => {
+        let found = connectionsByUser.get(userUuid);
+        if (!found) connectionsByUser.set(userUuid, (found = repository.connectionsOf(userUuid, { removeExpired: true })));
+        return found;
+      };
+      const tally = { records: records.length, messages: 0, noGroup: 0, sent: 0, gone: 0, failed: 0 };
+      const queues = new Map<string, ConnectionQueue>();
+      let failedFrom: number | undefined;
 
-    // First whom each message goes to, in stream order; a failed read stops here, and the
-    // messages before it are still delivered.
-    for (const [index, record] of records.entries()) {
-      const push = pushOf(record);
-      if (push === undefined) continue;
-      let targets: ConnectionItem[];
-      try {
-        const groupMembers = await members.getOrLoad(push.message_group_uuid, (groupUuid) => repository.membersOf(groupUuid));
-        if (groupMembers === undefined) {
-          // A table of the original's not yet migrated: the summaries consumer reports these.
-          tally.noGroup += 1;
-          continue;
+      // First whom each message goes to, in stream order; a failed read stops here, and the
+      // messages before it are still delivered.
+      for (const [index, record] of records.entries()) {
+        const push = pushOf(record);
+        if (push === undefined) continue;
+        let targets: ConnectionItem[];
+        try {
+          const groupMembers = await members.getOrLoad(push.message_group_uuid, (groupUuid) => repository.membersOf(groupUuid));
+          if (groupMembers === undefined) {
+            // A table of the original's not yet migrated: the summaries consumer reports these.
+            tally.noGroup += 1;
+            continue;
+          }
+          targets = (await Promise.all(groupMembers.map(connectionsOf))).flat();
+        } catch (error) {
+          deps.logger.error('Could not read whom to push to; the rest of the batch is retried', {
+            error: (error as Error).message,
+            records: records.length - index,
+          });
+          failedFrom = index;
+          break;
         }
-        targets = (await Promise.all(groupMembers.map(connectionsOf))).flat();
-      } catch (error) {
-        deps.logger.error('Could not read whom to push to; the rest of the batch is retried', {
-          error: (error as Error).message,
-          records: records.length - index,
-        });
-        failedFrom = index;
-        break;
+        tally.messages += 1;
+        const frame = JSON.stringify(push);
+        for (const connection of targets) {
+          const queue = queues.get(connection.connection_id) ?? { connection, frames: [] };
+          queue.frames.push(frame);
+          queues.set(connection.connection_id, queue);
+        }
       }
-      tally.messages += 1;
-      const frame = JSON.stringify(push);
-      for (const connection of targets) {
-        const queue = queues.get(connection.connection_id) ?? { connection, frames: [] };
-        queue.frames.push(frame);
-        queues.set(connection.connection_id, queue);
-      }
-    }
 
-    // Then the frames: each connection's in order, the connections taking turns by person.
-    await deliver(takingTurns(queues.values()), deps.post(), async (queue, outcome) => {
-      tally[outcome] += 1;
-      if (outcome !== 'gone') return;
-      await repository.removeConnection(queue.connection.user_uuid, queue.connection.connection_id).catch((error: unknown) =>
-        deps.logger.warn('Could not delete a gone connection (its TTL will)', {
-          connectionId: queue.connection.connection_id,
-          error: (error as Error).message,
-        }),
-      );
-    });
-    deps.logger.info('Pushed new messages', tally);
-    if (failedFrom === undefined) return { batchItemFailures: [] };
-    // Lambda retries from the lowest identifier; a record without one cannot be named.
-    return {
-      batchItemFailures: records
-        .slice(failedFrom)
-        .flatMap((failed) => (failed.dynamodb?.SequenceNumber ? [{ itemIdentifier: failed.dynamodb.SequenceNumber }] : [])),
-    };
-  });
+      // Then the frames: each connection's in order, the connections taking turns by person.
+      await deliver(takingTurns(queues.values()), deps.post(), async (queue, outcome) => {
+        tally[outcome] += 1;
+        if (outcome !== 'gone') return;
+        await repository.removeConnection(queue.connection.user_uuid, queue.connection.connection_id).catch((error: unknown) =>
+          deps.logger.warn('Could not delete a gone connection (its TTL will)', {
+            connectionId: queue.connection.connection_id,
+            error: (error as Error).message,
+          }),
+        );
+      });
+      deps.logger.info('Pushed new messages', tally);
+      count(BUSINESS_METRICS.pushesSent, tally.sent);
+      count(BUSINESS_METRICS.pushesGone, tally.gone);
+      count(BUSINESS_METRICS.pushesFailed, tally.failed);
+      if (failedFrom === undefined) return { batchItemFailures: [] };
+      // Lambda retries from the lowest identifier; a record without one cannot be named.
+      return {
+        batchItemFailures: records
+          .slice(failedFrom)
+          .flatMap((failed) => (failed.dynamodb?.SequenceNumber ? [{ itemIdentifier: failed.dynamodb.SequenceNumber }] : [])),
+      };
+    }),
+  );
 }
 
 /** Sends each queue's frames in order, {@link MAX_CONCURRENT_POSTS} connections at a time; a gone connection gets nothing more. */

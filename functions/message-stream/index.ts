@@ -4,6 +4,7 @@
  * move as partial batch failures (the event source mapping in functions/catalog.ts sets
  * `ReportBatchItemFailures`).
  */
+import { publishingMetrics } from '../observability/metrics';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { createMessagesRepository } from '../data/messages-repository';
@@ -28,10 +29,13 @@ export const TIME_RESERVE_MS = 3000;
 
 /** The handler over injected dependencies (tests pass their own repository and logger). */
 export function createMessageStreamHandler(deps: MessageStreamDeps) {
-  return withInvocationContext(deps.logger, async function messageStreamHandler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
-    const hasTime = () => context.getRemainingTimeInMillis() > TIME_RESERVE_MS;
-    return processStreamRecords(event.Records ?? [], deps.summaryMover({ canRetry: hasTime }), deps.logger, { hasTime });
-  });
+  return withInvocationContext(
+    deps.logger,
+    publishingMetrics(async function messageStreamHandler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
+      const hasTime = () => context.getRemainingTimeInMillis() > TIME_RESERVE_MS;
+      return processStreamRecords(event.Records ?? [], deps.summaryMover({ canRetry: hasTime }), deps.logger, { hasTime });
+    }),
+  );
 }
 
 // The configuration and the client are read on first use, so importing this module (as the

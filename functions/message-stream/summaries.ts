@@ -8,6 +8,7 @@
  * requests, not two hundred) and to fail a group's records together. The response keeps
  * its semantics: `{ batchItemFailures: [{ itemIdentifier: SequenceNumber }] }`.
  */
+import { BUSINESS_METRICS, count as countMetric } from '../observability/metrics';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import pLimit from 'p-limit';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
@@ -189,5 +190,6 @@ export async function processStreamRecords(
     notStarted: count('not-started'),
     failedRecords: failures.length,
   });
+  countMetric(BUSINESS_METRICS.summariesMoved, 2 * count('moved'));
   return { batchItemFailures: failures };
 }

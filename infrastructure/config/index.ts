@@ -21,6 +21,8 @@ type EnvironmentName = (typeof ENVIRONMENTS)[number];
 export type BillingMode = 'PAY_PER_REQUEST' | 'PROVISIONED';
 
 const WEBSOCKET_ACCESS_LOGS = ['off', 'account-role', 'create-role'] as const;
+const LOG_LEVELS = ['INFO', 'DEBUG', 'WARN', 'ERROR'] as const;
+type LogLevel = (typeof LOG_LEVELS)[number];
 export type WebSocketAccessLogs = (typeof WEBSOCKET_ACCESS_LOGS)[number];
 
 export interface CruddurConfig {
@@ -53,12 +55,18 @@ export interface CruddurConfig {
     adoptExisting: boolean;
   };
   logRetentionDays: number;
+  /** `CRUDDUR_LOG_LEVEL`: the functions' POWERTOOLS_LOG_LEVEL (default INFO). */
+  logLevel: LogLevel;
   api: {
     throttlingBurstLimit: number;
     throttlingRateLimit: number;
     /** Per-route CloudWatch metrics of the HTTP API: billed as custom metrics, so off unless asked. */
     detailedMetrics: boolean;
   };
+  /** `CRUDDUR_STATE_BUCKET`: the S3 bucket holding the stacks' Terraform state; unset, local files. */
+  stateBucket?: string;
+  /** `CRUDDUR_ALARM_EMAIL`: subscribed to the alarms' topic, when set. */
+  alarmEmail?: string;
   /** Per-user limits (`CRUDDUR_POST_RATE_LIMIT`, `CRUDDUR_WEBSOCKET_CONNECTIONS_PER_USER`; functions/config/limits.ts). */
   limits: UserLimits;
   websocket: {
@@ -206,6 +214,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CruddurConfig 
   }
   const { network, deployRefusal } = readNetwork(env, region, defaults.vpcCidr);
 
+  const stateBucketText = value(env, 'CRUDDUR_STATE_BUCKET');
+  const stateBucket =
+    stateBucketText === undefined ? undefined : matching('CRUDDUR_STATE_BUCKET', stateBucketText, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name');
+  // A CI runner's disk is gone after the run: a deploy from it with local state would forget everything it created.
+  const stateRefusal =
+    stateBucket === undefined && env.GITHUB_ACTIONS === 'true'
+      ? 'CRUDDUR_STATE_BUCKET: a deploy from GitHub Actions needs the state in S3 (the runner forgets a local state file); see docs/deploy.md, State'
+      : undefined;
+  const alarmEmailText = value(env, 'CRUDDUR_ALARM_EMAIL');
+  const alarmEmail =
+    alarmEmailText === undefined ? undefined : matching('CRUDDUR_ALARM_EMAIL', alarmEmailText, /^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address');
   const billingMode = getOptionalStringFromEnv('CRUDDUR_BILLING_MODE', 'PAY_PER_REQUEST', env);
   if (billingMode !== 'PAY_PER_REQUEST' && billingMode !== 'PROVISIONED') {
     fail('CRUDDUR_BILLING_MODE', `expected PAY_PER_REQUEST or PROVISIONED, got "${billingMode}"`);
@@ -235,6 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CruddurConfig 
       adoptExisting: flag(env, 'CRUDDUR_ADOPT_TABLE'),
     },
     logRetentionDays,
+    logLevel: choice(env, 'CRUDDUR_LOG_LEVEL', LOG_LEVELS),
     api: {
       throttlingBurstLimit: positiveNumber(
         'CRUDDUR_API_THROTTLING_BURST_LIMIT',
@@ -249,9 +269,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CruddurConfig 
       detailedMetrics: flag(env, 'CRUDDUR_API_DETAILED_METRICS'),
     },
     limits: userLimitsFromSettings(env),
+    ...(alarmEmail ? { alarmEmail } : {}),
+    ...(stateBucket ? { stateBucket } : {}),
     websocket: { accessLogs: choice(env, 'CRUDDUR_WEBSOCKET_ACCESS_LOGS', WEBSOCKET_ACCESS_LOGS) },
     exampleValues: usedExamples,
-    deployRefusals: [...(usedExamples.length > 0 ? [`example values in use; set ${usedExamples.join(', ')}`] : []), ...(deployRefusal ? [deployRefusal] : [])],
+    deployRefusals: [
+      ...(usedExamples.length > 0 ? [`example values in use; set ${usedExamples.join(', ')}`] : []),
+      ...(deployRefusal ? [deployRefusal] : []),
+      ...(stateRefusal ? [stateRefusal] : []),
+    ],
   };
 
   if (env.CRUDDUR_STRICT_CONFIG === '1' && config.deployRefusals.length > 0) {
@@ -297,3 +323,6 @@ export function cognitoIssuerUrl(userPoolId: string): string {
   if (!region) throw new ConfigurationError(`Not a Cognito user pool id: "${userPoolId}"`);
   return `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`;
 }
+
+/** Where a stack's Terraform state lives in the state bucket (`CRUDDUR_STATE_BUCKET`). */
+export const stateKey = (stackName: string) => `cruddur/${stackName}.tfstate`;

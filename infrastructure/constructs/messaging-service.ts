@@ -54,6 +54,8 @@ export interface MessagingServiceOptions {
   websocketAccessLogs: WebSocketAccessLogs;
   /** Per-user limits, passed to the functions that enforce them. */
   limits: UserLimits;
+  /** The functions' log level. */
+  logLevel: string;
   logRetentionDays: number;
 }
 
@@ -72,6 +74,10 @@ export class MessagingService extends Construct {
   public readonly apiUrl: string;
   /** The WebSocket API, when the catalog has WebSocket functions. */
   public readonly websocketApi?: WebSocketApi;
+  /** The namespace of the functions' business metrics and of the log metric filters: `Cruddur/cruddur-{env}`. */
+  public readonly metricsNamespace: string;
+  /** The log metric filters' metrics (unplaceable records), by function name. */
+  public readonly unplaceableRecordsMetrics: Readonly<Record<string, string>>;
 
   constructor(
     scope: Construct,
@@ -79,6 +85,9 @@ export class MessagingService extends Construct {
     private readonly options: MessagingServiceOptions,
   ) {
     super(scope, id);
+    this.metricsNamespace = `Cruddur/${options.namePrefix}`;
+    const unplaceable: Record<string, string> = {};
+    this.unplaceableRecordsMetrics = unplaceable;
     const account = new DataAwsCallerIdentity(this, 'account');
     const vpcStatements = networkInterfaceStatements(options.region, account.accountId);
     // Before the functions: the push function's environment and grant name it.
@@ -117,7 +126,7 @@ export class MessagingService extends Construct {
       if (definition.kind === 'stream' && failureQueue) {
         failureQueues[definition.name] = failureQueue;
         mappings[definition.name] = this.streamMapping(definition, fn, failureQueue);
-        if (definition.reportsUnplaceableRecords) this.unplaceableRecordsMetric(definition, fn);
+        if (definition.reportsUnplaceableRecords) unplaceable[definition.name] = this.unplaceableRecordsMetric(definition, fn);
       }
     }
     this.functions = functions;
@@ -160,6 +169,8 @@ export class MessagingService extends Construct {
         cognito: this.options.cognito,
         ...(this.websocketApi ? { websocketManagementUrl: this.websocketApi.managementUrl } : {}),
         limits: this.options.limits,
+        metricsNamespace: this.metricsNamespace,
+        logLevel: this.options.logLevel,
       }),
       // The bundles ship their source maps: stack traces in the logs point at the TypeScript.
       NODE_OPTIONS: '--enable-source-maps',
@@ -225,21 +236,23 @@ export class MessagingService extends Construct {
   /**
    * Records a stream function can never apply (a group without a group item: a table written
    * by the original and not yet migrated) are logged at once instead of retried; this metric
-   * counts them, so they are as visible as the on-failure queue (alarm on it if you like).
+   * counts them, so they are as visible as the on-failure queue (and alarms on them). @returns the metric's name.
    */
-  private unplaceableRecordsMetric(definition: StreamFunction, fn: NodejsFunction): CloudwatchLogMetricFilter {
-    return new CloudwatchLogMetricFilter(this, `${definition.name}-unplaceable`, {
+  private unplaceableRecordsMetric(definition: StreamFunction, fn: NodejsFunction): string {
+    const metricName = `${definition.name}-unplaceable-records`;
+    new CloudwatchLogMetricFilter(this, `${definition.name}-unplaceable`, {
       name: `${this.options.namePrefix}-${definition.name}-unplaceable-records`,
       logGroupName: fn.logGroup.name,
       pattern: `{ $.message = "${UNPLACEABLE_MESSAGE}" }`,
       metricTransformation: {
-        name: `${definition.name}-unplaceable-records`,
-        namespace: `Cruddur/${this.options.namePrefix}`,
+        name: metricName,
+        namespace: this.metricsNamespace,
         value: '$.records',
         defaultValue: '0',
         unit: 'Count',
       },
     });
+    return metricName;
   }
 
   /** Where the stream mapping sends a batch's metadata once retries and record age are exhausted. */

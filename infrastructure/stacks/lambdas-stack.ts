@@ -1,4 +1,4 @@
-/** `cruddur-{env}-lambdas`: the functions, their API and their stream subscription. */
+/** `cruddur-{env}-lambdas`: the functions, their API and their stream subscription, their alarms and dashboard. */
 import type { Construct } from 'constructs';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import { FUNCTIONS } from '../../functions/catalog';
@@ -6,6 +6,7 @@ import { cognitoIssuerUrl, type CruddurConfig } from '../config';
 import type { MessagesTable } from '../constructs/messages-table';
 import type { FunctionBundles } from '../bundling/bundle';
 import { MessagingService } from '../constructs/messaging-service';
+import { Monitoring } from '../constructs/monitoring';
 import type { Network } from '../constructs/network';
 import { awsProvider } from './aws-provider';
 
@@ -20,6 +21,7 @@ export interface LambdasStackOptions {
 
 export class LambdasStack extends TerraformStack {
   public readonly messaging: MessagingService;
+  public readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, options: LambdasStackOptions) {
     super(scope, id);
@@ -41,9 +43,22 @@ export class LambdasStack extends TerraformStack {
       detailedMetrics: config.api.detailedMetrics,
       websocketAccessLogs: config.websocket.accessLogs,
       limits: config.limits,
+      logLevel: config.logLevel,
       logRetentionDays: config.logRetentionDays,
     });
+    this.monitoring = new Monitoring(this, 'monitoring', {
+      namePrefix: config.namePrefix,
+      region: config.region,
+      functions: FUNCTIONS,
+      messaging: this.messaging,
+      tableName: messagesTable.tableName,
+      ...(config.alarmEmail ? { alarmEmail: config.alarmEmail } : {}),
+    });
     new TerraformOutput(this, 'api_url', { value: this.messaging.apiUrl });
+    new TerraformOutput(this, 'alarms_topic_arn', { value: this.monitoring.topic.arn });
+    new TerraformOutput(this, 'dashboard_url', {
+      value: `https://${config.region}.console.aws.amazon.com/cloudwatch/home?region=${config.region}#dashboards/dashboard/${config.namePrefix}`,
+    });
     if (this.messaging.websocketApi) new TerraformOutput(this, 'websocket_url', { value: this.messaging.websocketApi.url });
     for (const [name, queue] of Object.entries(this.messaging.failureQueues)) {
       new TerraformOutput(this, `${name.replace(/-/g, '_')}_failure_queue_url`, { value: queue.url });

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { HTTP_FUNCTIONS } from '../../functions/catalog';
+import { BUSINESS_METRICS } from '../../functions/observability/metric-names';
 import { EXPLICIT_VPC, synthesize } from '../support/deploy-shapes';
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized Terraform JSON, navigated freely
@@ -41,6 +42,15 @@ describe('the cost table of docs/deploy.md', () => {
   it('counts the metric filters, each one custom metric', () => {
     expect(filters).toHaveLength(documented('log metric filter'));
     expect(new Set(filters.map((filter) => filter.metric_transformation.name)).size).toBe(documented('custom metric'));
+  });
+
+  it('counts the alarms and the metrics they name, the dashboard and the business metrics', () => {
+    const alarms = resources(RECOMMENDED, 'aws_cloudwatch_metric_alarm');
+    expect(alarms).toHaveLength(documented('alarms naming'));
+    const metricsNamed = alarms.reduce((sum, alarm) => sum + (alarm.metric_query ? alarm.metric_query.filter((query: Block) => query.metric).length : 1), 0);
+    expect(metricsNamed).toBe(documented('metrics \\(metric-math'));
+    expect(resources(RECOMMENDED, 'aws_cloudwatch_dashboard')).toHaveLength(documented('dashboard'));
+    expect(Object.keys(BUSINESS_METRICS)).toHaveLength(documented('business metrics'));
   });
 
   it('prices per-route metrics only where they are on', () => {

@@ -17,6 +17,20 @@ describe('deployer policy', () => {
     expect(typesWithoutActions(typesOfShape.get(shape)!)).toEqual([]);
   });
 
+  it('grants the Terraform state in S3 (CRUDDUR_STATE_BUCKET) its objects under cruddur/ and the bucket listing, nothing more', () => {
+    const policy = deployerPolicy(['aws_sqs_queue'], { ...context, stateBucket: 'acme-terraform-state' });
+    expect(policy.Statement.filter((statement) => statement.Sid.startsWith('TerraformState'))).toEqual([
+      { Sid: 'TerraformStateList', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: ['arn:aws:s3:::acme-terraform-state'] },
+      {
+        Sid: 'TerraformState',
+        Effect: 'Allow',
+        Action: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+        Resource: ['arn:aws:s3:::acme-terraform-state/cruddur/*'],
+      },
+    ]);
+    expect(deployerPolicy(['aws_sqs_queue'], context).Statement.some((statement) => statement.Sid.startsWith('TerraformState'))).toBe(false);
+  });
+
   it('fails on a type it has no actions for, naming it and where to add it', () => {
     expect(() => deployerPolicy(['aws_vpc', 'aws_kinesis_stream', 'data.aws_s3_bucket'], context)).toThrow(
       'No deployer actions for aws_kinesis_stream, data.aws_s3_bucket: add them to TYPE_ACTIONS in infrastructure/deployer-policy.ts',

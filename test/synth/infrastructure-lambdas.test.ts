@@ -3,7 +3,6 @@
  * once for the synth tests, test/support/synth-setup.ts): functions in the VPC, least-privilege roles, the stream mapping, the
  * HTTP API, and no secret in the output.
  */
-import { DEFAULT_USER_LIMITS } from '../../functions/config/limits';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -24,6 +23,7 @@ import { loadConfig, type CruddurConfig } from '../../infrastructure/config';
 import type { BundleResult } from '../../infrastructure/bundling/bundle';
 import { MessagingService } from '../../infrastructure/constructs/messaging-service';
 import { sharedBundles } from '../support/bundles';
+import { testMessagingServiceOptions } from '../support/messaging-service';
 import {
   Apigatewayv2Api,
   Apigatewayv2Authorizer,
@@ -168,6 +168,8 @@ describe('functions', () => {
         TABLE_NAME: remoteOutput('app', /dynamodb_table.*name$/),
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'cruddur-messaging',
+        POWERTOOLS_METRICS_NAMESPACE: 'Cruddur/cruddur-dev',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
         ...(definition.usersDatabase
           ? { DATABASE_SECRET_ARN: SECRET_ARN, NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem', DATABASE_SSLMODE: 'verify-full' }
           : {}),
@@ -281,23 +283,7 @@ describe('least privilege', () => {
     // Act
     const synthesized = JSON.parse(
       Testing.synthScope((scope) => {
-        new MessagingService(scope, 'messaging', {
-          namePrefix: 'cruddur-test',
-          region: 'us-east-1',
-          functions: [withIndex],
-          bundles,
-          table: { name: 'cruddur-messages', arn: 'arn:aws:dynamodb:us-east-1:123456789012:table/cruddur-messages', streamArn: 'unused' },
-          network: { subnetIds: ['subnet-0123456789abcdef0'], securityGroupId: 'sg-0123456789abcdef0' },
-          databaseSecretArn: SECRET_ARN,
-          jwt: { issuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123xyZ', audience: ['client'] },
-          cognito: { userPoolId: 'us-east-1_AbC123xyZ', clientId: 'client' },
-          frontendOrigins: ['https://cruddur.test'],
-          throttling: { burstLimit: 1, rateLimit: 1 },
-          detailedMetrics: false,
-          websocketAccessLogs: 'off',
-          limits: DEFAULT_USER_LIMITS,
-          logRetentionDays: 1,
-        });
+        new MessagingService(scope, 'messaging', testMessagingServiceOptions([withIndex], bundles));
       }),
     ) as Block;
 

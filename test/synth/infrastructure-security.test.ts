@@ -72,6 +72,11 @@ const RESOURCE_TYPES: Record<string, 'public' | 'private'> = {
   aws_apigatewayv2_route: 'private',
   aws_cloudwatch_log_group: 'private',
   aws_cloudwatch_log_metric_filter: 'private',
+  aws_cloudwatch_metric_alarm: 'private',
+  aws_cloudwatch_dashboard: 'private',
+  // The alarms' topic: its default access policy lets only this account publish and subscribe.
+  aws_sns_topic: 'private',
+  aws_sns_topic_subscription: 'private',
   aws_default_security_group: 'private',
   aws_dynamodb_table: 'private',
   aws_iam_role: 'private',

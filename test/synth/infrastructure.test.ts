@@ -187,6 +187,22 @@ describe('AppStack', () => {
     expect(prod.json).toHaveResourceWithProperties(DynamodbTable, { deletion_protection_enabled: true });
   });
 
+  it('keeps its Terraform state in S3 with CRUDDUR_STATE_BUCKET (encrypted, S3-locked), and refuses a deploy from GitHub Actions without it', () => {
+    // Act
+    const shared = synthApp(loadConfig({ CRUDDUR_STATE_BUCKET: 'acme-terraform-state' }));
+
+    // Assess
+    expect(shared.config.terraform.backend).toEqual({
+      s3: { bucket: 'acme-terraform-state', key: 'cruddur/cruddur-dev-app.tfstate', region: 'us-east-1', encrypt: true, use_lockfile: true },
+    });
+    expect(dev.config.terraform.backend).toBeUndefined();
+    expect(() => loadConfig({ CRUDDUR_STATE_BUCKET: 'Not_A_Bucket' })).toThrow('CRUDDUR_STATE_BUCKET: expected an S3 bucket name');
+    expect(loadConfig({ GITHUB_ACTIONS: 'true' }).deployRefusals).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^CRUDDUR_STATE_BUCKET: a deploy from GitHub Actions needs the state in S3/)]),
+    );
+    expect(loadConfig({ GITHUB_ACTIONS: 'true', CRUDDUR_STATE_BUCKET: 'acme-terraform-state' }).deployRefusals.join()).not.toMatch(/CRUDDUR_STATE_BUCKET/);
+  });
+
   it("imports the existing table of that name instead of creating it with CRUDDUR_ADOPT_TABLE=1 (the original's, once migrated)", () => {
     // Act
     const adopting = synthApp(loadConfig({ CRUDDUR_ADOPT_TABLE: '1' }));

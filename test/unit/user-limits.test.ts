@@ -133,3 +133,72 @@ describe('message-push fairness', () => {
     }
   });
 });
+
+describe('business metrics', () => {
+  it('writes one embedded-metric-format line per push invocation with the pushes sent, gone and failed', async () => {
+    // Prepare: metrics on (the suite turns them off), a fresh module instance reading that setting.
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const saved = { disabled: process.env.POWERTOOLS_METRICS_DISABLED, namespace: process.env.POWERTOOLS_METRICS_NAMESPACE };
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    process.env.POWERTOOLS_METRICS_NAMESPACE = 'Cruddur/test';
+    try {
+      let push: typeof createMessagePushHandler = createMessagePushHandler;
+      jest.isolateModules(() => {
+        push = (require('../../functions/message-push/index') as { createMessagePushHandler: typeof createMessagePushHandler }).createMessagePushHandler;
+      });
+      const outcomes = ['sent', 'sent', 'gone', 'failed'] as const;
+      const handler = push({
+        connections: () =>
+          ({
+            membersOf: async () => ['u1', 'u2'],
+            connectionsOf: async (user: string) =>
+              [0, 1].map((index) => buildConnectionItem({ userUuid: user, connectionId: `${user}-${index}`, connectedAt: new Date().toISOString() })),
+            removeConnection: async () => undefined,
+          }) as unknown as ConnectionsRepository,
+        post: () => {
+          let call = 0;
+          return async () => outcomes[call++ % outcomes.length]!;
+        },
+        logger: new Logger({ logLevel: 'SILENT' }),
+      });
+      const item = buildMessageItem({
+        groupUuid: '11111111-1111-4111-8111-111111111111',
+        messageUuid: '00000000-0000-4000-8000-000000000001',
+        sender: { user_uuid: 'u1', display_name: 'U', handle: 'u' },
+        text: 'hi',
+        createdAt: '2026-12-04T12:00:00.000Z' as never,
+      });
+      const image = marshall(item);
+
+      // Act
+      await handler(
+        { Records: [{ eventName: 'INSERT', dynamodb: { Keys: { pk: image.pk!, sk: image.sk! }, NewImage: image, SequenceNumber: '1' } } as DynamoDBRecord] },
+        {} as never,
+      );
+    } finally {
+      spy.mockRestore();
+      process.env.POWERTOOLS_METRICS_DISABLED = saved.disabled;
+      if (saved.namespace === undefined) delete process.env.POWERTOOLS_METRICS_NAMESPACE;
+      else process.env.POWERTOOLS_METRICS_NAMESPACE = saved.namespace;
+    }
+
+    // Assess
+    const lines = written
+      .join('')
+      .split('\n')
+      .filter((line) => line.includes('"_aws"'));
+    expect(lines).toHaveLength(1);
+    const emf = JSON.parse(lines[0]!) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Namespace: string; Metrics: { Name: string }[] }[] } };
+    expect(emf._aws.CloudWatchMetrics[0]!.Namespace).toBe('Cruddur/test');
+    expect({ sent: emf.PushesSent, gone: emf.PushesGone, failed: emf.PushesFailed, service: emf.service }).toEqual({
+      sent: 2,
+      gone: 1,
+      failed: 1,
+      service: 'cruddur-messaging',
+    });
+  });
+});
