@@ -248,6 +248,20 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   },
 ];
 
+/**
+ * Readers of one stream shard at most before DynamoDB throttles them (DynamoDB developer guide,
+ * "Change data capture for DynamoDB Streams": no more than two processes should read from the
+ * same shard at the same time). Each stream function's event source mapping is one reader.
+ */
+export const MAX_STREAM_READERS = 2;
+
+/** Why these functions cannot all read the table's stream, or undefined when they can. */
+export function streamReadersProblem(functions: readonly FunctionDefinition[]): string | undefined {
+  const readers = functions.filter((fn) => fn.kind === 'stream').map((fn) => fn.name);
+  if (readers.length <= MAX_STREAM_READERS) return undefined;
+  return `${readers.length} stream functions (${readers.join(', ')}) would read the table's stream; DynamoDB throttles more than ${MAX_STREAM_READERS} readers per shard: fold one into another, or feed it from a Kinesis stream or EventBridge Pipes`;
+}
+
 export const HTTP_FUNCTIONS = FUNCTIONS.filter((fn): fn is HttpFunction => fn.kind === 'http');
 export const STREAM_FUNCTIONS = FUNCTIONS.filter((fn): fn is StreamFunction => fn.kind === 'stream');
 export const WEBSOCKET_FUNCTIONS = FUNCTIONS.filter((fn): fn is WebSocketFunction => fn.kind === 'websocket');

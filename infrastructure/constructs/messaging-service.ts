@@ -12,7 +12,14 @@ import type { DataAwsIamPolicyDocumentStatement, DataAwsIamPolicyDocumentStateme
 import { CloudwatchLogMetricFilter } from '@cdktf/provider-aws/lib/cloudwatch-log-metric-filter';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
-import { runsInVpc, WEBSOCKET_AUTHORIZER, type FunctionDefinition, type StreamFunction, type WebSocketFunction } from '../../functions/catalog';
+import {
+  runsInVpc,
+  streamReadersProblem,
+  WEBSOCKET_AUTHORIZER,
+  type FunctionDefinition,
+  type StreamFunction,
+  type WebSocketFunction,
+} from '../../functions/catalog';
 import { GROUP_SK_INDEX, KeyPrefix } from '../../functions/data/model';
 import { UNPLACEABLE_MESSAGE } from '../../functions/message-stream/summaries';
 import { functionEnvironment } from '../../functions/config/function-config';
@@ -85,6 +92,8 @@ export class MessagingService extends Construct {
     private readonly options: MessagingServiceOptions,
   ) {
     super(scope, id);
+    const readers = streamReadersProblem(options.functions);
+    if (readers) throw new Error(readers);
     this.metricsNamespace = `Cruddur/${options.namePrefix}`;
     const unplaceable: Record<string, string> = {};
     this.unplaceableRecordsMetrics = unplaceable;

@@ -29,7 +29,7 @@ import { paginateListEventSourceMappings, type EventSourceMappingConfiguration, 
 import { DescribeDBInstancesCommand, type DBInstance, type RDSClient } from '@aws-sdk/client-rds';
 import { DescribeSecretCommand, GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import { STREAM_FUNCTIONS } from '../../functions/catalog';
+import { MAX_STREAM_READERS, STREAM_FUNCTIONS } from '../../functions/catalog';
 import { apiGatewayLogsRoleName, type CruddurConfig } from '../../infrastructure/config';
 import type { EndpointChoices } from '../../infrastructure/config/network';
 
@@ -600,10 +600,10 @@ async function checkStreamReaders(config: CruddurConfig, lambda: LambdaClient, s
   const readers = ours.size + reading.length;
   const named = (list: EventSourceMappingConfiguration[]) =>
     list.map((mapping) => `${functionOf(mapping)} (mapping ${mapping.UUID}, ${mapping.State})`).join(', ');
-  if (readers > 2) {
+  if (readers > MAX_STREAM_READERS) {
     return blocker(
       'stream readers',
-      `${named(reading)} already read${reading.length === 1 ? 's' : ''} the table's stream; with our ${ours.size} that makes ${readers} readers, and more than two per shard are throttled. ` +
+      `${named(reading)} already read${reading.length === 1 ? 's' : ''} the table's stream; with our ${ours.size} that makes ${readers} readers, and more than ${MAX_STREAM_READERS} per shard are throttled. ` +
         `Disable ${reading.length === 1 ? 'it' : 'them'} (${reading.map((mapping) => `aws lambda update-event-source-mapping --uuid ${mapping.UUID} --no-enabled`).join('; ')}), or delete ${reading.length === 1 ? 'its' : 'their'} stack: our message-stream does what the bootcamp's stream function did`,
     );
   }

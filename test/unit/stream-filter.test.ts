@@ -1,6 +1,6 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { MESSAGE_STREAM_SOURCE } from '../../functions/catalog';
+import { FUNCTIONS, MAX_STREAM_READERS, MESSAGE_STREAM_SOURCE, STREAM_FUNCTIONS, streamReadersProblem } from '../../functions/catalog';
 import { filterEvents, matchesAnyFilterPattern, matchesFilterPattern, InvalidFilterPatternError, validateFilterPatterns } from '../../local/streams/filter';
 
 /** A stream record as Lambda delivers it, for an item with these keys. */
@@ -307,5 +307,17 @@ describe('validateFilterPatterns', () => {
 
   it('refuses more filters than a mapping takes', () => {
     expect(() => validateFilterPatterns(Array.from({ length: 6 }, () => ({ a: ['x'] })))).toThrow(/at most 5/);
+  });
+});
+
+describe("the table stream's readers", () => {
+  it(`fit DynamoDB's ${MAX_STREAM_READERS} readers per shard, and a third stream function in the catalog is refused, by name`, () => {
+    // Assess: today's catalog.
+    expect(streamReadersProblem(FUNCTIONS)).toBeUndefined();
+    // A scratch third consumer.
+    const third = { ...STREAM_FUNCTIONS[0]!, name: 'read-receipts' };
+    expect(streamReadersProblem([...FUNCTIONS, third])).toBe(
+      "3 stream functions (message-stream, message-push, read-receipts) would read the table's stream; DynamoDB throttles more than 2 readers per shard: fold one into another, or feed it from a Kinesis stream or EventBridge Pipes",
+    );
   });
 });
