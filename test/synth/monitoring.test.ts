@@ -156,6 +156,8 @@ describe('alarms of a catalog entry', () => {
       reportsUnplaceableRecords: false,
       source: { ...MESSAGE_STREAM_SOURCE, maximumRecordAgeInSeconds: 120 },
     };
+    // The stream takes two readers (MAX_STREAM_READERS): the scratch consumer stands in for message-push.
+    const catalog = [...FUNCTIONS.filter((fn) => fn.name !== 'message-push'), scratch];
     const { bundles } = sharedBundles();
 
     // Act
@@ -164,12 +166,12 @@ describe('alarms of a catalog entry', () => {
         const messaging = new MessagingService(
           scope,
           'messaging',
-          testMessagingServiceOptions([...FUNCTIONS, scratch], { ...bundles, [scratch.name]: bundles['message-stream']! }),
+          testMessagingServiceOptions(catalog, { ...bundles, [scratch.name]: bundles['message-stream']! }),
         );
         new Monitoring(scope, 'monitoring', {
           namePrefix: 'cruddur-test',
           region: 'us-east-1',
-          functions: [...FUNCTIONS, scratch],
+          functions: catalog,
           messaging,
           tableName: 'cruddur-messages',
         });
