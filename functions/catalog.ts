@@ -123,11 +123,13 @@ export const MESSAGE_STREAM_SOURCE: StreamSource = {
 };
 
 /**
- * New messages pushed to open WebSockets: a push older than a few minutes helps nobody (the
- * app fetches on open), so records expire sooner and are retried less than the summaries'.
+ * New messages and read receipts pushed to open WebSockets: a push older than a few minutes
+ * helps nobody (the app fetches on open), so records expire sooner and are retried less than
+ * the summaries'.
  */
 export const MESSAGE_PUSH_SOURCE: StreamSource = {
   ...MESSAGE_STREAM_SOURCE,
+  filterPatterns: [...MESSAGE_STREAM_SOURCE.filterPatterns, { eventName: ['INSERT'], dynamodb: { Keys: { pk: { S: [{ prefix: 'RECEIPT#' }] } } } }],
   batchSize: 100,
   maximumBatchingWindowInSeconds: 0,
   startingPosition: 'LATEST',
@@ -172,6 +174,30 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     table: { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] },
     usersDatabase: true,
     userLimit: 'posts',
+  },
+  {
+    kind: 'http',
+    name: 'mark-read',
+    description: "Read markers: moves the caller's marker in a conversation forward, with their unread count, and leaves a receipt for the push",
+    entry: 'functions/mark-read/index.ts',
+    route: { method: 'POST', path: '/api/message_groups/{message_group_uuid}/read' },
+    auth: 'cognito-jwt',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    table: { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem'] },
+    usersDatabase: true,
+  },
+  {
+    kind: 'http',
+    name: 'count-unread',
+    description: "The caller's unread badge: conversations with unread messages, and those messages",
+    entry: 'functions/count-unread/index.ts',
+    route: { method: 'GET', path: '/api/message_groups/unread' },
+    auth: 'cognito-jwt',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    table: { actions: ['dynamodb:Query'] },
+    usersDatabase: true,
   },
   {
     kind: 'http',

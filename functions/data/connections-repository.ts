@@ -2,8 +2,9 @@
  * The WebSocket connections of users (`CONN#{user}` items, functions/data/model/connection.ts)
  * and what the push function needs besides: who is in a group.
  */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_TABLE_NAME, buildConnectionItem, isOpenConnection, keys, type ConnectionItem, type IsoTimestamp, type MessageGroupItem } from './model';
+import { queryPages } from './query-pages';
 
 export type ConnectionsRepository = ReturnType<typeof createConnectionsRepository>;
 
@@ -28,19 +29,12 @@ export function createConnectionsRepository(client: DynamoDBDocumentClient, opti
      */
     async connectionsOf(userUuid: string, options: { removeExpired?: boolean } = {}): Promise<ConnectionItem[]> {
       const items: ConnectionItem[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': keys.connectionPartition(userUuid) },
-            ExclusiveStartKey: start,
-          }),
-        );
-        items.push(...((page.Items ?? []) as ConnectionItem[]));
-        start = page.LastEvaluatedKey;
-      } while (start);
+      const pages = queryPages<ConnectionItem>(client, {
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.connectionPartition(userUuid) },
+      });
+      for await (const page of pages) items.push(...page);
       const now = clock();
       if (options.removeExpired) {
         const expired = items.filter((item) => !isOpenConnection(item, now));

@@ -5,8 +5,16 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { decodeCursor, encodeCursor } from './cursor';
-import { WriteNotAppliedError } from '../errors';
+import { NotFoundError, WriteNotAppliedError } from '../errors';
+import { createUnreadCounter } from './unread-counts';
+import { queryPages } from './query-pages';
 import {
+  buildReceiptItem,
+  readAttributes,
+  readStateOf,
+  timestampOfKey,
+  type MemberReadState,
+  type SummaryReadState,
   DEFAULT_TABLE_NAME,
   buildGroupItem,
   buildGroupSummaryItems,
@@ -84,12 +92,28 @@ export interface CreatedInGroup extends CreatedMessage {
  * `no-group`: the group has no group item (a table written by the original and not yet
  * migrated, or a stray write), so no retry can ever move its summaries.
  */
-export type SummaryMoveResult = 'moved' | 'unchanged' | 'no-group';
+export type SummaryMoveResult = 'moved' | 'recounted' | 'unchanged' | 'no-group';
 
 /** The newest message of a group, as the stream consumer saw it. */
 export interface NewestMessage {
   sk: string;
   message: string;
+}
+
+/** `POST /api/message_groups/{group}/read`'s answer: where the caller's marker is now. */
+export interface ReadMarkerView {
+  message_group_uuid: string;
+  /** The uuid of the newest message read. */
+  read_up_to: string;
+  read_at: string;
+  /** The other person's messages still unread (newer than the marker, as far as the summaries go). */
+  unread_count: number;
+}
+
+/** `GET /api/message_groups/unread`'s answer: for a badge. */
+export interface UnreadTotals {
+  conversations: number;
+  messages: number;
 }
 
 export interface MessagesRepositoryOptions {
@@ -108,6 +132,7 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
   const clock = options.clock ?? Date.now;
   const newUuid = options.newUuid ?? randomUUID;
   const retry = options.retry ?? {};
+  const unread = createUnreadCounter(client, tableName);
 
   async function queryPage<T extends { sk: string }>(pk: string, page: PageRequest): Promise<{ items: T[]; nextCursor?: string }> {
     const output = await client.send(
@@ -256,8 +281,19 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
     const createdAt = nowIso(clock);
     const message = buildMessageItem({ groupUuid, messageUuid: newUuid(), sender, text, createdAt });
     const members: [Participant, Participant] = [sender, recipient];
-    const group = buildGroupItem({ groupUuid, members, lastMessageSk: message.sk, lastMessage: text, createdAt });
-    const summaries = buildGroupSummaryItems({ groupUuid, members, lastMessageSk: message.sk, lastMessage: text });
+    // Read state from the start: the recipient has one unread message, the sender none.
+    const group = {
+      ...buildGroupItem({ groupUuid, members, lastMessageSk: message.sk, lastMessage: text, createdAt }),
+      [readAttributes(sender.user_uuid).unread]: 0,
+      [readAttributes(recipient.user_uuid).unread]: 1,
+    };
+    const summaries = buildGroupSummaryItems({
+      groupUuid,
+      members,
+      lastMessageSk: message.sk,
+      lastMessage: text,
+      read: [{ unreadCount: 0 }, { unreadCount: 1 }],
+    });
     const notExists = 'attribute_not_exists(pk)';
     // A command per attempt: commands of lib-dynamodb are not meant to be sent twice.
     const transaction = () =>
@@ -287,49 +323,213 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
     return { messageGroupUuid: groupUuid, answer: toCreatedMessageView(groupUuid, message), item: message, groupCreated: true };
   }
 
+  /** Both members' read states, in the group's member order. */
+  const readStates = (group: MessageGroupItem): [MemberReadState, MemberReadState] => [
+    readStateOf(group, group.member_uuids[0]),
+    readStateOf(group, group.member_uuids[1]),
+  ];
+
   /**
-   * Pattern E: moves both participants' summaries of a group to its newest message, in one
-   * transaction conditioned on the group's last message key, so a summary is never missing
-   * or doubled, an older message never replaces a newer one and a replay changes nothing.
-   * Costs one consistent GetItem and at most one TransactWriteItems (more only on conflict).
+   * The condition that the group item still holds what was read of it: its last message key
+   * and both markers (the attribute names go into `names`, the values into `values`).
+   */
+  function unchangedGroupCondition(group: MessageGroupItem, names: Record<string, string>, values: Record<string, unknown>): string {
+    values[':seenLast'] = group.last_message_sk;
+    const parts = ['last_message_sk = :seenLast'];
+    group.member_uuids.forEach((memberUuid, index) => {
+      const state = readStateOf(group, memberUuid);
+      names[`#seenMarker${index}`] = readAttributes(memberUuid).marker;
+      if (state.marker === undefined) {
+        parts.push(`attribute_not_exists(#seenMarker${index})`);
+      } else {
+        values[`:seenMarker${index}`] = state.marker;
+        parts.push(`#seenMarker${index} = :seenMarker${index}`);
+      }
+    });
+    return parts.join(' AND ');
+  }
+
+  /** The transaction item updating a group item `set` (named attributes) if {@link unchangedGroupCondition} holds. */
+  function groupUpdate(group: MessageGroupItem, groupUuid: string, set: string, names: Record<string, string>, values: Record<string, unknown>) {
+    const condition = unchangedGroupCondition(group, names, values);
+    return {
+      Update: {
+        TableName: tableName,
+        Key: keys.group(groupUuid),
+        UpdateExpression: set,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    };
+  }
+
+  /**
+   * Pattern E: moves both participants' summaries of a group to its newest message and brings
+   * both unread counts up to it, in one transaction conditioned on what was read of the group
+   * item (last message key, both markers), so a summary is never missing or doubled, an older
+   * message never replaces a newer one, a count is never taken from a stale marker, and a
+   * replay changes nothing.
+   *
+   * The counts: when every message of the batch is newer than the group's last one (the usual
+   * case), the stored counts plus the other member's messages in (last, newest]; otherwise (a
+   * replay, or a message whose key is older than one already applied: two writers' clocks)
+   * both are counted again from the markers. Costs one consistent GetItem, one Query over the
+   * counted range and at most one TransactWriteItems (more only on conflict).
    * A group without a group item is `no-group`: nothing to move, now or later.
    */
-  async function moveGroupSummary(groupUuid: string, newest: NewestMessage): Promise<SummaryMoveResult> {
-    // Each attempt reads the group afresh: a concurrent move that won the condition, or a
-    // conflict, is decided again on what the table now says.
-    const movedOrConflict = (error: unknown) => cancellationCodes(error)[0] === 'ConditionalCheckFailed' || isRetryableTransactionCancellation(error);
+  async function moveGroupSummary(groupUuid: string, newest: NewestMessage, oldestSk: string = newest.sk): Promise<SummaryMoveResult> {
+    // Each attempt reads the group afresh: a concurrent move or mark-read that won the
+    // condition, or a conflict, is decided again on what the table now says.
+    const changedOrConflict = (error: unknown) => cancellationCodes(error)[0] === 'ConditionalCheckFailed' || isRetryableTransactionCancellation(error);
     return withRetries(
       async (): Promise<SummaryMoveResult> => {
         const group = await getGroup(groupUuid);
         if (group === undefined) return 'no-group';
-        if (group.last_message_sk >= newest.sk) return 'unchanged';
+        const moves = newest.sk > group.last_message_sk;
+        const target = moves ? newest : { sk: group.last_message_sk, message: group.last_message };
+        const states = readStates(group);
+        const stored = states.map((state) => state.unread);
+        const incremental = oldestSk > group.last_message_sk && stored[0] !== undefined && stored[1] !== undefined;
+        const atLeast = (key: string | undefined) => (key === undefined || key < group.last_message_sk ? group.last_message_sk : key);
+        const counts = incremental
+          ? (await unread.count(groupUuid, group.member_uuids, [atLeast(states[0].marker), atLeast(states[1].marker)], target.sk)).map(
+              (added, index) => added + stored[index]!,
+            )
+          : await unread.count(groupUuid, group.member_uuids, [states[0].marker, states[1].marker], target.sk);
+        if (!moves && counts[0] === stored[0] && counts[1] === stored[1]) return 'unchanged';
 
+        const read = states.map((state, index) => ({ unreadCount: counts[index]!, lastReadAt: state.readAt })) as [SummaryReadState, SummaryReadState];
         const current = buildGroupSummaryItems({ groupUuid, members: group.members, lastMessageSk: group.last_message_sk, lastMessage: group.last_message });
-        const next = buildGroupSummaryItems({ groupUuid, members: group.members, lastMessageSk: newest.sk, lastMessage: newest.message });
-        // Same millisecond: the summary key does not change, and one transaction may not touch a key twice.
+        const next = buildGroupSummaryItems({ groupUuid, members: group.members, lastMessageSk: target.sk, lastMessage: target.message, read });
+        // Same millisecond (or a recount): the summary key does not change, and one transaction may not touch a key twice.
         const deletes = current[0].sk === next[0].sk ? [] : current.map(({ pk, sk }) => ({ Delete: { TableName: tableName, Key: { pk, sk } } }));
+        const names: Record<string, string> = {
+          '#unread0': readAttributes(group.member_uuids[0]).unread,
+          '#unread1': readAttributes(group.member_uuids[1]).unread,
+        };
+        const values: Record<string, unknown> = { ':new': target.sk, ':text': target.message, ':unread0': counts[0], ':unread1': counts[1] };
         await client.send(
           new TransactWriteCommand({
             TransactItems: [
-              {
-                Update: {
-                  TableName: tableName,
-                  Key: keys.group(groupUuid),
-                  UpdateExpression: 'SET last_message_sk = :new, last_message = :text',
-                  ConditionExpression: 'last_message_sk = :old',
-                  ExpressionAttributeValues: { ':new': newest.sk, ':text': newest.message, ':old': group.last_message_sk },
-                },
-              },
+              groupUpdate(group, groupUuid, 'SET last_message_sk = :new, last_message = :text, #unread0 = :unread0, #unread1 = :unread1', names, values),
               ...deletes,
               ...next.map((summary) => ({ Put: { TableName: tableName, Item: summary } })),
             ],
           }),
         );
-        return 'moved';
+        return moves ? 'moved' : 'recounted';
       },
-      movedOrConflict,
+      changedOrConflict,
       retry,
     );
+  }
+
+  /** The message a read marker goes to: the group's newest, or the one with this uuid. */
+  async function findMessageToMark(groupUuid: string, messageUuid: string | undefined): Promise<{ sk: string; message_uuid: string } | undefined> {
+    // Newest first: a marker is nearly always set on a recent message.
+    const pages = queryPages(client, {
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.messagePartition(groupUuid), ...(messageUuid === undefined ? {} : { ':uuid': messageUuid }) },
+      ...(messageUuid === undefined ? { Limit: 1 } : { FilterExpression: 'message_uuid = :uuid' }),
+      ProjectionExpression: 'sk, message_uuid',
+      ScanIndexForward: false,
+      ConsistentRead: true,
+    });
+    for await (const page of pages) {
+      const found = page[0] as { sk: string; message_uuid: string } | undefined;
+      if (found !== undefined || messageUuid === undefined) return found;
+    }
+    return undefined;
+  }
+
+  /**
+   * Moves a member's read marker forward to a message (default: the newest), with their unread
+   * count and summary, and writes a receipt for the push function; in one transaction
+   * conditioned on the group item as read (the last message key, both markers). Monotonic and
+   * idempotent: a marker at or past that message stays where it is, and nothing is written.
+   * The caller has checked membership.
+   * @throws NotFoundError when the group has no message with that uuid.
+   */
+  async function markRead(groupUuid: string, reader: Participant, messageUuid?: string): Promise<ReadMarkerView> {
+    const message = await findMessageToMark(groupUuid, messageUuid);
+    if (message === undefined) throw new NotFoundError('Message not found in this conversation');
+    const changedOrConflict = (error: unknown) => cancellationCodes(error)[0] === 'ConditionalCheckFailed' || isRetryableTransactionCancellation(error);
+    return withRetries(
+      async (): Promise<ReadMarkerView> => {
+        const group = await getGroup(groupUuid);
+        if (group === undefined) throw new NotFoundError('Message group not found');
+        const index = group.member_uuids.indexOf(reader.user_uuid);
+        const state = readStateOf(group, reader.user_uuid);
+        if (state.marker !== undefined && state.marker >= message.sk) {
+          // Already read that far: the marker never moves back.
+          return {
+            message_group_uuid: groupUuid,
+            read_up_to: state.readUpTo ?? message.message_uuid,
+            read_at: state.readAt ?? timestampOfKey(state.marker),
+            unread_count: state.unread ?? 0,
+          };
+        }
+        const after: [string | undefined, string | undefined] = [group.last_message_sk, group.last_message_sk];
+        after[index] = message.sk;
+        const counted = await unread.count(groupUuid, group.member_uuids, after, group.last_message_sk);
+        const unreadCount = counted[index]!;
+        const readAt = nowIso(clock);
+        const mine = readAttributes(reader.user_uuid);
+        const names: Record<string, string> = { '#marker': mine.marker, '#readUpTo': mine.readUpTo, '#readAt': mine.readAt, '#unread': mine.unread };
+        const values: Record<string, unknown> = { ':marker': message.sk, ':readUpTo': message.message_uuid, ':readAt': readAt, ':unread': unreadCount };
+        const summaryKey = keys.groupSummary(reader.user_uuid, timestampOfKey(group.last_message_sk), groupUuid);
+        const receipt = buildReceiptItem({ groupUuid, reader, readUpTo: message.message_uuid, readAt, memberUuids: group.member_uuids });
+        try {
+          await client.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                groupUpdate(group, groupUuid, 'SET #marker = :marker, #readUpTo = :readUpTo, #readAt = :readAt, #unread = :unread', names, values),
+                {
+                  Update: {
+                    TableName: tableName,
+                    Key: summaryKey,
+                    UpdateExpression: 'SET unread_count = :unread, last_read_at = :readAt',
+                    // Never a partial summary: it exists wherever the group item says it does.
+                    ConditionExpression: 'attribute_exists(pk)',
+                    ExpressionAttributeValues: { ':unread': unreadCount, ':readAt': readAt },
+                  },
+                },
+                { Put: { TableName: tableName, Item: receipt } },
+              ],
+            }),
+          );
+        } catch (error) {
+          if (cancellationCodes(error)[1] === 'ConditionalCheckFailed') {
+            throw new WriteNotAppliedError(`The summary of group ${groupUuid} is missing where its group item says it is`, { cause: error });
+          }
+          throw error;
+        }
+        return { message_group_uuid: groupUuid, read_up_to: message.message_uuid, read_at: readAt, unread_count: unreadCount };
+      },
+      changedOrConflict,
+      retry,
+    );
+  }
+
+  /** The caller's conversations with unread messages, and those messages: one Query over their summaries, paged. */
+  async function unreadTotals(ownerUuid: string): Promise<UnreadTotals> {
+    const totals: UnreadTotals = { conversations: 0, messages: 0 };
+    const pages = queryPages(client, {
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk',
+      FilterExpression: 'unread_count > :zero',
+      ExpressionAttributeValues: { ':pk': keys.groupSummaryPartition(ownerUuid), ':zero': 0 },
+      ProjectionExpression: 'unread_count',
+    });
+    for await (const page of pages) {
+      for (const item of page) {
+        totals.conversations += 1;
+        totals.messages += (item as { unread_count: number }).unread_count;
+      }
+    }
+    return totals;
   }
 
   return {
@@ -342,5 +542,7 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
     createMessageInNewGroup,
     findIdempotencyRecord,
     moveGroupSummary,
+    markRead,
+    unreadTotals,
   };
 }

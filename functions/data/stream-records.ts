@@ -7,7 +7,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { groupUuidOfMessageKey, isMessageItem, type MessageItem } from './model';
+import { groupUuidOfMessageKey, isMessageItem, isReceiptItem, type MessageItem, type ReceiptItem } from './model';
 
 export type SkipReason = 'not-an-insert' | 'no-new-image' | 'not-a-message' | 'malformed-image';
 
@@ -15,20 +15,32 @@ export type StreamRecordReading =
   | { kind: 'new-message'; sequenceNumber?: string; groupUuid: string; item: MessageItem }
   | { kind: 'skipped'; sequenceNumber?: string; eventName?: string; reason: SkipReason };
 
+/** The item an INSERT record carries, or why there is none. */
+function insertedItem(record: DynamoDBRecord): { item: Record<string, unknown> } | { reason: SkipReason } {
+  if (record.eventName !== 'INSERT') return { reason: 'not-an-insert' };
+  const image = record.dynamodb?.NewImage;
+  if (image === undefined) return { reason: 'no-new-image' };
+  try {
+    // aws-lambda's AttributeValue and the SDK's describe the same JSON.
+    return { item: unmarshall(image as Record<string, AttributeValue>) };
+  } catch {
+    return { reason: 'malformed-image' };
+  }
+}
+
+/** The read receipt a record carries (a new `RECEIPT#` item), or undefined. */
+export function readReceiptRecord(record: DynamoDBRecord): ReceiptItem | undefined {
+  const inserted = insertedItem(record);
+  return 'item' in inserted && isReceiptItem(inserted.item) ? inserted.item : undefined;
+}
+
 /** The new message a record carries, or why it carries none. */
 export function readStreamRecord(record: DynamoDBRecord): StreamRecordReading {
   const sequenceNumber = record.dynamodb?.SequenceNumber;
   const skipped = (reason: SkipReason): StreamRecordReading => ({ kind: 'skipped', sequenceNumber, eventName: record.eventName, reason });
-  if (record.eventName !== 'INSERT') return skipped('not-an-insert');
-  const image = record.dynamodb?.NewImage;
-  if (image === undefined) return skipped('no-new-image');
-  let item: Record<string, unknown>;
-  try {
-    // aws-lambda's AttributeValue and the SDK's describe the same JSON.
-    item = unmarshall(image as Record<string, AttributeValue>);
-  } catch {
-    return skipped('malformed-image');
-  }
+  const inserted = insertedItem(record);
+  if ('reason' in inserted) return skipped(inserted.reason);
+  const { item } = inserted;
   const groupUuid = typeof item.pk === 'string' ? groupUuidOfMessageKey(item.pk) : undefined;
   if (groupUuid === undefined) return skipped('not-a-message');
   // A MSG# item without a message's fields can never be applied: a consumer skips it (and

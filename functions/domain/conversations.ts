@@ -7,7 +7,14 @@ import { createHash } from 'node:crypto';
 import { TtlCache } from './cache';
 import { NotFoundError, RateLimitedError, ServiceBusyError, UnregisteredCallerError, ValidationError } from '../errors';
 import type { RateDecision } from '../data/rate-limit-repository';
-import { IdempotencyKeyTakenError, type CreatedMessage, type MessagesRepository, type Page } from '../data/messages-repository';
+import {
+  IdempotencyKeyTakenError,
+  type CreatedMessage,
+  type MessagesRepository,
+  type Page,
+  type ReadMarkerView,
+  type UnreadTotals,
+} from '../data/messages-repository';
 import type { CreatedMessageView, MessageGroupView, MessageView } from '../data/model';
 import type { UserDirectory } from './user-directory';
 import { toParticipant, type User } from '../data/users-repository';
@@ -16,6 +23,7 @@ import {
   type CreateMessageRequest,
   parseCreateMessageRequest,
   parseHandleParameter,
+  parseMarkReadRequest,
   parseMessageGroupUuid,
   parsePageRequest,
 } from './validation';
@@ -36,7 +44,7 @@ export interface UserShortView {
 /** The repository operations the API uses. */
 export type MessagesStore = Pick<
   MessagesRepository,
-  'listMessages' | 'listMessageGroups' | 'getGroup' | 'createMessage' | 'createMessageInNewGroup' | 'findIdempotencyRecord'
+  'listMessages' | 'listMessageGroups' | 'getGroup' | 'createMessage' | 'createMessageInNewGroup' | 'findIdempotencyRecord' | 'markRead' | 'unreadTotals'
 >;
 
 /** What a create request asks for, as a short hash: a key's retries must ask the same. */
@@ -189,6 +197,26 @@ export function createMessaging({ messages, users, groupMembers = new TtlCache({
   }
 
   /**
+   * Marks a conversation the caller is in read, up to a message (`{"message_uuid"}`) or the
+   * newest one (no body). A non-member gets pattern A's 404.
+   */
+  async function markRead(sub: string, groupUuidParameter: string | undefined, body: Record<string, unknown> | undefined): Promise<ReadMarkerView> {
+    const { caller, parsed, found } = await callerWith(
+      sub,
+      () => ({ groupUuid: parseMessageGroupUuid(groupUuidParameter), messageUuid: parseMarkReadRequest(body) }),
+      ({ groupUuid }) => membersOf(groupUuid),
+    );
+    assertMember(found, caller);
+    return messages.markRead(parsed.groupUuid, toParticipant(caller), parsed.messageUuid);
+  }
+
+  /** For a badge: the caller's conversations with unread messages, and how many messages. */
+  async function unreadTotals(sub: string): Promise<UnreadTotals> {
+    const caller = await resolveCaller(sub);
+    return messages.unreadTotals(caller.uuid);
+  }
+
+  /**
    * A person's short profile, for the new-conversation page. Public, as profiles are in
    * Cruddur (the original's route needed no token): so it answers these three fields, and
    * nothing else about a user, ever.
@@ -198,5 +226,5 @@ export function createMessaging({ messages, users, groupMembers = new TtlCache({
     return { uuid: user.uuid, handle: user.handle, display_name: user.display_name };
   }
 
-  return { listMessageGroups, listMessages, createMessage, getUserShort };
+  return { listMessageGroups, listMessages, createMessage, markRead, unreadTotals, getUserShort };
 }

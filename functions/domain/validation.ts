@@ -50,6 +50,7 @@ export const ValidationCode = {
   bodyFieldUnknown: 'body_field_unknown',
   recipientAmbiguous: 'recipient_ambiguous',
   idempotencyKeyReused: 'idempotency_key_reused',
+  messageUuidInvalid: 'message_uuid_invalid',
 } as const;
 
 type ValidationCodeValue = (typeof ValidationCode)[keyof typeof ValidationCode];
@@ -134,6 +135,23 @@ export function parseCreateMessageRequest(body: Record<string, unknown>): Create
   return toGroup
     ? { kind: 'existing-group', messageGroupUuid: target.value, text: message.value }
     : { kind: 'new-group', recipientHandle: target.value, text: message.value };
+}
+
+/**
+ * The body of `POST /api/message_groups/{group}/read`: `{"message_uuid": "…"}`, or nothing (or
+ * `{}`) for the newest message. The uuid of the message to read up to, or undefined.
+ * @throws ValidationError (`message_uuid_invalid`, `body_field_unknown`).
+ */
+export function parseMarkReadRequest(body: Record<string, unknown> | undefined): string | undefined {
+  if (body === undefined) return undefined;
+  const value = body.message_uuid;
+  const uuid = value === undefined || value === null ? undefined : typeof value === 'string' ? normalizeUuid(value) : undefined;
+  const invalid = value !== undefined && value !== null && uuid === undefined;
+  const unknownField = Object.keys(body).some((field) => field !== 'message_uuid');
+  if (invalid || unknownField) {
+    throw new ValidationError([...(invalid ? [ValidationCode.messageUuidInvalid] : []), ...(unknownField ? [ValidationCode.bodyFieldUnknown] : [])]);
+  }
+  return uuid;
 }
 
 /**

@@ -47,6 +47,11 @@ export function jsonObjectBody(event: HttpEvent, maxBytes = MAX_BODY_BYTES): Rec
   return parsed as Record<string, unknown>;
 }
 
+/** {@link jsonObjectBody}, or undefined when the request has no body. */
+export function optionalJsonObjectBody(event: HttpEvent): Record<string, unknown> | undefined {
+  return event.body === undefined || event.body === null || event.body === '' ? undefined : jsonObjectBody(event);
+}
+
 /**
  * A path parameter, percent-decoded (HTTP APIs pass some encoded, e.g. `%40handle`).
  * A malformed escape is returned as sent, for validation to refuse.

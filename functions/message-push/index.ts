@@ -2,7 +2,8 @@
  * Real-time delivery: the second consumer of the messages table's stream (the first moves the
  * summaries). For each new message, in stream order, it posts
  * `{type: "message", message_group_uuid, uuid, display_name, handle, message, created_at}` to
- * every open WebSocket of both participants. Each connection gets its messages in order;
+ * every open WebSocket of both participants; for each read receipt (mark-read's `RECEIPT#`
+ * item), `{type: "read", message_group_uuid, handle, read_up_to, read_at}`, likewise. Each connection gets its messages in order;
  * connections are served a bounded number at a time, taking turns by person, so one slow
  * connection, or one person's many, holds up nobody else for long; a gone connection (410) is
  * deleted, and so is one whose token has expired; a failed post is logged, not retried (a
@@ -14,9 +15,9 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { createConnectionsRepository, type ConnectionsRepository } from '../data/connections-repository';
 import { toMessageView, type ConnectionItem } from '../data/model';
-import { readStreamRecord } from '../data/stream-records';
+import { readReceiptRecord, readStreamRecord } from '../data/stream-records';
 import { TtlCache } from '../domain/cache';
-import type { MessagePush } from '../websocket/frames';
+import type { MessagePush, ReadReceiptPush } from '../websocket/frames';
 import { sharedDocumentClient } from '../clients/dynamodb';
 import { functionConfig } from '../config/function-config';
 import { logger, withInvocationContext } from '../observability/logger';
@@ -32,11 +33,19 @@ export interface MessagePushDeps {
 /** Groups' members never change: kept for a day of the container's life, up to this many groups. */
 const MEMBERS_CACHE = { ttlMs: 24 * 60 * 60 * 1000, maxEntries: 10_000 };
 
-/** The push of a stream record, or undefined for anything but a new message. */
-function pushOf(record: DynamoDBRecord): MessagePush | undefined {
+/**
+ * The push of a stream record, with the group's members when the record says who they are (a
+ * receipt does; a message's come from the group item), or undefined for anything else.
+ */
+function pushOf(record: DynamoDBRecord): { frame: MessagePush | ReadReceiptPush; memberUuids?: readonly string[] } | undefined {
   const reading = readStreamRecord(record);
-  if (reading.kind !== 'new-message') return undefined;
-  return { type: 'message', message_group_uuid: reading.groupUuid, ...toMessageView(reading.item) };
+  if (reading.kind === 'new-message') return { frame: { type: 'message', message_group_uuid: reading.groupUuid, ...toMessageView(reading.item) } };
+  const receipt = readReceiptRecord(record);
+  if (receipt === undefined) return undefined;
+  return {
+    frame: { type: 'read', message_group_uuid: receipt.group_uuid, handle: receipt.reader_handle, read_up_to: receipt.read_up_to, read_at: receipt.read_at },
+    memberUuids: receipt.member_uuids,
+  };
 }
 
 /**
@@ -79,7 +88,7 @@ export function createMessagePushHandler(deps: MessagePushDeps) {
         if (!found) connectionsByUser.set(userUuid, (found = repository.connectionsOf(userUuid, { removeExpired: true })));
         return found;
       };
-      const tally = { records: records.length, messages: 0, noGroup: 0, sent: 0, gone: 0, failed: 0 };
+      const tally = { records: records.length, messages: 0, receipts: 0, noGroup: 0, sent: 0, gone: 0, failed: 0 };
       const queues = new Map<string, ConnectionQueue>();
       let failedFrom: number | undefined;
 
@@ -90,7 +99,7 @@ export function createMessagePushHandler(deps: MessagePushDeps) {
         if (push === undefined) continue;
         let targets: ConnectionItem[];
         try {
-          const groupMembers = await members.getOrLoad(push.message_group_uuid, (groupUuid) => repository.membersOf(groupUuid));
+          const groupMembers = push.memberUuids ?? (await members.getOrLoad(push.frame.message_group_uuid, (groupUuid) => repository.membersOf(groupUuid)));
           if (groupMembers === undefined) {
             // A table of the original's not yet migrated: the summaries consumer reports these.
             tally.noGroup += 1;
@@ -105,8 +114,8 @@ export function createMessagePushHandler(deps: MessagePushDeps) {
           failedFrom = index;
           break;
         }
-        tally.messages += 1;
-        const frame = JSON.stringify(push);
+        tally[push.frame.type === 'message' ? 'messages' : 'receipts'] += 1;
+        const frame = JSON.stringify(push.frame);
         for (const connection of targets) {
           const queue = queues.get(connection.connection_id) ?? { connection, frames: [] };
           queue.frames.push(frame);

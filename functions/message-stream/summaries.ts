@@ -4,8 +4,8 @@
  * batch failures.
  *
  * Why not Powertools' `BatchProcessor`: it handles one record at a time, while the point
- * here is to coalesce a group's records into one move (100 messages to one group cost two
- * requests, not two hundred) and to fail a group's records together. The response keeps
+ * here is to coalesce a group's records into one move (100 messages to one group cost three
+ * requests, not three hundred) and to fail a group's records together. The response keeps
  * its semantics: `{ batchItemFailures: [{ itemIdentifier: SequenceNumber }] }`.
  */
 import { BUSINESS_METRICS, count as countMetric } from '../observability/metrics';
@@ -18,7 +18,7 @@ import { isThrottlingError, withRetries, type RetryOptions } from '../data/retry
 
 /** What this module needs of the messages repository (pattern E's one write). */
 export interface SummaryMover {
-  moveGroupSummary(groupUuid: string, newest: NewestMessage): Promise<SummaryMoveResult>;
+  moveGroupSummary(groupUuid: string, newest: NewestMessage, oldestSk: string): Promise<SummaryMoveResult>;
 }
 
 /** The structured logger's methods used here. */
@@ -29,6 +29,8 @@ export interface GroupBatch {
   groupUuid: string;
   /** The newest by sort key, whatever order the records came in. */
   newest: NewestMessage;
+  /** The oldest key among them: one not newer than the group's last says the counts must be taken again. */
+  oldestSk: string;
   /** Every record of the group: a failed move reports all of them, and nothing else. */
   sequenceNumbers: string[];
   /** The table keys of those messages, for the log when they can never be applied. */
@@ -58,8 +60,16 @@ export function collectNewestMessages(records: readonly DynamoDBRecord[]): { gro
       continue;
     }
     const { groupUuid, item, sequenceNumber } = reading;
-    const batch = groups.get(groupUuid) ?? { groupUuid, newest: { sk: item.sk, message: item.message }, sequenceNumbers: [], keys: [], unidentifiedRecords: 0 };
+    const batch = groups.get(groupUuid) ?? {
+      groupUuid,
+      newest: { sk: item.sk, message: item.message },
+      oldestSk: item.sk,
+      sequenceNumbers: [],
+      keys: [],
+      unidentifiedRecords: 0,
+    };
     if (item.sk > batch.newest.sk) batch.newest = { sk: item.sk, message: item.message };
+    if (item.sk < batch.oldestSk) batch.oldestSk = item.sk;
     batch.keys.push({ pk: item.pk, sk: item.sk });
     if (sequenceNumber === undefined) batch.unidentifiedRecords += 1;
     else batch.sequenceNumbers.push(sequenceNumber);
@@ -94,13 +104,13 @@ async function moveGroupSummaries(groups: readonly GroupBatch[], mover: SummaryM
   const retry: RetryOptions = { canRetry: hasTime, ...options.retry };
   const limit = pLimit(Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY));
   return Promise.all(
-    groups.map(({ groupUuid, newest }) =>
+    groups.map(({ groupUuid, newest, oldestSk }) =>
       limit(async (): Promise<GroupOutcome> => {
         if (!hasTime()) return { groupUuid, status: 'not-started' };
         try {
           // Throttling that outlived the SDK's retries is retried here; conflicts and throttling
           // inside a transaction (TransactionCanceledException) are moveGroupSummary's own.
-          return { groupUuid, status: await withRetries(() => mover.moveGroupSummary(groupUuid, newest), isThrottlingError, retry) };
+          return { groupUuid, status: await withRetries(() => mover.moveGroupSummary(groupUuid, newest, oldestSk), isThrottlingError, retry) };
         } catch (error) {
           return { groupUuid, status: 'failed', error };
         }
@@ -184,6 +194,7 @@ export async function processStreamRecords(
     skippedRecords: skipped.length,
     groups: groups.length,
     moved: count('moved'),
+    recounted: count('recounted'),
     unchanged: count('unchanged'),
     noGroup: count('no-group'),
     failed: count('failed'),

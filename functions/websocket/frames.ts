@@ -14,3 +14,17 @@ export interface MessagePush {
   message: string;
   created_at: IsoTimestamp;
 }
+
+/**
+ * What the push function sends to both members' connections when one of them marks a
+ * conversation read: the other sees how far they read, the reader's other tabs clear their badge.
+ */
+export interface ReadReceiptPush {
+  type: 'read';
+  message_group_uuid: string;
+  /** The reader. */
+  handle: string;
+  /** The uuid of the newest message they read. */
+  read_up_to: string;
+  read_at: IsoTimestamp;
+}

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchWriteCommand, GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { backoffDelay, cancellationCodes } from '../../functions/data/retry';
+import { queryPages } from '../../functions/data/query-pages';
 import {
   GROUP_SK_INDEX,
   buildGroupItem,
@@ -85,21 +86,16 @@ export function createTableAdmin(client: DynamoDBDocumentClient, tableName: stri
   async function findConversation(userA: string, userB: string): Promise<string | undefined> {
     const pair = await client.send(new GetCommand({ TableName: tableName, Key: keys.pair(userA, userB), ConsistentRead: true }));
     if (pair.Item !== undefined) return (pair.Item as PairItem).group_uuid;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: 'pk = :pk',
-          FilterExpression: 'user_uuid = :other',
-          ExpressionAttributeValues: { ':pk': keys.groupSummaryPartition(userA), ':other': userB },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      const summary = page.Items?.[0] as MessageGroupSummaryItem | undefined;
+    const pages = queryPages(client, {
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk',
+      FilterExpression: 'user_uuid = :other',
+      ExpressionAttributeValues: { ':pk': keys.groupSummaryPartition(userA), ':other': userB },
+    });
+    for await (const page of pages) {
+      const summary = page[0] as MessageGroupSummaryItem | undefined;
       if (summary !== undefined) return summary.message_group_uuid;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    }
     return undefined;
   }
 

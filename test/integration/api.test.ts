@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Pool } from 'pg';
+import { createCountUnreadHandler } from '../../functions/count-unread/index';
 import { createCreateMessageHandler } from '../../functions/create-message/index';
+import { createMarkReadHandler } from '../../functions/mark-read/index';
 import { createListMessageGroupsHandler } from '../../functions/list-message-groups/index';
 import { createListMessagesHandler } from '../../functions/list-messages/index';
 import { createMessagesRepository } from '../../functions/data/messages-repository';
@@ -66,6 +68,8 @@ beforeAll(async () => {
   handlers['list-messages'] = createListMessagesHandler(deps);
   handlers['create-message'] = createCreateMessageHandler(deps);
   handlers['user-short'] = createUserShortHandler(deps);
+  handlers['mark-read'] = createMarkReadHandler(deps);
+  handlers['count-unread'] = createCountUnreadHandler(deps);
 });
 
 afterAll(async () => {
@@ -303,10 +307,26 @@ describe('POST /api/messages with a handle (pattern D)', () => {
     expect(created.body.created_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     const group = created.body.message_group_uuid;
     expect(alicesGroups.body).toEqual([
-      { uuid: group, display_name: bob!.display_name, handle: bob!.handle, message: 'Hello Bob', created_at: created.body.created_at },
+      {
+        uuid: group,
+        display_name: bob!.display_name,
+        handle: bob!.handle,
+        message: 'Hello Bob',
+        created_at: created.body.created_at,
+        unread_count: 0,
+        last_read_at: null,
+      },
     ]);
     expect(bobsGroups.body).toEqual([
-      { uuid: group, display_name: alice!.display_name, handle: alice!.handle, message: 'Hello Bob', created_at: created.body.created_at },
+      {
+        uuid: group,
+        display_name: alice!.display_name,
+        handle: alice!.handle,
+        message: 'Hello Bob',
+        created_at: created.body.created_at,
+        unread_count: 1,
+        last_read_at: null,
+      },
     ]);
     expect(messages.body).toEqual([
       { uuid: created.body.uuid, display_name: alice!.display_name, handle: alice!.handle, message: 'Hello Bob', created_at: created.body.created_at },
@@ -686,5 +706,53 @@ describe('faults', () => {
     expect(response.body).not.toMatch(/ResourceNotFound|resource|no-such-table/i);
     expect(logged).toContain('"request_id":"fault-test-request"');
     expect(logged).toContain('ResourceNotFoundException');
+  });
+});
+
+describe('POST /api/message_groups/{message_group_uuid}/read and GET /api/message_groups/unread', () => {
+  const markRead = (caller: RegisteredUser, groupUuid: string, body?: unknown) =>
+    call<Record<string, unknown>>('mark-read', { sub: caller.sub, pathParameters: { message_group_uuid: groupUuid }, body });
+  const unread = (caller: RegisteredUser) => call<{ conversations: number; messages: number }>('count-unread', { sub: caller.sub });
+
+  it("marks a conversation read (no body: up to the newest), clearing the reader's count and badge only", async () => {
+    // Prepare
+    const [alice, bob] = await registerUsers(2, 'read');
+    const created = await sendTo(alice!, bob!, 'Read me');
+    const group = created.body.message_group_uuid;
+    const badgeBefore = await unread(bob!);
+
+    // Act
+    const marked = await markRead(bob!, group);
+    const again = await markRead(bob!, group, {});
+
+    // Assess
+    expect(badgeBefore.body).toEqual({ conversations: 1, messages: 1 });
+    expect(marked.status).toBe(200);
+    expect(marked.body).toEqual({ message_group_uuid: group, read_up_to: created.body.uuid, read_at: expect.any(String), unread_count: 0 });
+    expect(again.body).toEqual(marked.body);
+    expect((await listGroups(bob!)).body).toEqual([expect.objectContaining({ uuid: group, unread_count: 0, last_read_at: marked.body.read_at })]);
+    expect((await unread(bob!)).body).toEqual({ conversations: 0, messages: 0 });
+    expect((await unread(alice!)).body).toEqual({ conversations: 0, messages: 0 });
+  });
+
+  it("answers a non-member pattern A's 404, and 422 for a malformed uuid or an unknown field; 404 for another conversation's message", async () => {
+    // Prepare
+    const [alice, bob, eve] = await registerUsers(3, 'readx');
+    const group = (await sendTo(alice!, bob!, 'private')).body.message_group_uuid;
+    const other = await sendTo(alice!, eve!, 'to eve');
+
+    // Act
+    const outsider = await markRead(eve!, group);
+    const outsiderList = await listMessages(eve!, group);
+    const malformed = await markRead(bob!, group, { message_uuid: 'not-a-uuid' });
+    const unknownField = await markRead(bob!, group, { message_uuid: other.body.uuid, user_uuid: bob!.uuid });
+    const foreignMessage = await markRead(bob!, group, { message_uuid: other.body.uuid });
+
+    // Assess
+    expect([outsider.status, outsider.body]).toEqual([404, outsiderList.body]);
+    expect([malformed.status, malformed.body]).toEqual([422, ['message_uuid_invalid']]);
+    expect([unknownField.status, unknownField.body]).toEqual([422, ['body_field_unknown']]);
+    expect(foreignMessage.status).toBe(404);
+    expect((await unread(bob!)).body).toEqual({ conversations: 1, messages: 1 });
   });
 });

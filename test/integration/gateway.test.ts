@@ -258,6 +258,9 @@ describe('local HTTP gateway', () => {
     for (const fn of HTTP_FUNCTIONS.filter((candidate) => candidate.route.method === 'GET')) {
       await get(fn.route.path.replace(/\{[^}]+\}/g, 'x'), bearer(tokens.accessToken));
     }
+    for (const fn of HTTP_FUNCTIONS.filter((candidate) => candidate.route.method === 'POST' && candidate.route.path !== '/api/messages')) {
+      await fetch(`${gateway.url}${fn.route.path.replace(/\{[^}]+\}/g, 'x')}`, { method: 'POST', headers: bearer(tokens.accessToken) });
+    }
 
     // Assess
     expect(posted.status).toBe(200);

@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { MESSAGE_STREAM_SOURCE } from '../../functions/catalog';
@@ -18,6 +17,7 @@ import { timestampOfKey } from '../../functions/data/model';
 import { filterEvents } from '../../local/streams/filter';
 import { createMessageStreamHandler } from '../../functions/message-stream/index';
 import { createTestTable, endpoints, type TestTable } from '../support/services';
+import { injectTransactionFaults } from '../support/transaction-faults';
 import { openStreamTail, type StreamTail } from '../../local/streams/shard-reader';
 
 jest.setTimeout(180_000);
@@ -44,40 +44,6 @@ function countRequests(client: DynamoDBDocumentClient) {
       counts = {};
       return taken;
     },
-  };
-}
-
-/**
- * Makes TransactWriteItems touching a chosen group's item fail as DynamoDB does on a
- * conflict: a TransactionCanceledException, the request never reaching the table.
- */
-function injectTransactionFaults(client: DynamoDBDocumentClient) {
-  const faults = new Map<string, number>();
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (context.commandName === 'TransactWriteItemsCommand') {
-        const input = JSON.stringify(args.input);
-        for (const [groupUuid, remaining] of faults) {
-          if (remaining > 0 && input.includes(keys.group(groupUuid).pk)) {
-            faults.set(groupUuid, remaining - 1);
-            throw new TransactionCanceledException({
-              message: 'Transaction cancelled (injected by the test)',
-              $metadata: { httpStatusCode: 400 },
-              CancellationReasons: [{ Code: 'TransactionConflict', Message: 'injected' }],
-            });
-          }
-        }
-      }
-      return next(args);
-    },
-    { step: 'build', name: 'testTransactionFaults' },
-  );
-  return {
-    /** The next `times` transactions on this group fail (Infinity: all of them). */
-    failGroup(groupUuid: string, times = Infinity) {
-      faults.set(groupUuid, times);
-    },
-    clear: () => faults.clear(),
   };
 }
 
@@ -268,8 +234,8 @@ describe('message-stream consumer on DynamoDB Local stream records', () => {
     // The deployed filter hands Lambda the three messages only; the handler copes with either.
     expect(filterEvents(MESSAGE_STREAM_SOURCE.filterPatterns, records).map(groupOfRecord)).toEqual([records[4]!, records[9]!, records[10]!].map(groupOfRecord));
     expect(response).toEqual({ batchItemFailures: [] });
-    // Each group read once; only the group with a message after its D transaction written.
-    expect(requests).toEqual({ GetItem: 2, TransactWriteItems: 1 });
+    // Each group read and counted once; only the group with a message after its D transaction written.
+    expect(requests).toEqual({ GetItem: 2, Query: 2, TransactWriteItems: 1 });
     await expectAllSummariesAtNewest(fixture);
   });
 
@@ -286,11 +252,11 @@ describe('message-stream consumer on DynamoDB Local stream records', () => {
 
     // Assess
     expect(creation).toHaveLength(50);
-    expect(created).toEqual({ response: { batchItemFailures: [] }, requests: { GetItem: 10 } });
+    expect(created).toEqual({ response: { batchItemFailures: [] }, requests: { GetItem: 10, Query: 10 } });
     expect(records).toHaveLength(100);
     expect(records.length).toBeLessThanOrEqual(MESSAGE_STREAM_SOURCE.batchSize);
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(requests).toEqual({ GetItem: 10, TransactWriteItems: 10 });
+    expect(requests).toEqual({ GetItem: 10, Query: 10, TransactWriteItems: 10 });
     await expectAllSummariesAtNewest(fixture);
   });
 
@@ -307,8 +273,9 @@ describe('message-stream consumer on DynamoDB Local stream records', () => {
     const replay = await fixture.deliver(records);
 
     // Assess
-    expect(first.requests).toEqual({ GetItem: 10, TransactWriteItems: 10 });
-    expect(replay).toEqual({ response: { batchItemFailures: [] }, requests: { GetItem: 10 } });
+    expect(first.requests).toEqual({ GetItem: 10, Query: 10, TransactWriteItems: 10 });
+    // A replay counts again (it cannot tell itself from a late message) and writes nothing.
+    expect(replay).toEqual({ response: { batchItemFailures: [] }, requests: { GetItem: 10, Query: 10 } });
     const after = await Promise.all(groups.map((groupUuid) => fixture.admin.listSummariesOfGroup(groupUuid)));
     expect(after).toEqual(before);
     await expectAllSummariesAtNewest(fixture);
@@ -328,9 +295,9 @@ describe('message-stream consumer on DynamoDB Local stream records', () => {
     const olderAfter = await fixture.deliver(older);
 
     // Assess
-    expect(newerFirst).toEqual({ response: { batchItemFailures: [] }, requests: { GetItem: 3, TransactWriteItems: 3 } });
+    expect(newerFirst).toEqual({ response: { batchItemFailures: [] }, requests: { GetItem: 3, Query: 3, TransactWriteItems: 3 } });
     // Every group already shows a newer message: the older batch is read and left alone.
-    expect(olderAfter).toEqual({ response: { batchItemFailures: [] }, requests: { GetItem: 3 } });
+    expect(olderAfter).toEqual({ response: { batchItemFailures: [] }, requests: { GetItem: 3, Query: 3 } });
     await expectAllSummariesAtNewest(fixture);
   });
 
@@ -352,9 +319,9 @@ describe('message-stream consumer on DynamoDB Local stream records', () => {
     const failingRecords = records.filter((record) => groupOfRecord(record) === failing);
     expect(failingRecords).toHaveLength(10);
     expect(response.batchItemFailures).toEqual(failuresOf(failingRecords));
-    // Nine groups moved with one read and one write each; the failing one tried six times
+    // Nine groups moved with one read, one count and one write each; the failing one tried six times
     // (the repository's conflict retries), re-reading its group before each attempt.
-    expect(requests).toEqual({ GetItem: 9 + 6, TransactWriteItems: 9 + 6 });
+    expect(requests).toEqual({ GetItem: 9 + 6, Query: 9 + 6, TransactWriteItems: 9 + 6 });
     expect(errors).toHaveBeenCalledWith('Group summaries not moved', expect.objectContaining({ groupUuid: failing, records: 10 }));
     for (const groupUuid of groups) {
       if (groupUuid === failing) await expectSummariesAt(fixture, groupUuid, { sk: before!.last_message_sk, message: before!.last_message });
@@ -366,8 +333,8 @@ describe('message-stream consumer on DynamoDB Local stream records', () => {
     const lowest = records.findIndex((record) => record.dynamodb!.SequenceNumber === response.batchItemFailures[0]!.itemIdentifier);
     const retried = await fixture.deliver(records.slice(lowest));
 
-    // Assess: the failed group is moved now; the others cost one read each and no write.
-    expect(retried).toEqual({ response: { batchItemFailures: [] }, requests: { GetItem: 10, TransactWriteItems: 1 } });
+    // Assess: the failed group is moved now; the others cost one read and one count each, and no write.
+    expect(retried).toEqual({ response: { batchItemFailures: [] }, requests: { GetItem: 10, Query: 10, TransactWriteItems: 1 } });
     await expectAllSummariesAtNewest(fixture);
   });
 
@@ -394,7 +361,7 @@ describe('message-stream consumer on DynamoDB Local stream records', () => {
     );
     errors.mockRestore();
     // A missing group costs one read.
-    expect(requests).toEqual({ GetItem: 10, TransactWriteItems: 9 });
+    expect(requests).toEqual({ GetItem: 10, Query: 9, TransactWriteItems: 9 });
     for (const groupUuid of groups) if (groupUuid !== broken) await expectSummariesAt(fixture, groupUuid);
   });
 
@@ -411,7 +378,7 @@ describe('message-stream consumer on DynamoDB Local stream records', () => {
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(requests).toEqual({ GetItem: 10 + 1, TransactWriteItems: 10 + 1 });
+    expect(requests).toEqual({ GetItem: 10 + 1, Query: 10 + 1, TransactWriteItems: 10 + 1 });
     await expectAllSummariesAtNewest(fixture);
   });
 });

@@ -62,9 +62,18 @@ describe('messages repository', () => {
       const aliceGroups = await repository.listMessageGroups(alice.user_uuid, { limit: 20 });
       const bobGroups = await repository.listMessageGroups(bob.user_uuid, { limit: 20 });
       expect(aliceGroups.items).toEqual([
-        { uuid: created.messageGroupUuid, display_name: 'Person bob', handle: 'bob', message: 'hello bob', created_at: created.answer.created_at },
+        {
+          uuid: created.messageGroupUuid,
+          display_name: 'Person bob',
+          handle: 'bob',
+          message: 'hello bob',
+          created_at: created.answer.created_at,
+          unread_count: 0,
+          last_read_at: null,
+        },
       ]);
-      expect(bobGroups.items[0]).toMatchObject({ uuid: created.messageGroupUuid, handle: 'alice', message: 'hello bob' });
+      // The recipient has the one message unread.
+      expect(bobGroups.items[0]).toMatchObject({ uuid: created.messageGroupUuid, handle: 'alice', message: 'hello bob', unread_count: 1 });
       expect((await repository.listMessages(created.messageGroupUuid, { limit: 20 })).items).toEqual([toMessageView(created.item)]);
     });
 

@@ -24,6 +24,7 @@ import { createUsersRepository } from '../../functions/data/users-repository';
 import { createCachedUserDirectory } from '../../functions/domain/user-directory';
 import { createMessaging } from '../../functions/domain/conversations';
 import { createCreateMessageHandler } from '../../functions/create-message/index';
+import { createMarkReadHandler } from '../../functions/mark-read/index';
 import { createMessagePushHandler } from '../../functions/message-push/index';
 import { createAccessTokenVerifier } from '../../functions/auth/access-token';
 import { createConnectionPoster } from '../../functions/clients/websocket-connections';
@@ -192,6 +193,7 @@ beforeAll(async () => {
     port: 0,
     authorizer: createLocalCognitoAuthorizer({ cognitoUrl, ...pool }),
     handlerFor: async (fn: HttpFunction) => {
+      if (fn.name === 'mark-read') return createMarkReadHandler({ messaging: () => messaging }) as HttpHandler;
       if (fn.name !== 'create-message') throw new Error(`${fn.name} is not part of this suite`);
       return createCreateMessageHandler({ messaging: () => messaging }) as HttpHandler;
     },
@@ -269,6 +271,30 @@ describe('WebSocket delivery', () => {
     for (const tab of everyTab) {
       expect(tab.pushes).toEqual([pushed(first, alice, 'D: hello bob'), pushed(c, alice, 'C: to the group'), pushed(d, bob, 'D: to alice by handle')]);
     }
+    expect(carolTab.pushes).toEqual([]);
+  });
+
+  it("pushes a read receipt to the other person's tabs and the reader's, and nothing to a third", async () => {
+    // Prepare
+    const aliceTab = await open(alice);
+    const bobTabs = [await open(bob), await open(bob)];
+    const carolTab = await open(carol);
+    const sent = await post(alice, { message: 'read me, bob', handle: bob.handle });
+    await waitFor('the message on every tab', () => [aliceTab, ...bobTabs].every((tab) => tab.pushes.length >= 1));
+
+    // Act
+    const response = await fetch(`${gateway.url}/api/message_groups/${sent.message_group_uuid}/read`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bob.accessToken}` },
+    });
+    const marked = (await response.json()) as { read_at: string };
+    await waitFor('the receipt on every tab of both', () => [aliceTab, ...bobTabs].every((tab) => tab.pushes.length >= 2));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    // Assess
+    expect(response.status).toBe(200);
+    const receipt = { type: 'read', message_group_uuid: sent.message_group_uuid, handle: bob.handle, read_up_to: sent.uuid, read_at: marked.read_at };
+    for (const tab of [aliceTab, ...bobTabs]) expect(tab.pushes.slice(1)).toEqual([receipt]);
     expect(carolTab.pushes).toEqual([]);
   });
 

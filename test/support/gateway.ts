@@ -1,9 +1,11 @@
 /** The local HTTP gateway over the real HTTP handlers and a messaging of the test's own (tables, users). */
 import type { HttpFunction } from '../../functions/catalog';
 import type { Messaging } from '../../functions/domain/conversations';
+import { createCountUnreadHandler } from '../../functions/count-unread/index';
 import { createCreateMessageHandler } from '../../functions/create-message/index';
 import { createListMessageGroupsHandler } from '../../functions/list-message-groups/index';
 import { createListMessagesHandler } from '../../functions/list-messages/index';
+import { createMarkReadHandler } from '../../functions/mark-read/index';
 import { createUserShortHandler } from '../../functions/user-short/index';
 import { createLocalCognitoAuthorizer } from '../../local/gateway/auth';
 import { startGateway, type HttpHandler, type RunningGateway } from '../../local/gateway/server';
@@ -16,6 +18,8 @@ function messagingHandlers(messaging: Messaging): Record<string, HttpHandler> {
     'list-message-groups': createListMessageGroupsHandler(deps) as HttpHandler,
     'list-messages': createListMessagesHandler(deps) as HttpHandler,
     'create-message': createCreateMessageHandler(deps) as HttpHandler,
+    'mark-read': createMarkReadHandler(deps) as HttpHandler,
+    'count-unread': createCountUnreadHandler(deps) as HttpHandler,
     'user-short': createUserShortHandler(deps) as HttpHandler,
   };
 }

@@ -106,6 +106,7 @@ describe('collectNewestMessages', () => {
       {
         groupUuid: 'g',
         newest: { sk: message.sk, message: 'hi' },
+        oldestSk: message.sk,
         sequenceNumbers: [records[4]!.dynamodb!.SequenceNumber],
         keys: [{ pk: message.pk, sk: message.sk }],
         unidentifiedRecords: 0,

@@ -98,11 +98,33 @@ describe('items to API shapes', () => {
     const lastMessageSk = timeOrderedKey('2023-01-05T07:08:09.004Z', 'm9');
 
     // Act
-    const [aliceView, bobView] = buildGroupSummaryItems({ groupUuid: 'g1', members: [alice, bob], lastMessageSk, lastMessage: 'bye' }).map(toMessageGroupView);
+    const [aliceView, bobView] = buildGroupSummaryItems({
+      groupUuid: 'g1',
+      members: [alice, bob],
+      lastMessageSk,
+      lastMessage: 'bye',
+      read: [{ unreadCount: 0, lastReadAt: '2023-01-05T07:09:00.000Z' }, { unreadCount: 3 }],
+    }).map(toMessageGroupView);
 
-    // Assess
-    expect(aliceView).toEqual({ uuid: 'g1', display_name: 'Bob', handle: 'bob', message: 'bye', created_at: '2023-01-05T07:08:09.004Z' });
-    expect(bobView).toEqual({ uuid: 'g1', display_name: 'Alice', handle: 'alice', message: 'bye', created_at: '2023-01-05T07:08:09.004Z' });
+    // Assess: the original's fields, then the read state (never read: null)
+    expect(aliceView).toEqual({
+      uuid: 'g1',
+      display_name: 'Bob',
+      handle: 'bob',
+      message: 'bye',
+      created_at: '2023-01-05T07:08:09.004Z',
+      unread_count: 0,
+      last_read_at: '2023-01-05T07:09:00.000Z',
+    });
+    expect(bobView).toEqual({
+      uuid: 'g1',
+      display_name: 'Alice',
+      handle: 'alice',
+      message: 'bye',
+      created_at: '2023-01-05T07:08:09.004Z',
+      unread_count: 3,
+      last_read_at: null,
+    });
   });
 
   it('maps a message to the contract fields only', () => {

@@ -14,3 +14,4 @@ export * from './idempotency';
 export * from './connection';
 export * from './directory';
 export * from './rate-limit';
+export * from './read-state';

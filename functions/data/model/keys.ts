@@ -31,6 +31,8 @@ export const keys = {
     pk: `${KeyPrefix.rateLimit}${sub}`,
     sk: `${action}#${windowStartSeconds}`,
   }),
+  /** A read receipt of a group (data/model/read-state.ts). */
+  receipt: (groupUuid: string, sortKey: string): TableKey => ({ pk: `${KeyPrefix.receipt}${groupUuid}`, sk: sortKey }),
   pair: (userA: string, userB: string): TableKey => {
     const [low, high] = [userA, userB].sort();
     return { pk: `${KeyPrefix.pair}${low}#${high}`, sk: PAIR_SK };

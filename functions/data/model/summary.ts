@@ -17,6 +17,16 @@ export interface MessageGroupSummaryItem {
   user_display_name: string;
   user_handle: string;
   last_message_at: IsoTimestamp;
+  /** The other member's messages the owner has not read, up to this summary's message (data/model/read-state.ts); absent on items written before read state. */
+  unread_count?: number;
+  /** When the owner last marked the conversation read. */
+  last_read_at?: IsoTimestamp;
+}
+
+/** What a summary says of its owner's reading. */
+export interface SummaryReadState {
+  unreadCount: number;
+  lastReadAt?: IsoTimestamp;
 }
 
 /** The summary `owner` sees of a group whose newest message is `lastMessage`. */
@@ -26,6 +36,7 @@ function buildGroupSummaryItem(input: {
   other: Participant;
   lastMessageSk: string;
   lastMessage: string;
+  read: SummaryReadState;
 }): MessageGroupSummaryItem {
   const lastMessageAt = timestampOfKey(input.lastMessageSk);
   return {
@@ -36,6 +47,8 @@ function buildGroupSummaryItem(input: {
     user_display_name: input.other.display_name,
     user_handle: input.other.handle,
     last_message_at: lastMessageAt,
+    unread_count: input.read.unreadCount,
+    ...(input.read.lastReadAt ? { last_read_at: input.read.lastReadAt } : {}),
   };
 }
 
@@ -45,10 +58,13 @@ export function buildGroupSummaryItems(group: {
   members: readonly [Participant, Participant];
   lastMessageSk: string;
   lastMessage: string;
+  /** Each member's read state, in the members' order (default: nothing unread, never read). */
+  read?: readonly [SummaryReadState, SummaryReadState];
 }): [MessageGroupSummaryItem, MessageGroupSummaryItem] {
   const [a, b] = group.members;
+  const [readA, readB] = group.read ?? [{ unreadCount: 0 }, { unreadCount: 0 }];
   const common = { groupUuid: group.groupUuid, lastMessageSk: group.lastMessageSk, lastMessage: group.lastMessage };
-  return [buildGroupSummaryItem({ ...common, owner: a, other: b }), buildGroupSummaryItem({ ...common, owner: b, other: a })];
+  return [buildGroupSummaryItem({ ...common, owner: a, other: b, read: readA }), buildGroupSummaryItem({ ...common, owner: b, other: a, read: readB })];
 }
 
 /** An entry of `GET /api/message_groups`; the person is the other participant. */
@@ -58,6 +74,10 @@ export interface MessageGroupView {
   handle: string;
   message: string;
   created_at: IsoTimestamp;
+  /** The other person's messages you have not marked read. */
+  unread_count: number;
+  /** When you last marked the conversation read; null: never. */
+  last_read_at: IsoTimestamp | null;
 }
 
 export function toMessageGroupView(item: MessageGroupSummaryItem): MessageGroupView {
@@ -67,5 +87,7 @@ export function toMessageGroupView(item: MessageGroupSummaryItem): MessageGroupV
     handle: item.user_handle,
     message: item.message,
     created_at: item.last_message_at,
+    unread_count: item.unread_count ?? 0,
+    last_read_at: item.last_read_at ?? null,
   };
 }

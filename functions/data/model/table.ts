@@ -21,7 +21,7 @@ export const messagesTableSchema = {
   globalSecondaryIndexes: [{ name: GROUP_SK_INDEX, partitionKey: 'message_group_uuid', sortKey: 'sk', projection: 'ALL' }],
   /** The stream consumer only needs what was written. */
   streamViewType: 'NEW_IMAGE',
-  /** Items with this attribute (epoch seconds) are deleted by DynamoDB after that time: idempotency records, WebSocket connections, user directory entries, rate-limit windows. */
+  /** Items with this attribute (epoch seconds) are deleted by DynamoDB after that time: idempotency records, WebSocket connections, user directory entries, rate-limit windows, read receipts. */
   timeToLiveAttribute: 'expires_at',
 } as const;
 
@@ -36,6 +36,7 @@ export const KeyPrefix = {
   userBySub: 'USERSUB#',
   userByHandle: 'USERHANDLE#',
   rateLimit: 'RATE#',
+  receipt: 'RECEIPT#',
 } as const;
 
 export type TableKey = { pk: string; sk: string };
