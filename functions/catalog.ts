@@ -31,6 +31,8 @@ interface FunctionBase {
   userLimit?: 'posts' | 'connections';
   /** Whether the function reads users from PostgreSQL: exactly those run in the VPC ({@link runsInVpc}). */
   usersDatabase: boolean;
+  /** Posts to the WebSocket API's connections (`execute-api:ManageConnections` on that API). */
+  manageConnections?: boolean;
 }
 
 /** A function behind the HTTP API, invoked with API Gateway v2 (payload 2.0) events. */
@@ -51,13 +53,23 @@ export interface HttpFunction extends FunctionBase {
 }
 
 /**
+ * The `action` of the one frame clients may send (API Gateway routes a frame by its
+ * `$request.body.action`): "I am typing in this conversation".
+ */
+export const TYPING_ACTION = 'typing';
+
+/** A connection's typing frames are forwarded at most once per this many milliseconds; the rest are dropped. */
+export const TYPING_INTERVAL_MS = 1000;
+
+/**
  * A route of the WebSocket API (API Gateway v2, WEBSOCKET), invoked with its proxy events.
- * `$connect` runs only after the API's authorizer accepted the token; clients may send
- * nothing else (no `$default` route).
+ * `$connect` runs only after the API's authorizer accepted the token; a client frame is routed
+ * by its `action`, and one whose action has no route is refused by API Gateway (there is no
+ * `$default` route).
  */
 export interface WebSocketFunction extends FunctionBase {
   kind: 'websocket';
-  route: '$connect' | '$disconnect';
+  route: '$connect' | '$disconnect' | typeof TYPING_ACTION;
 }
 
 /**
@@ -88,8 +100,6 @@ export interface StreamSource {
 export interface StreamFunction extends FunctionBase {
   kind: 'stream';
   source: StreamSource;
-  /** Posts to the WebSocket API's connections (`execute-api:ManageConnections` on that API). */
-  manageConnections?: boolean;
   /**
    * Logs the records it can never apply as one `UNPLACEABLE_MESSAGE` line with their count, so
    * the deployment counts them with a log metric filter (and alarms on them).
@@ -258,6 +268,22 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
     timeoutSeconds: 10,
     table: { actions: ['dynamodb:DeleteItem'], leadingKeys: [KeyPrefix.connection] },
     usersDatabase: true,
+  },
+  {
+    kind: 'websocket',
+    name: 'ws-typing',
+    description: "WebSocket frames {action: typing}: forwarded to the other member's open connections, one per connection per second",
+    entry: 'functions/ws-typing/index.ts',
+    route: TYPING_ACTION,
+    memoryMb: 256,
+    timeoutSeconds: 5,
+    // The group's members; the sender's connection item (its last typing turn) and the other member's connections.
+    table: {
+      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      leadingKeys: [KeyPrefix.group, KeyPrefix.connection],
+    },
+    usersDatabase: false,
+    manageConnections: true,
   },
   {
     kind: 'stream',

@@ -142,9 +142,7 @@ export function localFunctionEnvironment(targets: LocalTargets, logLevel?: strin
     metricsNamespace: 'Cruddur/cruddur-local',
   };
   // A function whose settings are not known here is left out: its handler says what it misses when called.
-  const runnable = FUNCTIONS.filter(
-    (fn) => (fn.kind !== 'websocket-authorizer' || input.cognito) && !(fn.kind === 'stream' && fn.manageConnections && !input.websocketManagementUrl),
-  );
+  const runnable = FUNCTIONS.filter((fn) => (fn.kind !== 'websocket-authorizer' || input.cognito) && !(fn.manageConnections && !input.websocketManagementUrl));
   const functions = Object.assign({}, ...runnable.map((fn) => functionEnvironment(fn, input))) as Record<string, string>;
   return {
     ...functions,

@@ -61,7 +61,7 @@ export function functionEnvironment(
   const needs = (what: string) => new Error(`${fn.name} needs ${what}`);
   const cognito = fn.kind !== 'websocket-authorizer' ? undefined : input.cognito;
   if (fn.kind === 'websocket-authorizer' && !cognito) throw needs('the user pool and app client');
-  const manages = fn.kind === 'stream' && fn.manageConnections === true;
+  const manages = fn.manageConnections === true;
   if (manages && !input.websocketManagementUrl) throw needs("the WebSocket API's management URL");
   return {
     TABLE_NAME: input.tableName,

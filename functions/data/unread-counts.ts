@@ -18,7 +18,8 @@ export function createUnreadCounter(client: DynamoDBDocumentClient, tableName: s
    */
   async function count(groupUuid: string, memberUuids: readonly [string, string], after: CountFrom, upTo: string): Promise<[number, number]> {
     const counts: [number, number] = [0, 0];
-    const lowest = after[0] === undefined || after[1] === undefined ? undefined : after[0] < after[1] ? after[0] : after[1];
+    // Keys compare as strings: the lower of the two markers, or no bound when either member has none.
+    const lowest = after[0] === undefined || after[1] === undefined ? undefined : [after[0], after[1]].sort()[0];
     if (lowest !== undefined && lowest >= upTo) return counts;
     const pages = queryPages(client, {
       TableName: tableName,

@@ -15,6 +15,21 @@ export interface MessagePush {
   created_at: IsoTimestamp;
 }
 
+/** What `ws-typing` sends to the other member's connections: the sender is typing in that conversation. */
+export interface TypingPush {
+  type: 'typing';
+  message_group_uuid: string;
+  /** Who is typing. */
+  handle: string;
+}
+
+/** The answer to a client frame that was refused, on the sender's own connection. */
+export interface FrameRefusal {
+  type: 'error';
+  action: string;
+  message: string;
+}
+
 /**
  * What the push function sends to both members' connections when one of them marks a
  * conversation read: the other sees how far they read, the reader's other tabs clear their badge.

@@ -215,7 +215,7 @@ export class MessagingService extends Construct {
     if (failureQueue) {
       statements.push({ sid: 'StreamFailureDestination', actions: ['sqs:SendMessage'], resources: [failureQueue.arn] });
     }
-    if (definition.kind === 'stream' && definition.manageConnections) {
+    if (definition.manageConnections) {
       if (!this.websocketApi) throw new Error(`${definition.name} posts to WebSocket connections, but the catalog has no WebSocket API`);
       // Posting to this API's connections only (not DeleteConnection, not another API's).
       statements.push({ sid: 'WebSocketConnections', actions: ['execute-api:ManageConnections'], resources: [this.websocketApi.manageConnectionsArn] });

@@ -2,7 +2,8 @@
  * The WebSocket API (API Gateway v2, WEBSOCKET) that pushes new messages to open apps:
  * `$connect` behind a Lambda REQUEST authorizer (WebSocket APIs have no JWT authorizer) whose
  * identity source is the `token` query parameter, so a connection without one is refused
- * before any function runs; `$disconnect`; no `$default` route, so clients can send nothing.
+ * before any function runs; `$disconnect`; a route per client action of the catalog (`typing`),
+ * and no `$default` route, so a frame with any other action is refused by API Gateway.
  * One stage, `ws` (the path of the URL), with throttling, and access logs as the settings say:
  * WebSocket stages log only through the account's API Gateway CloudWatch Logs role (one per
  * account and region), which a fresh account does not have, so by default they are off.
@@ -75,7 +76,7 @@ export class WebSocketApi extends Construct {
     this.api = new Apigatewayv2Api(this, 'api', {
       name: options.name,
       protocolType: 'WEBSOCKET',
-      // Required by API Gateway; with no route but $connect and $disconnect, nothing a client sends is routed.
+      // A client frame goes to the route named by its `action`; no `$default` route, so any other is refused.
       routeSelectionExpression: '$request.body.action',
     });
     if (options.accessLogs === 'create-role') this.account = this.accountLoggingRole(options.loggingRoleName);

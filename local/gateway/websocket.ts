@@ -3,8 +3,10 @@
  * catalog's WebSocket functions, on the local gateway's port at `/ws` (the deployed stage's
  * path). A connection runs the REQUEST authorizer function first (no `token` query parameter:
  * 401 without running it, as the identity source makes API Gateway do), then `$connect`;
- * only a 2xx from both completes the handshake. Closing runs `$disconnect`. Clients may send
- * nothing (no `$default` route): a frame gets API Gateway's "Forbidden" answer.
+ * only a 2xx from both completes the handshake. Closing runs `$disconnect`. A client's frame
+ * is routed by its JSON `action` (the API's `$request.body.action`) to the route of that name
+ * (`typing`); any other frame gets API Gateway's "Forbidden" answer (there is no `$default`
+ * route), and a route function that fails, its "Internal server error".
  *
  * `POST /ws/@connections/{id}` (and GET, DELETE) is the management API the push function's
  * SDK client is pointed at: a frame to a connection, or 410 Gone when there is none. As in
@@ -24,7 +26,7 @@ import { gatewayRequestId } from './http-event';
 import { splitUrl } from './routes';
 import { signatureProblem, type SigningCredentials } from './sigv4';
 
-/** API Gateway's limit on a frame, either way (a client's; the local API refuses all of them anyway, and a post's). */
+/** API Gateway's limit on a frame, either way (a client's and a post's). */
 const MAX_CLIENT_FRAME_BYTES = 128 * 1024;
 const MAX_POST_BYTES = MAX_CLIENT_FRAME_BYTES;
 const LOCAL_API_ID = 'local';
@@ -76,7 +78,18 @@ const single = (value: string | string[] | undefined) => (Array.isArray(value) ?
 
 export function createLocalWebSocketApi(options: LocalWebSocketApiOptions): LocalWebSocketApi {
   const handlerFor = options.handlerFor ?? ((fn: FunctionDefinition) => loadHandler<LambdaHandler<unknown, unknown>>(fn));
-  const route = (key: WebSocketFunction['route']) => options.routes.find((fn) => fn.route === key);
+  const route = (key: string) => options.routes.find((fn) => fn.route === key);
+
+  /** The route a client frame selects by its `action` (never `$connect` or `$disconnect`), if any. */
+  function routeOfFrame(text: string): WebSocketFunction | undefined {
+    let action: unknown;
+    try {
+      action = (JSON.parse(text) as { action?: unknown } | null)?.action;
+    } catch {
+      return undefined;
+    }
+    return typeof action === 'string' && !action.startsWith('$') ? route(action) : undefined;
+  }
   const server = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES });
   const open = new Map<string, Connection>();
   const disconnecting = new Set<Promise<unknown>>();
@@ -174,10 +187,33 @@ export function createLocalWebSocketApi(options: LocalWebSocketApiOptions): Loca
       };
       open.set(connectionId, connection);
       done(101, connectionId);
-      ws.on('message', () => {
+      ws.on('message', (data, isBinary) => {
         connection.lastActiveAt = new Date();
-        // No route but $connect and $disconnect: API Gateway answers a client's frame so.
-        ws.send(JSON.stringify({ message: 'Forbidden', connectionId, requestId: gatewayRequestId() }));
+        const text = isBinary ? undefined : data.toString();
+        const frameRoute = text === undefined ? undefined : routeOfFrame(text);
+        if (frameRoute === undefined) {
+          // No route for this action and no $default route: API Gateway answers a client's frame so.
+          ws.send(JSON.stringify({ message: 'Forbidden', connectionId, requestId: gatewayRequestId() }));
+          return;
+        }
+        const began = Date.now();
+        invoke<APIGatewayProxyResultV2>(frameRoute, {
+          requestContext: requestContext(frameRoute.route, 'MESSAGE', connectionId, request, {
+            authorizer: context,
+            messageId: gatewayRequestId(),
+            messageDirection: 'IN',
+          }),
+          body: text,
+          isBase64Encoded: false,
+        })
+          .then((result) => {
+            const status = typeof result === 'object' && result !== null && typeof result.statusCode === 'number' ? result.statusCode : 200;
+            options.log(`WS ${WEBSOCKET_PATH} ${frameRoute.route} ${status} ${Date.now() - began}ms`);
+          })
+          .catch((error: unknown) => {
+            options.log(`WS ${WEBSOCKET_PATH} ${frameRoute.route} 500 ${Date.now() - began}ms (${frameRoute.name}: ${(error as Error).message})`);
+            if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ message: 'Internal server error', connectionId, requestId: gatewayRequestId() }));
+          });
       });
       ws.on('error', () => ws.terminate());
       ws.on('close', () => {

@@ -25,6 +25,7 @@ import { createCachedUserDirectory } from '../../functions/domain/user-directory
 import { createMessaging } from '../../functions/domain/conversations';
 import { createCreateMessageHandler } from '../../functions/create-message/index';
 import { createMarkReadHandler } from '../../functions/mark-read/index';
+import { createTypingHandler } from '../../functions/ws-typing/index';
 import { createMessagePushHandler } from '../../functions/message-push/index';
 import { createAccessTokenVerifier } from '../../functions/auth/access-token';
 import { createConnectionPoster } from '../../functions/clients/websocket-connections';
@@ -74,6 +75,10 @@ let consumer: StreamConsumer;
 let connections: ConnectionsRepository;
 let scratch: string;
 const log: string[] = [];
+/** The typing function's clock (epoch ms), set by its test. */
+const TYPING_NOW = Date.now();
+let typingClock = TYPING_NOW;
+let typingCallsBefore = 0;
 /** How many times each WebSocket function ran. */
 const calls: Record<string, number> = {};
 const tabs: Tab[] = [];
@@ -180,6 +185,19 @@ beforeAll(async () => {
     ),
     'ws-connect': counted('ws-connect', createConnectHandler(routeDeps)),
     'ws-disconnect': counted('ws-disconnect', createDisconnectHandler(routeDeps)),
+    'ws-typing': counted(
+      'ws-typing',
+      createTypingHandler({
+        // Its own clock, so that "one per second" is decided by the test, not by how fast the machine is.
+        connections: () => createConnectionsRepository(table.client, { tableName: table.tableName, clock: () => typingClock }),
+        post: () =>
+          createConnectionPoster(`${gateway.url}/ws`, (connectionId, error) => log.push(`post to ${connectionId} failed: ${error.message}`), {
+            region: LOCAL_REGION,
+            credentials: FUNCTION_CREDENTIALS,
+          }),
+        logger,
+      }),
+    ),
   };
   // The POST limit as deployed (a RATE# item per user and window), on a clock stopped mid-window
   // so that no test straddles two windows; generous unless a test lowers it.
@@ -319,12 +337,16 @@ describe('WebSocket delivery', () => {
     expect(await connections.connectionsOf(dave.uuid)).toEqual([]);
   });
 
-  it("accepts no frame from a client: API Gateway's Forbidden answer, no function runs", async () => {
+  it("refuses a client frame of any action but typing (and one that is not JSON, or names $connect) with API Gateway's Forbidden answer, no function run", async () => {
     const tab = await open(dave);
     const before = { ...calls };
-    const answer = new Promise<string>((resolve) => tab.socket.once('message', (data) => resolve(data.toString())));
-    tab.socket.send(JSON.stringify({ action: 'sendmessage', message: 'hi' }));
-    expect(JSON.parse(await answer)).toMatchObject({ message: 'Forbidden' });
+    const answers: string[] = [];
+    tab.socket.on('message', (data) => answers.push(data.toString()));
+    for (const frame of [JSON.stringify({ action: 'sendmessage', message: 'hi' }), 'typing', JSON.stringify({ action: '$connect' }), JSON.stringify({})]) {
+      tab.socket.send(frame);
+    }
+    await waitFor('four answers', () => answers.length >= 4);
+    expect(answers.map((answer) => (JSON.parse(answer) as { message: string }).message)).toEqual(['Forbidden', 'Forbidden', 'Forbidden', 'Forbidden']);
     expect(calls).toEqual(before);
   });
 
@@ -373,6 +395,52 @@ describe('WebSocket delivery', () => {
     expect(inGroup(aliceTab, aliceBob)).toEqual(sent[aliceBob]);
     expect(inGroup(carolTab, carolDave)).toEqual(sent[carolDave]);
     expect(aliceTab.pushes.some((push) => push.message_group_uuid === carolDave)).toBe(false);
+  });
+});
+
+describe('typing indicators', () => {
+  const typing = (tab: Tab, group: string) => tab.socket.send(JSON.stringify({ action: 'typing', message_group_uuid: group }));
+  const typingFrames = (tab: Tab) => tab.pushes.filter((push) => (push as { type: string }).type === 'typing');
+
+  it("reach the other member's tabs only, one per connection per second, and a non-member or a malformed frame gets an error on its own connection", async () => {
+    // Prepare: a conversation of two people of its own (the others' tabs of earlier cases count against the cap); a third outside it.
+    const [alice, bob, carol] = [await registerAccount(), await registerAccount(), await registerAccount()];
+    const sent = await post(alice, { message: 'typing test', handle: bob.handle });
+    const group = sent.message_group_uuid;
+    const [aliceTab, aliceOther] = [await open(alice), await open(alice)];
+    const bobTabs = [await open(bob), await open(bob)];
+    const carolTab = await open(carol);
+    typingClock = TYPING_NOW;
+    typingCallsBefore = calls['ws-typing'] ?? 0;
+
+    // Act: alice types 5 times in the same second; carol names alice's group; a malformed frame.
+    for (let index = 0; index < 5; index += 1) typing(aliceTab, group);
+    typing(carolTab, group);
+    carolTab.socket.send(JSON.stringify({ action: 'typing', message_group_uuid: 'not-a-uuid' }));
+    await waitFor(
+      "the typing frame on both of bob's tabs and two errors for carol",
+      () => bobTabs.every((tab) => typingFrames(tab).length >= 1) && carolTab.pushes.length >= 2,
+    );
+    await waitFor('all five typing frames handled', () => (calls['ws-typing'] ?? 0) >= typingCallsBefore + 7);
+    typingClock = TYPING_NOW + 1000;
+    typing(aliceTab, group);
+    await waitFor("the next second's frame", () => bobTabs.every((tab) => typingFrames(tab).length >= 2));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    // Assess
+    for (const tab of bobTabs)
+      expect(typingFrames(tab)).toEqual([
+        { type: 'typing', message_group_uuid: group, handle: alice.handle },
+        { type: 'typing', message_group_uuid: group, handle: alice.handle },
+      ]);
+    expect([...typingFrames(aliceTab), ...typingFrames(aliceOther)]).toEqual([]);
+    // Frames are handled at once, as API Gateway does: the answers in either order.
+    expect([...carolTab.pushes].sort((a, b) => a.message.localeCompare(b.message))).toEqual([
+      { type: 'error', action: 'typing', message: 'Message group not found' },
+      { type: 'error', action: 'typing', message: 'message_group_uuid_invalid' },
+    ]);
+    // Nothing about typing is stored but the connection's last turn.
+    expect(await sendersIn(group)).toEqual([alice.handle]);
   });
 });
 

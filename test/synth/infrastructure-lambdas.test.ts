@@ -158,7 +158,7 @@ describe('functions', () => {
       FUNCTIONS.filter((definition) => !runsInVpc(definition))
         .map((definition) => definition.name)
         .sort(),
-    ).toEqual(['message-push', 'message-stream', 'ws-authorize']);
+    ).toEqual(['message-push', 'message-stream', 'ws-authorize', 'ws-typing']);
   });
 
   it('passes the table name, source maps, the Powertools service, to users-database functions only the secret ARN and TLS settings, and each limit to the function enforcing it', () => {
@@ -174,7 +174,7 @@ describe('functions', () => {
           ? { DATABASE_SECRET_ARN: SECRET_ARN, NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem', DATABASE_SSLMODE: 'verify-full' }
           : {}),
         ...(definition.kind === 'websocket-authorizer' ? { COGNITO_USER_POOL_ID: 'us-east-1_AbC123xyZ', COGNITO_CLIENT_ID: '1example23456789abcdefghij' } : {}),
-        ...(definition.kind === 'stream' && definition.manageConnections
+        ...(definition.manageConnections
           ? { WEBSOCKET_MANAGEMENT_URL: `https://${reference('aws_apigatewayv2_api', apiNamed('WEBSOCKET'), 'id')}.execute-api.us-east-1.amazonaws.com/ws` }
           : {}),
         // The defaults (the configuration sets no CRUDDUR_POST_RATE_LIMIT nor CRUDDUR_WEBSOCKET_CONNECTIONS_PER_USER).
@@ -380,7 +380,7 @@ describe('least privilege', () => {
     for (const definition of FUNCTIONS) {
       const manage = statementsOf(definition).filter((statement) => statement.actions.some((action: string) => action.startsWith('execute-api:')));
       expect(manage).toEqual(
-        definition.kind === 'stream' && definition.manageConnections
+        definition.manageConnections
           ? [
               expect.objectContaining({
                 actions: ['execute-api:ManageConnections'],

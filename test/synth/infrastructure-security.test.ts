@@ -202,12 +202,17 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
     it('puts every HTTP route but the public profile behind the JWT authorizer, and WebSocket connections behind the token authorizer', () => {
       const routes = Object.values(configuration().lambdas.resources('aws_apigatewayv2_route'));
       expect(routes.length).toBeGreaterThan(0);
-      // $disconnect needs no authorizer: only a connection the authorizer let in can disconnect.
-      const expectedAuthorization: Record<string, string> = { 'GET /api/users/{handle}/short': 'NONE', $connect: 'CUSTOM', $disconnect: 'NONE' };
+      // $disconnect and client frames need no authorizer: only a connection the authorizer let in can send one, or disconnect.
+      const expectedAuthorization: Record<string, string> = {
+        'GET /api/users/{handle}/short': 'NONE',
+        $connect: 'CUSTOM',
+        $disconnect: 'NONE',
+        typing: 'NONE',
+      };
       for (const route of routes) {
         expect([route.route_key, route.authorization_type]).toEqual([route.route_key, expectedAuthorization[route.route_key] ?? 'JWT']);
       }
-      // No $default route: a WebSocket client can send nothing that reaches a function.
+      // No $default route: a WebSocket client's frame reaches a function only by a catalog action.
       expect(routes.map((route) => route.route_key)).not.toContain('$default');
     });
 
@@ -226,7 +231,7 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
         reference('aws_apigatewayv2_api', Object.keys(apis).find((name) => apis[name]!.protocol_type === protocol)!, 'execution_arn');
       const allowed = [
         new RegExp(`^${escapeRegExp(executionArn('HTTP'))}/\\*/(GET|POST)/api/`),
-        new RegExp(`^${escapeRegExp(executionArn('WEBSOCKET'))}/ws/\\$(connect|disconnect)$`),
+        new RegExp(`^${escapeRegExp(executionArn('WEBSOCKET'))}/ws/(\\$connect|\\$disconnect|typing)$`),
         new RegExp(`^${escapeRegExp(executionArn('WEBSOCKET'))}/authorizers/\\$\\{aws_apigatewayv2_authorizer\\.[^.]+\\.id\\}$`),
       ];
       const permissions = Object.values(configuration().lambdas.resources('aws_lambda_permission'));
@@ -320,7 +325,7 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
         ...(definition.userLimit === 'posts' ? ['PostRateLimit'] : []),
         ...(definition.kind === 'stream' ? ['MessagesTableStream', 'MessagesTableStreamList', 'StreamFailureDestination'] : []),
         ...(definition.usersDatabase ? ['UserDirectory', 'UsersDatabaseSecret', ...(customerKey ? ['UsersDatabaseSecretKey'] : [])] : []),
-        ...(definition.kind === 'stream' && definition.manageConnections ? ['WebSocketConnections'] : []),
+        ...(definition.manageConnections ? ['WebSocketConnections'] : []),
         'OwnLogGroup',
         ...(runsInVpc(definition) ? ['VpcNetworkInterfacesDescribe', 'VpcNetworkInterfacesManage'] : []),
       ].sort();
@@ -358,6 +363,7 @@ describe.each(Object.keys(CONFIGURATIONS))('%s', (configurationName) => {
             'ws-connect': leadingKeys('CONN#*'),
             'ws-disconnect': leadingKeys('CONN#*'),
             'message-push': leadingKeys('GROUP#*', 'CONN#*'),
+            'ws-typing': leadingKeys('GROUP#*', 'CONN#*'),
           };
           const conditions: Record<string, unknown> = {
             UsersDatabaseSecretKey: [{ test: 'StringEquals', variable: 'kms:ViaService', values: ['secretsmanager.us-east-1.amazonaws.com'] }],
