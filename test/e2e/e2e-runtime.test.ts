@@ -19,6 +19,7 @@ import { LOCAL_SERVICES } from '../../local/services/registry';
 import { streamFiles } from '../../local/paths';
 import * as tokenScript from '../../scripts/token';
 import { runScriptInProcess } from '../support/script-runner';
+import { fetchInContract } from '../support/openapi';
 
 jest.setTimeout(30 * 60_000);
 
@@ -160,7 +161,7 @@ describe('npm start, end to end', () => {
   }
 
   async function api<T>(handle: string, method: 'GET' | 'POST', urlPath: string, body?: unknown): Promise<{ status: number; body: T; headers: Headers }> {
-    const response = await fetch(`${baseUrl}${urlPath}`, {
+    const response = await fetchInContract(`${baseUrl}${urlPath}`, {
       method,
       headers: { authorization: `Bearer ${tokens[handle]}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -277,7 +278,7 @@ describe('npm start, end to end', () => {
 
     // Hostile requests leave npm start serving: the garbage token whose verifier error once
     // stopped it, and a header of control characters (refused by Node's parser).
-    const garbage = await fetch(`${baseUrl}/api/message_groups`, { headers: { authorization: 'Bearer not.a.jwt' } });
+    const garbage = await fetchInContract(`${baseUrl}/api/message_groups`, { headers: { authorization: 'Bearer not.a.jwt' } });
     expect(garbage.status).toBe(401);
     expect(garbage.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token" error_description="[\x20-\x7e]*"$/);
     const controlCharacters = await rawRequest(

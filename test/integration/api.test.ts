@@ -19,6 +19,7 @@ import { createUsersRepository } from '../../functions/data/users-repository';
 import { createUserShortHandler } from '../../functions/user-short/index';
 import { apiEvent, lambdaContext, type ApiEventOptions } from '../support/api-events';
 import { createTestPool, createTestTable, insertUsers, type TestTable } from '../support/services';
+import { expectAnswerInContract } from '../support/openapi';
 
 jest.setTimeout(120_000);
 
@@ -93,8 +94,16 @@ async function registerUsers(count: number, prefix = 'api'): Promise<RegisteredU
 async function call<T = unknown>(name: string, options: ApiEventOptions): Promise<ApiResponse<T>> {
   const handler = handlers[name];
   if (!handler) throw new Error(`No handler for ${name}`);
-  const result = await handler(apiEvent(name, options), lambdaContext(name));
+  const event = apiEvent(name, options);
+  const result = await handler(event, lambdaContext(name));
   const rawBody = result.body ?? '';
+  expectAnswerInContract({
+    method: event.requestContext.http.method,
+    path: event.rawPath,
+    status: result.statusCode ?? 0,
+    headers: result.headers ?? {},
+    text: rawBody,
+  });
   return { status: result.statusCode ?? 0, body: JSON.parse(rawBody) as T, headers: result.headers ?? {}, rawBody };
 }
 

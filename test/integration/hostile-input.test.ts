@@ -25,6 +25,7 @@ import { startMessagingGateway } from '../support/gateway';
 import { createTestPool, createTestTable, endpoints, insertUsers, unique, type TestTable } from '../support/services';
 import { cognitoLocalPrivateKey, cognitoLocalPublicKey, headerOf, hmacSignedJwt, payloadOf, signJwt, unsignedJwt } from '../support/tokens';
 import { seededRandom } from '../../bench/lib/random';
+import { contractProblems } from '../support/openapi';
 
 jest.setTimeout(300_000);
 
@@ -84,7 +85,19 @@ function send(request: RawRequest): Promise<Answer> {
     const outgoing = http.request({ host: hostname, port, method: request.method ?? 'GET', path: request.path, headers, agent: false }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') }));
+      response.on('end', () => {
+        const answer = { status: response.statusCode!, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') };
+        // Whatever is thrown at it, a documented operation answers as docs/openapi.yaml says.
+        const problems = contractProblems({
+          method: request.method ?? 'GET',
+          path: request.path,
+          status: answer.status,
+          headers: answer.headers as Record<string, string>,
+          text: answer.text,
+        });
+        if (problems !== undefined && problems.length > 0) reject(new Error(`The answer breaks docs/openapi.yaml:\n${problems.join('\n')}`));
+        else resolve(answer);
+      });
       response.on('error', reject);
     });
     outgoing.on('error', reject);

@@ -34,6 +34,7 @@ import { readTableSnapshot, checkSoak } from '../../bench/soak/check';
 import { runScriptInProcess } from '../support/script-runner';
 import { createTestPool, endpoints, insertUsers, unique } from '../support/services';
 import { payloadOf } from '../support/tokens';
+import { fetchInContract } from '../support/openapi';
 
 jest.setTimeout(300_000);
 
@@ -284,7 +285,7 @@ describe('the migrated table over HTTP', () => {
   });
 
   const api = async <T>(person: Person, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-    const response = await fetch(`${gateway.url}${path}`, {
+    const response = await fetchInContract(`${gateway.url}${path}`, {
       method,
       headers: { authorization: `Bearer ${person.accessToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),

@@ -41,6 +41,7 @@ import { createStreamConsumer, type StreamConsumer, type StreamHandler } from '.
 import { createCognitoClient, ensureLocalPool, ensurePoolUser, signIn, type LocalPool } from '../../scripts/lib/cognito';
 import { createTestPool, createTestTable, endpoints, insertUsers, servicePorts, unique, type TestTable } from '../support/services';
 import { cognitoLocalPrivateKey, payloadOf, signJwt } from '../support/tokens';
+import { fetchInContract } from '../support/openapi';
 
 const PASSWORD = 'Realtime-test-1!';
 /** A user's open WebSockets at most, in this suite (small, so the cap is cheap to reach). */
@@ -122,7 +123,7 @@ function refusedStatus(url: string): Promise<number> {
 }
 
 async function post(from: Account, body: Record<string, unknown>): Promise<{ message_group_uuid: string; uuid: string }> {
-  const response = await fetch(`${gateway.url}/api/messages`, {
+  const response = await fetchInContract(`${gateway.url}/api/messages`, {
     method: 'POST',
     headers: { authorization: `Bearer ${from.accessToken}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -133,7 +134,7 @@ async function post(from: Account, body: Record<string, unknown>): Promise<{ mes
 
 /** A POST's status, headers and body, whatever the status. */
 async function postRaw(from: Account, body: Record<string, unknown>): Promise<{ status: number; retryAfter: string | null; body: Record<string, unknown> }> {
-  const response = await fetch(`${gateway.url}/api/messages`, {
+  const response = await fetchInContract(`${gateway.url}/api/messages`, {
     method: 'POST',
     headers: { authorization: `Bearer ${from.accessToken}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -301,7 +302,7 @@ describe('WebSocket delivery', () => {
     await waitFor('the message on every tab', () => [aliceTab, ...bobTabs].every((tab) => tab.pushes.length >= 1));
 
     // Act
-    const response = await fetch(`${gateway.url}/api/message_groups/${sent.message_group_uuid}/read`, {
+    const response = await fetchInContract(`${gateway.url}/api/message_groups/${sent.message_group_uuid}/read`, {
       method: 'POST',
       headers: { authorization: `Bearer ${bob.accessToken}` },
     });
