@@ -28,15 +28,13 @@ export interface MemberReadCheck {
   summaryUnread: number | undefined;
 }
 
-/** Every violation of the invariant in one group (empty: none), with what was compared. */
-export async function readStateDrift(
-  client: DynamoDBDocumentClient,
-  tableName: string,
+/** The read state of one group, recomputed from its messages (each with its sender and key) and compared with its items. */
+export function readStateViolations(
   groupUuid: string,
-): Promise<{ violations: string[]; members: MemberReadCheck[] }> {
-  const [group] = await queryAll<MessageGroupItem>(client, tableName, keys.group(groupUuid).pk);
-  if (group === undefined) return { violations: [`group ${groupUuid}: no group item`], members: [] };
-  const messages = await queryAll<MessageItem>(client, tableName, keys.messagePartition(groupUuid));
+  group: MessageGroupItem,
+  messages: readonly Pick<MessageItem, 'sk' | 'user_uuid'>[],
+  summaries: readonly MessageGroupSummaryItem[],
+): { violations: string[]; members: MemberReadCheck[] } {
   const violations: string[] = [];
   const members: MemberReadCheck[] = [];
   for (const memberUuid of group.member_uuids) {
@@ -44,13 +42,11 @@ export async function readStateDrift(
     const expectedUnread = messages.filter(
       (message) => message.user_uuid !== memberUuid && message.sk <= group.last_message_sk && (state.marker === undefined || message.sk > state.marker),
     ).length;
-    const summaries = (await queryAll<MessageGroupSummaryItem>(client, tableName, keys.groupSummaryPartition(memberUuid))).filter(
-      (summary) => summary.message_group_uuid === groupUuid,
-    );
-    const summary = summaries[0];
+    const own = summaries.filter((summary) => summary.pk === keys.groupSummaryPartition(memberUuid) && summary.message_group_uuid === groupUuid);
+    const summary = own[0];
     members.push({ memberUuid, expectedUnread, groupUnread: state.unread, summaryUnread: summary?.unread_count });
     const where = `group ${groupUuid}, member ${memberUuid}`;
-    if (summaries.length !== 1) violations.push(`${where}: ${summaries.length} summaries`);
+    if (own.length !== 1) violations.push(`${where}: ${own.length} summaries`);
     if (state.unread !== expectedUnread) violations.push(`${where}: the group item counts ${state.unread} unread, the messages say ${expectedUnread}`);
     if (summary !== undefined && summary.unread_count !== expectedUnread) {
       violations.push(`${where}: the summary counts ${summary.unread_count} unread, the messages say ${expectedUnread}`);
@@ -60,4 +56,19 @@ export async function readStateDrift(
     }
   }
   return { violations, members };
+}
+
+/** Every violation of the invariant in one group (empty: none), read from the table. */
+export async function readStateDrift(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  groupUuid: string,
+): Promise<{ violations: string[]; members: MemberReadCheck[] }> {
+  const [group] = await queryAll<MessageGroupItem>(client, tableName, keys.group(groupUuid).pk);
+  if (group === undefined) return { violations: [`group ${groupUuid}: no group item`], members: [] };
+  const messages = await queryAll<MessageItem>(client, tableName, keys.messagePartition(groupUuid));
+  const summaries = (
+    await Promise.all(group.member_uuids.map((member) => queryAll<MessageGroupSummaryItem>(client, tableName, keys.groupSummaryPartition(member))))
+  ).flat();
+  return readStateViolations(groupUuid, group, messages, summaries);
 }

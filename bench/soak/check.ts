@@ -23,10 +23,12 @@ import {
   keys,
   type MessageGroupItem,
   type MessageGroupSummaryItem,
+  type MessageItem,
   type PairItem,
   type TableKey,
 } from '../../functions/data/model';
 import { UNPLACEABLE_MESSAGE } from '../../functions/message-stream/summaries';
+import { readStateViolations } from '../lib/read-state-check';
 
 /** A stored message as the checker sees it (any `MSG#` item, well-formed or not). */
 interface StoredMessage {
@@ -94,7 +96,10 @@ export type ViolationKind =
   | 'consumer-not-resumed'
   | 'push-missing'
   | 'push-duplicated'
-  | 'push-to-stranger';
+  | 'push-to-stranger'
+  | 'unread-drift'
+  | 'receipt-misdirected'
+  | 'typing-misdirected';
 
 export interface Violation {
   kind: ViolationKind;
@@ -215,6 +220,8 @@ export function checkSoak(input: CheckInput): Violation[] {
         );
       }
     }
+    // Read state: each member's unread count, recounted from the messages and their marker.
+    for (const detail of readStateViolations(groupUuid, group, messages as MessageItem[], summaries).violations) add('unread-drift', detail);
   }
   for (const summary of snapshot.summaries) {
     if (!groupUuids.has(summary.message_group_uuid) && inScope(summary.user_uuid))
@@ -297,20 +304,36 @@ export interface ListenerLog {
   handle: string;
   /** Message uuids and groups of the pushes, in arrival order. */
   pushes: { uuid: string; groupUuid: string }[];
+  /** Read receipts: whose, in which group. */
+  receipts: { handle: string; groupUuid: string }[];
+  /** Typing indicators: who types, in which group. */
+  typing: { handle: string; groupUuid: string }[];
 }
 
 /**
  * Real-time delivery: every message stored in a group since the listeners opened reached
- * each member's listener exactly once, and no listener got a message of a group it is not in.
+ * each member's listener exactly once, and no listener got a message of a group it is not in;
+ * a read receipt reaches only the group's members and names one of them; a typing frame
+ * reaches only the other member, and names the one typing.
  */
 export function checkPushes(input: { snapshot: TableSnapshot; listeners: readonly ListenerLog[]; since: string }): Violation[] {
   const violations: Violation[] = [];
   const membersOf = new Map(input.snapshot.groups.map((group) => [groupUuidOf(group), new Set(group.member_uuids)]));
   const byUser = new Map(input.listeners.map((listener) => [listener.userUuid, listener]));
+  const handlesOf = new Map(input.snapshot.groups.map((group) => [groupUuidOf(group), new Set(group.members.map((member) => member.handle))]));
   for (const listener of input.listeners) {
     for (const push of listener.pushes) {
       if (!membersOf.get(push.groupUuid)?.has(listener.userUuid))
         violations.push({ kind: 'push-to-stranger', detail: `@${listener.handle} got ${push.uuid} of group ${push.groupUuid}, not theirs` });
+    }
+    for (const receipt of listener.receipts) {
+      if (!membersOf.get(receipt.groupUuid)?.has(listener.userUuid) || !handlesOf.get(receipt.groupUuid)?.has(receipt.handle))
+        violations.push({ kind: 'receipt-misdirected', detail: `@${listener.handle} got @${receipt.handle}'s read receipt of group ${receipt.groupUuid}` });
+    }
+    for (const typing of listener.typing) {
+      const members = handlesOf.get(typing.groupUuid);
+      if (!membersOf.get(typing.groupUuid)?.has(listener.userUuid) || typing.handle === listener.handle || !members?.has(typing.handle))
+        violations.push({ kind: 'typing-misdirected', detail: `@${listener.handle} was told @${typing.handle} types in group ${typing.groupUuid}` });
     }
   }
   for (const message of input.snapshot.messages) {

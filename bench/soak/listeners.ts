@@ -11,8 +11,10 @@ export interface Listeners {
   logs: ListenerLog[];
   /** Listeners whose connection closed before the end (their pushes are not checked). */
   closedEarly(): string[];
-  /** Pushes received so far, over all listeners. */
+  /** Frames received so far, over all listeners. */
   received(): number;
+  /** Sends a typing frame on this user's listener (false when it is not open). */
+  typing(userUuid: string, groupUuid: string): boolean;
   close(): Promise<void>;
 }
 
@@ -20,16 +22,19 @@ export interface Listeners {
 export async function openListeners(apiUrl: string, users: readonly SoakUser[]): Promise<Listeners> {
   const wsUrl = `${apiUrl.replace(/^http/, 'ws')}/ws`;
   const sockets: WebSocket[] = [];
+  const byUser = new Map<string, WebSocket>();
   const logs: ListenerLog[] = [];
   const closed = new Set<string>();
   let ending = false;
   await Promise.all(
     users.map(async (user) => {
-      const log: ListenerLog = { userUuid: user.uuid, handle: user.handle, pushes: [] };
+      const log: ListenerLog = { userUuid: user.uuid, handle: user.handle, pushes: [], receipts: [], typing: [] };
       const socket = new WebSocket(`${wsUrl}?token=${encodeURIComponent(user.accessToken)}`);
       socket.on('message', (data) => {
-        const push = JSON.parse(data.toString()) as { uuid: string; message_group_uuid: string };
-        log.pushes.push({ uuid: push.uuid, groupUuid: push.message_group_uuid });
+        const frame = JSON.parse(data.toString()) as { type?: string; uuid: string; message_group_uuid: string; handle: string };
+        if (frame.type === 'read') log.receipts.push({ handle: frame.handle, groupUuid: frame.message_group_uuid });
+        else if (frame.type === 'typing') log.typing.push({ handle: frame.handle, groupUuid: frame.message_group_uuid });
+        else log.pushes.push({ uuid: frame.uuid, groupUuid: frame.message_group_uuid });
       });
       socket.on('close', () => {
         if (!ending) closed.add(user.handle);
@@ -42,13 +47,20 @@ export async function openListeners(apiUrl: string, users: readonly SoakUser[]):
         socket.once('error', reject);
       });
       sockets.push(socket);
+      byUser.set(user.uuid, socket);
       logs.push(log);
     }),
   );
   return {
     logs,
     closedEarly: () => [...closed],
-    received: () => logs.reduce((sum, log) => sum + log.pushes.length, 0),
+    received: () => logs.reduce((sum, log) => sum + log.pushes.length + log.receipts.length + log.typing.length, 0),
+    typing(userUuid, groupUuid) {
+      const socket = byUser.get(userUuid);
+      if (socket?.readyState !== WebSocket.OPEN) return false;
+      socket.send(JSON.stringify({ action: 'typing', message_group_uuid: groupUuid }));
+      return true;
+    },
     async close() {
       ending = true;
       await Promise.all(

@@ -21,7 +21,7 @@ import { derivedSeed, pickWith, seededRandom } from '../lib/random';
 import { classifyResponse, type SentMessage, type UnexpectedResponse } from './check';
 import type { SoakUser } from './users';
 
-export type RequestKind = 'A' | 'B' | 'C' | 'D';
+export type RequestKind = 'A' | 'B' | 'C' | 'D' | 'read';
 
 interface RequestRecord {
   kind: RequestKind;
@@ -57,6 +57,8 @@ export interface LoadOptions {
   retries?: { attempts: number; loseEvery: number };
   /** The seed every choice is drawn from. */
   seed: number;
+  /** Sends a typing frame on the person's open WebSocket (the soak's listener); absent: no one types. */
+  typing?: (user: SoakUser, groupUuid: string) => boolean;
 }
 
 export interface LoadResult {
@@ -69,6 +71,9 @@ export interface LoadResult {
   retried: number;
   lost: number;
   replays: number;
+  /** Conversations marked read (answered 200), and typing frames sent. */
+  marks: number;
+  typingSent: number;
   elapsedMs: number;
 }
 
@@ -77,13 +82,15 @@ export const DEFAULT_THINK_MS = 10_000;
 
 /** Action weights per iteration of one person (percent). */
 const MIX: [Action, number][] = [
-  ['C', 40],
-  ['D', 17],
+  ['C', 36],
+  ['D', 15],
   ['race', 8],
-  ['A', 20],
-  ['B', 15],
+  ['A', 15],
+  ['B', 12],
+  ['read', 9],
+  ['typing', 5],
 ];
-type Action = 'C' | 'D' | 'race' | 'A' | 'B';
+type Action = 'C' | 'D' | 'race' | 'A' | 'B' | 'read' | 'typing';
 
 function chooseAction(random: () => number): Action {
   let roll = random() * 100;
@@ -129,7 +136,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const thinkMs = options.thinkMs ?? DEFAULT_THINK_MS;
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const tag = randomBytes(3).toString('hex');
-  const result: LoadResult = { sent: [], requests: [], unexpected: [], races: 0, retried: 0, lost: 0, replays: 0, elapsedMs: 0 };
+  const result: LoadResult = { sent: [], requests: [], unexpected: [], races: 0, retried: 0, lost: 0, replays: 0, marks: 0, typingSent: 0, elapsedMs: 0 };
   const byHandle = new Map(options.users.map((user) => [user.handle, user]));
   /** Each person's own generator, and how many POSTs they have made. */
   const randomOf = new Map(options.users.map((user, index) => [user.handle, seededRandom(derivedSeed(options.seed, index))]));
@@ -278,6 +285,16 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const groupUuid = partner && groupOfPair.get(pairKey(user.handle, partner.handle));
     if (action === 'C' && groupUuid !== undefined) return send(user, 'C', { groupUuid });
     if (action === 'A' && groupUuid !== undefined) return void (await request(user, 'A', 'GET', `/api/messages/${groupUuid}`));
+    if (action === 'read' && groupUuid !== undefined) {
+      // Read up to the newest message (no body), as an app does when the conversation is open.
+      const answer = await request(user, 'read', 'POST', `/api/message_groups/${groupUuid}/read`);
+      if (answer.status === 200) result.marks += 1;
+      return;
+    }
+    if (action === 'typing' && groupUuid !== undefined && options.typing) {
+      if (options.typing(user, groupUuid)) result.typingSent += 1;
+      return;
+    }
     if (action === 'race') {
       const other = newPartner(user);
       if (other !== undefined) {

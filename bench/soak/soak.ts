@@ -238,8 +238,15 @@ async function waitForSummaries(check: () => Promise<Violation[]>, timeoutMs: nu
 }
 
 function latencyLines(load: LoadResult): string[] {
-  const kinds: (RequestKind | 'all')[] = ['A', 'B', 'C', 'D', 'all'];
-  const names: Record<string, string> = { A: 'A list messages', B: 'B list groups', C: 'C message to group', D: 'D message by handle', all: 'all requests' };
+  const kinds: (RequestKind | 'all')[] = ['A', 'B', 'C', 'D', 'read', 'all'];
+  const names: Record<string, string> = {
+    A: 'A list messages',
+    B: 'B list groups',
+    C: 'C message to group',
+    D: 'D message by handle',
+    read: 'mark read',
+    all: 'all requests',
+  };
   return kinds.map((kind) => {
     const ms = load.requests.filter((request) => kind === 'all' || request.kind === kind).map((request) => request.ms);
     const fmt = (p: number) => String(Math.round(percentile(ms, p))).padStart(6);
@@ -334,6 +341,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       retries: options.retries,
       seed: options.seed,
       progress: (line) => out.log(line),
+      typing: (user, groupUuid) => listeners.typing(user.uuid, groupUuid),
     });
     await Promise.all(events);
 
@@ -367,6 +375,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     violations.push(...pushViolations());
     if (listeners.closedEarly().length > 0) notes.push(`listeners closed early (not checked): ${listeners.closedEarly().join(', ')}`);
     notes.push(`pushes    ${listeners.received()} frames to ${listeners.logs.length} listeners; each stored message checked at both members' listeners`);
+    const frames = (kind: 'receipts' | 'typing') => listeners.logs.reduce((sum, log) => sum + log[kind].length, 0);
+    notes.push(
+      `read state ${load.marks} marks; every group's unread counts recounted from its messages and markers; ${frames('receipts')} read receipts and ${frames('typing')} typing frames received (of ${load.typingSent} sent), each checked to reach only the members it should`,
+    );
     printSummary({
       out,
       load,

@@ -11,6 +11,7 @@ import { queryPages } from './query-pages';
 import {
   buildReceiptItem,
   readAttributes,
+  readStateAttributes,
   readStateOf,
   timestampOfKey,
   type MemberReadState,
@@ -284,8 +285,8 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
     // Read state from the start: the recipient has one unread message, the sender none.
     const group = {
       ...buildGroupItem({ groupUuid, members, lastMessageSk: message.sk, lastMessage: text, createdAt }),
-      [readAttributes(sender.user_uuid).unread]: 0,
-      [readAttributes(recipient.user_uuid).unread]: 1,
+      ...readStateAttributes(sender.user_uuid, { unread: 0 }),
+      ...readStateAttributes(recipient.user_uuid, { unread: 1 }),
     };
     const summaries = buildGroupSummaryItems({
       groupUuid,

@@ -15,11 +15,15 @@ export { BUSINESS_METRICS };
 
 type BusinessMetric = (typeof BUSINESS_METRICS)[keyof typeof BUSINESS_METRICS];
 
-const metrics = new Metrics({ serviceName: process.env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME });
+// Made on first use, not when this module loads: Metrics reads its environment (namespace,
+// POWERTOOLS_METRICS_DISABLED) once, and a process that runs the functions (npm start, the soak)
+// may load this module before it has applied their environment.
+let instance: Metrics | undefined;
+const metrics = () => (instance ??= new Metrics({ serviceName: process.env.POWERTOOLS_SERVICE_NAME || SERVICE_NAME }));
 
 /** Adds `value` to a metric of this invocation (nothing for 0). */
 export function count(metric: BusinessMetric, value = 1): void {
-  if (value > 0) metrics.addMetric(metric, MetricUnit.Count, value);
+  if (value > 0) metrics().addMetric(metric, MetricUnit.Count, value);
 }
 
 /** `operation`, then this invocation's metrics written out (once, whatever it answered or threw). */
@@ -28,7 +32,7 @@ export function publishingMetrics<A extends unknown[], R>(operation: (...args: A
     try {
       return await operation(...args);
     } finally {
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+      if (instance?.hasStoredMetrics()) instance.publishStoredMetrics();
     }
   };
 }

@@ -25,6 +25,7 @@ import {
   buildGroupSummaryItems,
   buildMessageItem,
   buildPairItem,
+  readStateAttributes,
   groupUuidOf,
   groupUuidOfMessageKey,
   isIsoTimestamp,
@@ -282,7 +283,13 @@ export function planMigration(items: readonly Item[], users: ReadonlyMap<string,
     const lastMessageSk = newest?.sk ?? timeOrderedKey(summaryTimes[summaryTimes.length - 1] ?? new Date(options.now).toISOString(), group.groupUuid);
     const lastMessage = newest?.message ?? text(latestSummary?.message) ?? '';
     const createdAt = oldest?.created_at ?? summaryTimes[0] ?? new Date(options.now).toISOString();
-    const groupItem = buildGroupItem({ groupUuid: group.groupUuid, members: members.participants, lastMessageSk, lastMessage, createdAt });
+    // The original kept no read state: what it holds counts as read, both markers at its newest message.
+    const readUpTo = { marker: lastMessageSk, unread: 0, ...(newest === undefined ? {} : { readUpTo: newest.message_uuid }) };
+    const groupItem = {
+      ...buildGroupItem({ groupUuid: group.groupUuid, members: members.participants, lastMessageSk, lastMessage, createdAt }),
+      ...readStateAttributes(members.participants[0].user_uuid, readUpTo),
+      ...readStateAttributes(members.participants[1].user_uuid, readUpTo),
+    };
     const wanted = buildGroupSummaryItems({ groupUuid: group.groupUuid, members: members.participants, lastMessageSk, lastMessage });
     const same = (have: Item, want: MessageGroupSummaryItem) =>
       Object.entries(want).every(([field, value]) => have[field] === value) && Object.keys(have).every((field) => field in want);

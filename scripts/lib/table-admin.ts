@@ -14,6 +14,8 @@ import {
   buildGroupSummaryItems,
   buildMessageItem,
   buildPairItem,
+  readStateAttributes,
+  unreadOfUnmarked,
   keys,
   type MessageGroupSummaryItem,
   type PairItem,
@@ -42,8 +44,20 @@ export function createTableAdmin(client: DynamoDBDocumentClient, tableName: stri
       .sort((a, b) => (a.sk < b.sk ? -1 : 1));
     const newest = items[items.length - 1]!;
     const oldest = items[0]!;
-    const group = buildGroupItem({ groupUuid, members, lastMessageSk: newest.sk, lastMessage: newest.message, createdAt: oldest.created_at });
-    const summaries = buildGroupSummaryItems({ groupUuid, members, lastMessageSk: newest.sk, lastMessage: newest.message });
+    // Nobody has read anything yet: each member has the other's messages unread.
+    const unread = unreadOfUnmarked([members[0].user_uuid, members[1].user_uuid], items);
+    const group = {
+      ...buildGroupItem({ groupUuid, members, lastMessageSk: newest.sk, lastMessage: newest.message, createdAt: oldest.created_at }),
+      ...readStateAttributes(members[0].user_uuid, { unread: unread[0] }),
+      ...readStateAttributes(members[1].user_uuid, { unread: unread[1] }),
+    };
+    const summaries = buildGroupSummaryItems({
+      groupUuid,
+      members,
+      lastMessageSk: newest.sk,
+      lastMessage: newest.message,
+      read: [{ unreadCount: unread[0] }, { unreadCount: unread[1] }],
+    });
     const pair = buildPairItem(members[0].user_uuid, members[1].user_uuid, groupUuid, oldest.created_at);
     try {
       await client.send(

@@ -4,7 +4,9 @@
  * Idempotency-Key (each person's first answer, and every fifth, lost on purpose: the retry
  * path runs on every run, at any speed), a fixed seed, the stream consumer killed and
  * restarted, poison records (reported at once, never dead-lettered), a WebSocket listener
- * per person checked to get every message of theirs once; zero violations. (The checker's own test, which shows it does
+ * per person checked to get every message of theirs once (and read receipts and typing frames only
+ * of their conversations), people marking conversations read, every unread count recounted from
+ * the table; zero violations. (The checker's own test, which shows it does
  * report each kind of violation, is test/unit/soak-check.test.ts.)
  */
 import { execFile } from 'node:child_process';
@@ -51,5 +53,7 @@ describe('npm run soak', () => {
     expect(output).toMatch(/reported as never applicable 2$/m);
     // Every person had a WebSocket open throughout: each stored message reached both members once (else push-* violations above).
     expect(Number(/pushes +(\d+) frames to 4 listeners/.exec(output)?.[1])).toBeGreaterThan(accepted);
+    // Read state was checked: every group's unread counts against its messages and markers (else unread-drift above), receipts and typing frames against the members.
+    expect(output).toMatch(/read state +\d+ marks; every group's unread counts recounted from its messages and markers/);
   });
 });

@@ -41,6 +41,25 @@ export interface MemberReadState {
   unread?: number;
 }
 
+/** The group item's attributes holding a member's read state (those of `state` that are set). */
+export function readStateAttributes(memberUuid: string, state: MemberReadState): Record<string, string | number> {
+  const names = readAttributes(memberUuid);
+  return {
+    ...(state.marker === undefined ? {} : { [names.marker]: state.marker }),
+    ...(state.readUpTo === undefined ? {} : { [names.readUpTo]: state.readUpTo }),
+    ...(state.readAt === undefined ? {} : { [names.readAt]: state.readAt }),
+    ...(state.unread === undefined ? {} : { [names.unread]: state.unread }),
+  };
+}
+
+/**
+ * Each member's unread count when nobody has marked anything read: the other member's messages.
+ * For groups written whole at once (seeding).
+ */
+export function unreadOfUnmarked(memberUuids: readonly [string, string], messages: readonly { user_uuid: string }[]): [number, number] {
+  return [messages.filter((message) => message.user_uuid !== memberUuids[0]).length, messages.filter((message) => message.user_uuid !== memberUuids[1]).length];
+}
+
 export function readStateOf(group: MessageGroupItem, memberUuid: string): MemberReadState {
   const item = group as unknown as Record<string, unknown>;
   const names = readAttributes(memberUuid);
