@@ -2,7 +2,9 @@
  * `npm run bench -- api`: latency and throughput of patterns A, B and C through the local
  * HTTP API (gateway, Cognito JWT verification, handler, PostgreSQL user lookup, DynamoDB),
  * against the floor: the same DynamoDB Query or PutItem sent directly with the SDK to the
- * same DynamoDB Local, at the same concurrency, interleaved round by round.
+ * same DynamoDB Local, at the same concurrency, interleaved round by round. And B with read
+ * state against B before it (a twin caller whose conversations lack `unread_count` and
+ * `last_read_at`), through the same API, interleaved the same way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -15,7 +17,8 @@ import { nowIso } from '../functions/data/model';
 import { DEFAULT_PAGE_LIMIT } from '../functions/domain/validation';
 import { createCognitoClient, ensureLocalPool, ensurePoolUser, signIn } from '../scripts/lib/cognito';
 import { LOCAL_USER_PASSWORD } from '../scripts/lib/seed-users';
-import { READY_PREFIX, type ApiRuntimeConfig } from './lib/api-runtime';
+import { API_RUNTIME_POST_LIMIT, READY_PREFIX, type ApiRuntimeConfig } from './lib/api-runtime';
+import { createRateLimitRepository } from '../functions/data/rate-limit-repository';
 import type { BenchContext, Benchmark, Table, Target } from './lib/harness';
 import { round } from './lib/stats';
 import { closedLoop, httpRequester, summarize, type LoadResult, type LoadSummary } from './lib/load';
@@ -28,6 +31,8 @@ const ROUND_MS = 1500;
 const WARM_UP_MS = 500;
 /** The target: API p50 at most this multiple of the floor's, at concurrency 1. */
 const TARGET_P50_RATIO = 1.5;
+/** The target: listing conversations with read state at most this multiple of listing them without. */
+const READ_STATE_P50_RATIO = 1.1;
 
 // Why a warm request still costs more than its DynamoDB request: no other round trip is left
 // (caller and membership come from the container's caches), only CPU work in a second
@@ -79,30 +84,46 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** The caller signed in to a pool of its own in the run's cognito-local: a real access token. */
-async function signInCaller(cognitoUrl: string, fixture: MessagingFixture) {
+interface Caller {
+  handle: string;
+  display_name: string;
+  setSub(sub: string): Promise<void>;
+}
+
+/** The callers signed in to a pool of its own in the run's cognito-local: real access tokens. */
+async function signInCallers(cognitoUrl: string, callers: readonly Caller[]) {
   const cognito = createCognitoClient(cognitoUrl);
   try {
     const pool = await ensureLocalPool(cognito, `cruddur-bench-api-${randomUUID().slice(0, 8)}`);
-    const { caller } = fixture;
-    await ensurePoolUser(
-      cognito,
-      pool.userPoolId,
-      { handle: caller.handle, email: `${caller.handle}@example.test`, display_name: caller.display_name },
-      LOCAL_USER_PASSWORD,
-    );
-    const { accessToken } = await signIn(cognito, pool.clientId, caller.handle, LOCAL_USER_PASSWORD);
-    const claims = JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString('utf8')) as { sub: string };
-    await fixture.setCallerSub(claims.sub);
-    return { pool, accessToken };
+    const accessTokens: string[] = [];
+    for (const caller of callers) {
+      await ensurePoolUser(
+        cognito,
+        pool.userPoolId,
+        { handle: caller.handle, email: `${caller.handle}@example.test`, display_name: caller.display_name },
+        LOCAL_USER_PASSWORD,
+      );
+      const { accessToken } = await signIn(cognito, pool.clientId, caller.handle, LOCAL_USER_PASSWORD);
+      const claims = JSON.parse(Buffer.from(accessToken.split('.')[1]!, 'base64url').toString('utf8')) as { sub: string };
+      await caller.setSub(claims.sub);
+      accessTokens.push(accessToken);
+    }
+    return { pool, accessTokens };
   } finally {
     cognito.destroy();
   }
 }
 
-function patterns(fixture: MessagingFixture, urls: { cached: string; uncached: string }, accessToken: string): Pattern[] {
+function patterns(
+  fixture: MessagingFixture,
+  urls: { cached: string; uncached: string },
+  accessToken: string,
+  twin: { accessToken: string; agent: http.Agent },
+): Pattern[] {
   const { documentClient, tableName, caller, group } = fixture;
   const authorization = { authorization: `Bearer ${accessToken}` };
+  const floorLimits = createRateLimitRepository(documentClient, { tableName });
+  const floorSub = `floor-${randomUUID()}`;
   // The repository asks for one item more than the page to learn whether a next page exists.
   const queryFloor = (pk: string) => async () => {
     await documentClient.send(
@@ -115,8 +136,12 @@ function patterns(fixture: MessagingFixture, urls: { cached: string; uncached: s
       }),
     );
   };
-  const listGroups = (base: string) => (agent: http.Agent) =>
-    httpRequester({ method: 'GET', url: `${base}/api/message_groups`, headers: authorization }, agent);
+  const listGroups =
+    (base: string, headers = authorization) =>
+    (agent: http.Agent) =>
+      httpRequester({ method: 'GET', url: `${base}/api/message_groups`, headers }, agent);
+  // The same kind of request through the same API, as the twin, on its own keep-alive connections.
+  const twinList = listGroups(urls.cached, { authorization: `Bearer ${twin.accessToken}` })(twin.agent);
   let sent = 0;
   const text = () => `Benchmark message ${(sent += 1)}`;
   return [
@@ -135,6 +160,13 @@ function patterns(fixture: MessagingFixture, urls: { cached: string; uncached: s
       judged: true,
     },
     {
+      key: 'B-read-state',
+      title: `B with read state (each conversation's unread_count and last_read_at) vs B before it: the same ${DEFAULT_PAGE_LIMIT} conversations without those fields, the same API`,
+      ours: listGroups(urls.cached),
+      floor: twinList,
+      judged: false,
+    },
+    {
       key: 'B-uncached',
       title: 'B without the user-lookup cache (a PostgreSQL query per request) vs Query',
       ours: listGroups(urls.uncached),
@@ -143,7 +175,8 @@ function patterns(fixture: MessagingFixture, urls: { cached: string; uncached: s
     },
     {
       key: 'C',
-      title: 'C: POST /api/messages into an existing group (caller and membership cached, then one PutItem) vs PutItem',
+      title:
+        "C: POST /api/messages into an existing group (caller and membership cached; the per-user limit's UpdateItem, as deployed; then one PutItem) vs the same UpdateItem then PutItem",
       ours: (agent) =>
         httpRequester(
           {
@@ -155,6 +188,8 @@ function patterns(fixture: MessagingFixture, urls: { cached: string; uncached: s
           agent,
         ),
       floor: async () => {
+        // The limit is checked before anything is written: two round trips, one after the other.
+        await floorLimits.take(floorSub, 'POST', API_RUNTIME_POST_LIMIT);
         const item = buildMessageItem({ groupUuid: group.uuid, messageUuid: randomUUID(), sender: caller, text: text(), createdAt: nowIso() });
         await documentClient.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
       },
@@ -209,10 +244,18 @@ export const benchmark: Benchmark = {
     const services = await context.services();
     context.progress('api: creating a table, users, 21 conversations and a Cognito pool of its own...');
     const fixture = await createMessagingFixture({ dynamodbUrl: services.dynamodb.url, databaseUrl: services.postgres.url, label: 'api' });
+    // Every conversation of the caller's marked read (last_read_at set: read state at its largest), then its twin from before read state.
+    const groups = await fixture.repository.listMessageGroups(fixture.caller.user_uuid, { limit: 100 });
+    for (const conversation of groups.items) await fixture.repository.markRead(conversation.uuid, fixture.caller);
+    const twin = await fixture.createTwinBeforeReadState();
     let child: ChildProcess | undefined;
     const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(...CONCURRENCIES) });
+    const twinAgent = new http.Agent({ keepAlive: true, maxSockets: Math.max(...CONCURRENCIES) });
     try {
-      const { pool, accessToken } = await signInCaller(services.cognito.url, fixture);
+      const {
+        pool,
+        accessTokens: [accessToken, twinAccessToken],
+      } = await signInCallers(services.cognito.url, [{ ...fixture.caller, setSub: (sub) => fixture.setCallerSub(sub) }, twin]);
       const runtime = await startApiRuntime({
         dynamodbUrl: services.dynamodb.url,
         databaseUrl: services.postgres.url,
@@ -222,7 +265,7 @@ export const benchmark: Benchmark = {
       });
       child = runtime.child;
       const cells: Cell[] = [];
-      const all = patterns(fixture, runtime.urls, accessToken);
+      const all = patterns(fixture, runtime.urls, accessToken!, { accessToken: twinAccessToken!, agent: twinAgent });
       for (const pattern of all) for (const concurrency of CONCURRENCIES) cells.push(await measureCell(pattern, concurrency, agent, context));
 
       const targets: Target[] = all
@@ -238,6 +281,14 @@ export const benchmark: Benchmark = {
             ...(measured <= TARGET_P50_RATIO ? {} : { comment: MISSED }),
           };
         });
+      const readState = cells.find((candidate) => candidate.pattern === 'B-read-state' && candidate.concurrency === 1)!;
+      const readStateRatio = readState.ours.p50 / readState.floor.p50;
+      targets.push({
+        name: 'B with read state p50 / B before read state p50 at concurrency 1',
+        target: `<= ${READ_STATE_P50_RATIO}x`,
+        actual: `${round(readStateRatio)}x (${round(readState.ours.p50)} vs ${round(readState.floor.p50)} ms)`,
+        met: readStateRatio <= READ_STATE_P50_RATIO,
+      });
       return {
         tables: all.map((pattern) =>
           tableOf(
@@ -250,6 +301,7 @@ export const benchmark: Benchmark = {
       };
     } finally {
       agent.destroy();
+      twinAgent.destroy();
       if (child) await stopChild(child);
       await fixture.remove();
     }

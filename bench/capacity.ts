@@ -242,14 +242,32 @@ export const benchmark: Benchmark = {
           operation: 'E stream update, 1 message in the batch',
           ours: [],
           original: [],
-          note: 'ours: consistent GetItem of the group, then one transaction (update the group, delete and put both summaries; 2x per item and GSI write); the original: GSI Query, then DeleteItem and PutItem per summary, not atomic (defect 2)',
+          note: 'ours: consistent GetItem of the group, a consistent Query counting the new messages for the unread counts, then one transaction (update the group and both counts, delete and put both summaries; 2x per item and GSI write); the original: GSI Query, then DeleteItem and PutItem per summary, not atomic (defect 2), and no read state',
         },
         {
           operation: `E per message, ${COALESCED_BATCH.records} messages over ${COALESCED_BATCH.groups} groups`,
           ours: [],
           original: [],
           perRecords: COALESCED_BATCH.records,
-          note: 'ours moves each group once per batch, to its newest message (one read, one transaction per group); the original pays a full update for every message',
+          note: 'ours moves each group once per batch, to its newest message (one read, one count, one transaction per group); the original pays a full update for every message',
+        },
+        {
+          operation: 'mark read, up to the newest message (1 unread)',
+          ours: [],
+          original: [],
+          note: "the newest message (Query, Limit 1, consistent), the group (consistent GetItem), then one transaction: the group's marker and count, the caller's summary (in the GSI) and a receipt item for the push; the original has no read state",
+        },
+        {
+          operation: 'mark read again, nothing new',
+          ours: [],
+          original: [],
+          note: 'the marker is already there: two reads, nothing written (and nothing pushed)',
+        },
+        {
+          operation: `unread badge, ${HUB_GROUPS} conversations`,
+          ours: [],
+          original: [],
+          note: "one Query of the caller's summaries (filtered to those with unread messages, projected to the count: the units are those of every summary read)",
         },
       ];
       const [
@@ -266,7 +284,11 @@ export const benchmark: Benchmark = {
         keyedNewRow,
         streamRow,
         coalescedRow,
-      ] = rows as [Row, Row, Row, Row, Row, Row, Row, Row, Row, Row, Row, Row, Row];
+        markReadRow,
+        markAgainRow,
+        badgeRow,
+      ] = rows as [Row, Row, Row, Row, Row, Row, Row, Row, Row, Row, Row, Row, Row, Row, Row, Row];
+      const nothing = async () => undefined;
 
       // A container's messaging: a new one per cold measurement, one kept for the warm ones.
       const oursRepository = createMessagesRepository(oursClient, { tableName: table.tableName });
@@ -347,6 +369,17 @@ export const benchmark: Benchmark = {
           () => ourStreamHandler({ Records: [...single.ours] }, streamLambdaContext()),
           () => original.messageStreamHandler({ Records: [...single.original] }),
         );
+        // A peer's message the hub has not read, applied by E, then the hub marks the conversation read, twice.
+        const peerSub = (await directory.findByHandle(peers[2]!.handle))!.cognito_user_id!;
+        const { answer } = await warmMessaging.createMessage(peerSub, { message: text, handle: hub.handle });
+        const peerRecords = filterEvents(MESSAGE_STREAM_SOURCE.filterPatterns, await reader.readNew()).filter(
+          (record) => record.dynamodb?.Keys?.pk?.S === `MSG#${answer.message_group_uuid}`,
+        );
+        await ourStreamHandler({ Records: peerRecords }, streamLambdaContext());
+        await warmMessaging.listMessages(hubSub, answer.message_group_uuid, {});
+        await measure(markReadRow, () => warmMessaging.markRead(hubSub, answer.message_group_uuid, undefined), nothing);
+        await measure(markAgainRow, () => warmMessaging.markRead(hubSub, answer.message_group_uuid, undefined), nothing);
+        await measure(badgeRow, () => warmMessaging.unreadTotals(hubSub), nothing);
       }
       context.progress(`capacity: E over a batch of ${COALESCED_BATCH.records} messages to ${COALESCED_BATCH.groups} groups`);
       const batch = await streamBatches(COALESCED_BATCH.records, COALESCED_BATCH.groups);

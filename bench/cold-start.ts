@@ -18,7 +18,8 @@ import path from 'node:path';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { createDirectoryRepository } from '../functions/data/directory-repository';
 import { keys, type MessageItem } from '../functions/data/model';
-import { FUNCTIONS, type FunctionDefinition } from '../functions/catalog';
+import { FUNCTIONS, TYPING_ACTION, type FunctionDefinition } from '../functions/catalog';
+import { createConnectionsRepository } from '../functions/data/connections-repository';
 import { buildAll } from '../scripts/build';
 import { bundleFunction } from '../infrastructure/bundling/bundle';
 import { eventForRoute } from '../local/gateway/http-event';
@@ -59,7 +60,7 @@ async function runCold(bundleFile: string, event: unknown, context: unknown, env
 }
 
 /** The event each function gets on its cold start: what the HTTP API or the stream would send. `message` is new since the last round. */
-function eventFor(fn: FunctionDefinition, fixture: MessagingFixture, message: MessageItem): unknown {
+function eventFor(fn: FunctionDefinition, fixture: MessagingFixture, message: MessageItem, typingConnectionId: string): unknown {
   const { caller, group } = fixture;
   if (fn.kind === 'stream') {
     // The sample event's record, carrying a message the summaries do not show yet.
@@ -72,12 +73,15 @@ function eventFor(fn: FunctionDefinition, fixture: MessagingFixture, message: Me
     return { Records: [record] };
   }
   if (fn.kind === 'websocket') {
-    // As the local WebSocket API builds it: what the authorizer passed on, and the connection.
+    // As the local WebSocket API builds it: what the authorizer passed on, and the connection
+    // (for typing, an open connection of the caller's, made for this round, and the frame).
+    const typing = fn.route === TYPING_ACTION;
     return {
+      ...(typing ? { body: JSON.stringify({ action: TYPING_ACTION, message_group_uuid: group.uuid }), isBase64Encoded: false } : {}),
       requestContext: {
         routeKey: fn.route,
-        eventType: fn.route === '$connect' ? 'CONNECT' : 'DISCONNECT',
-        connectionId: 'Bench0ColdStart=',
+        eventType: fn.route === '$connect' ? 'CONNECT' : typing ? 'MESSAGE' : 'DISCONNECT',
+        connectionId: typing ? typingConnectionId : 'Bench0ColdStart=',
         stage: 'ws',
         apiId: 'local',
         requestId: 'bench',
@@ -102,6 +106,8 @@ function eventFor(fn: FunctionDefinition, fixture: MessagingFixture, message: Me
     'list-messages': { pathParameters: { message_group_uuid: group.uuid } },
     'create-message': { body: JSON.stringify({ message: 'A cold start says hello', message_group_uuid: group.uuid }) },
     'user-short': { pathParameters: { handle: `@${group.other.handle}` } },
+    'mark-read': { pathParameters: { message_group_uuid: group.uuid } },
+    'count-unread': {},
   };
   const input = byName[fn.name];
   if (input === undefined) throw new Error(`cold-start has no event for ${fn.name}: add one`);
@@ -125,15 +131,49 @@ function floorPlan(fn: FunctionDefinition, fixture: MessagingFixture): FloorRequ
   const put = (name: string, bytes: number) => ({ TableName, Item: marshall({ pk: `BENCH#floor#${name}`, sk: 'BENCH', body: 'x'.repeat(bytes) }) });
   const caller = get(keys.userBySub(fixture.caller.sub));
   const group = get(keys.group(fixture.group.uuid), true);
+  const rateUpdate: FloorRequest = {
+    UpdateItem: {
+      TableName,
+      Key: marshall({ pk: 'BENCH#floor#rate', sk: 'BENCH' }),
+      UpdateExpression: 'ADD request_count :one',
+      ExpressionAttributeValues: marshall({ ':one': 1 }),
+    },
+  };
   const plans: Record<string, FloorRequest[][]> = {
     // B: the caller's uuid is the summaries' partition key, so the Query waits for the caller.
     'list-message-groups': [[caller], [page(keys.groupSummaryPartition(fixture.caller.user_uuid))]],
     // A and C: the caller and the group's members at once, then the page or the message.
     'list-messages': [[caller, group], [page(keys.messagePartition(fixture.group.uuid))]],
-    'create-message': [[caller, group], [{ PutItem: put('message', 300) }]],
+    // C as deployed: the caller's POST limit counted at once with the lookups (an UpdateItem), then the message.
+    'create-message': [[caller, group, rateUpdate], [{ PutItem: put('message', 300) }]],
     'user-short': [[get(keys.userByHandle(fixture.group.other.handle))]],
-    // E: the group (its members' snapshots and last message), then one transaction of five items.
-    'message-stream': [[group], [{ TransactWriteItems: { TransactItems: Array.from({ length: 5 }, (_, index) => ({ Put: put(`summary${index}`, 300) })) } }]],
+    // Mark read: the caller and the members at once with the newest message, then the group (consistent), then one transaction of three.
+    'mark-read': [
+      [caller, group, page(keys.messagePartition(fixture.group.uuid))],
+      [group],
+      [{ TransactWriteItems: { TransactItems: Array.from({ length: 3 }, (_, index) => ({ Put: put(`read${index}`, 300) })) } }],
+    ],
+    // The badge: the caller, then their summaries.
+    'count-unread': [[caller], [page(keys.groupSummaryPartition(fixture.caller.user_uuid))]],
+    // Typing: the group's members, then the turn on each member's connection item at once, then the other's connections.
+    'ws-typing': [
+      [get(keys.group(fixture.group.uuid))],
+      [0, 1].map((index) => ({
+        UpdateItem: {
+          TableName,
+          Key: marshall({ pk: `BENCH#floor#typing${index}`, sk: 'BENCH' }),
+          UpdateExpression: 'SET typing_at = :now',
+          ExpressionAttributeValues: marshall({ ':now': Date.now() }),
+        },
+      })),
+      [page(keys.connectionPartition(fixture.group.other.user_uuid))],
+    ],
+    // E: the group (its members' snapshots and last message), the new messages counted for the unread counts, then one transaction of five items.
+    'message-stream': [
+      [group],
+      [page(keys.messagePartition(fixture.group.uuid))],
+      [{ TransactWriteItems: { TransactItems: Array.from({ length: 5 }, (_, index) => ({ Put: put(`summary${index}`, 300) })) } }],
+    ],
     'ws-connect': [[caller], [{ PutItem: put('connection', 150) }]],
     'ws-disconnect': [[caller], [{ DeleteItem: { TableName, Key: marshall({ pk: 'BENCH#floor#connection', sk: 'BENCH' }) } }]],
     // The push: the group's members, then each member's connections at once (none open here, so nothing is posted).
@@ -181,6 +221,7 @@ export const benchmark: Benchmark = {
         NODE_OPTIONS: '--enable-source-maps',
       };
       const directory = createDirectoryRepository(fixture.documentClient, { tableName: fixture.tableName });
+      const connections = createConnectionsRepository(fixture.documentClient, { tableName: fixture.tableName });
       const { caller, group } = fixture;
       // The WebSocket authorizer is left out: its first invocation fetches the user pool's JWKS
       // from Cognito, which only a real pool (or the local one, with a token of its own) serves.
@@ -197,10 +238,16 @@ export const benchmark: Benchmark = {
         await directory.remember({ uuid: caller.user_uuid, display_name: caller.display_name, handle: caller.handle, cognito_user_id: caller.sub });
         await directory.remember({ uuid: group.other.user_uuid, display_name: group.other.display_name, handle: group.other.handle, cognito_user_id: null });
         const message = (await fixture.repository.createMessage(group.uuid, caller, `Round ${repetition} of the cold start`)).item;
+        // The typist's connection, new each round (the route forwards one frame per connection per
+        // second), open only while ws-typing runs: the push function would post to it.
+        const typingConnectionId = `BenchTyping${repetition}=`;
         for (const subject of subjects) {
           const taken = samples.get(subject.fn.name)!;
           taken.floor.push(await runCold(floor.file, { plan: subject.plan }, {}, env));
-          taken.own.push(await runCold(subject.file, eventFor(subject.fn, fixture, message), subject.context, env));
+          const typing = subject.fn.kind === 'websocket' && subject.fn.route === TYPING_ACTION;
+          if (typing) await connections.addConnection(caller.user_uuid, typingConnectionId, new Date().toISOString(), Math.floor(Date.now() / 1000) + 3600);
+          taken.own.push(await runCold(subject.file, eventFor(subject.fn, fixture, message, typingConnectionId), subject.context, env));
+          if (typing) await connections.removeConnection(caller.user_uuid, typingConnectionId);
         }
         context.progress(`cold-start: repetition ${repetition}/${REPETITIONS} done`);
       }

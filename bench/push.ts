@@ -7,6 +7,11 @@
  * plain reader of the table's stream polling as often as the consumer does (the stream's own
  * floor, before any function runs).
  *
+ * Then typing: a typing frame from one person's WebSocket to the other member's, through the
+ * typing route (ws-typing: two conditional writes, a Query and a post), against the same
+ * socket's round trip for a frame no route takes (API Gateway's "Forbidden" answer: the
+ * WebSocket transport alone), interleaved.
+ *
  * Then fairness: one person's push alone, against the same push right after a message to
  * someone holding {@link CROWD} connections (the per-user cap raised for it), interleaved: the
  * push function serves connections taking turns by person, so the crowd must not delay the
@@ -18,7 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import WebSocket from 'ws';
-import { streamFunctionNamed } from '../functions/catalog';
+import { TYPING_INTERVAL_MS, streamFunctionNamed } from '../functions/catalog';
 import { buildMessageItem, nowIso } from '../functions/data/model';
 import { createPgPool } from '../functions/clients/postgres-pool';
 import { localDocumentClient } from '../local/aws';
@@ -45,6 +50,28 @@ const CROWD = 300;
 const FAIRNESS_ROUNDS = 15;
 const TARGET_FAIRNESS = 2;
 const FAIRNESS_SEED = 20261204;
+/** Typing frames measured, each more than the route's one-per-second apart (TYPING_INTERVAL_MS). */
+const TYPING_FRAMES = 15;
+const TYPING_GAP_MS = TYPING_INTERVAL_MS + 50;
+/** The target: a typing frame reaches the other person within this, at the 99th percentile. */
+const TARGET_TYPING_P99_MS = 250;
+
+/** The next text frame on `socket` that `accept` takes, and when it came; undefined after `timeoutMs`. */
+function nextFrame(socket: WebSocket, accept: (frame: Record<string, unknown>) => boolean, timeoutMs = 5000): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      socket.off('message', onMessage);
+      resolve(undefined);
+    }, timeoutMs);
+    const onMessage = (data: WebSocket.RawData) => {
+      if (!accept(JSON.parse(data.toString()) as Record<string, unknown>)) return;
+      clearTimeout(timer);
+      socket.off('message', onMessage);
+      resolve(performance.now());
+    };
+    socket.on('message', onMessage);
+  });
+}
 
 interface Listener {
   user: SoakUser;
@@ -164,10 +191,54 @@ export const benchmark: Benchmark = {
         await sleep(500);
       }
 
+      // Typing: one person types to another (a conversation of theirs), against the socket's own round trip.
+      context.progress(`push: typing: ${TYPING_FRAMES} frames, ${TYPING_GAP_MS} ms apart, against the WebSocket round trip`);
+      {
+        const [typist, reader] = [users[users.length - 2]!, users[2]!];
+        const created = await fetch(`${runtime.gateway.url}/api/messages`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${typist.accessToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ message: 'typing bench', handle: reader.handle }),
+        });
+        const group = ((await created.json()) as { message_group_uuid: string }).message_group_uuid;
+        const [from, to] = await Promise.all([listen(wsUrl, typist), listen(wsUrl, reader)]);
+        const typing: number[] = [];
+        const roundTrip: number[] = [];
+        for (let n = 0; n < TYPING_FRAMES; n += 1) {
+          const refused = nextFrame(from.socket, (frame) => frame.message === 'Forbidden');
+          const sentRefused = performance.now();
+          from.socket.send(JSON.stringify({ action: 'nothing-routes-this' }));
+          const refusedAt = await refused;
+          if (refusedAt !== undefined) roundTrip.push(refusedAt - sentRefused);
+          const arrived = nextFrame(to.socket, (frame) => frame.type === 'typing' && frame.message_group_uuid === group);
+          const sent = performance.now();
+          from.socket.send(JSON.stringify({ action: 'typing', message_group_uuid: group }));
+          const arrivedAt = await arrived;
+          if (arrivedAt !== undefined) typing.push(arrivedAt - sent);
+          await sleep(Math.max(0, TYPING_GAP_MS - (performance.now() - sent)));
+        }
+        for (const listener of [from, to]) listener.socket.terminate();
+        const stats = (values: number[], sent: number) => ({
+          p50: percentile(values, 50),
+          p99: percentile(values, 99),
+          max: Math.max(...values),
+          delivered: values.length,
+          sent,
+        });
+        figures.typing = stats(typing, TYPING_FRAMES);
+        figures.typingFloor = stats(roundTrip, TYPING_FRAMES);
+        context.progress(
+          `push: typing p50 ${round(figures.typing.p50)} ms, p99 ${round(figures.typing.p99)} ms; round trip p50 ${round(figures.typingFloor.p50)} ms`,
+        );
+      }
+
       // Fairness: the lone person's push alone, and right after a message to the crowd's owner.
       context.progress(`push: fairness: opening ${CROWD} connections of one person...`);
       const [crowdOwner, lone, crowdSender, loneSender] = [users[0]!, users[1]!, users[users.length - 1]!, users[users.length - 2]!];
-      const crowd = await Promise.all(Array.from({ length: CROWD }, () => listen(wsUrl, crowdOwner)));
+      // Opened 25 at a time: 300 handshakes at once are a load test of $connect, which this is not.
+      const crowd: Listener[] = [];
+      while (crowd.length < CROWD)
+        crowd.push(...(await Promise.all(Array.from({ length: Math.min(25, CROWD - crowd.length) }, () => listen(wsUrl, crowdOwner)))));
       const loneListener = await listen(wsUrl, lone);
       const send = async (from: SoakUser, body: Record<string, unknown>) => {
         const response = await fetch(`${runtime.gateway.url}/api/messages`, {
@@ -267,6 +338,33 @@ export const benchmark: Benchmark = {
       fairRow("fairness: one person's push alone", figures.fairAlone!),
       fairRow(`fairness: the same, right after a message to someone with ${CROWD} connections`, figures.fairCrowd!),
     );
+    const typingFloor = figures.typingFloor!;
+    const typing = figures.typing!;
+    const typingTable = {
+      title: "Typing: a typing frame sent -> the other person's WebSocket frame (ms)",
+      columns: ['case', 'sent', 'delivered', 'p50', 'p99', 'max', 'p50 / round trip'],
+      rows: [
+        [
+          'round trip of a frame no route takes (the gateway answers Forbidden)',
+          typingFloor.sent,
+          typingFloor.delivered,
+          round(typingFloor.p50),
+          round(typingFloor.p99),
+          round(typingFloor.max),
+          '1x',
+        ],
+        [
+          'typing, through ws-typing to the other member',
+          typing.sent,
+          typing.delivered,
+          round(typing.p50),
+          round(typing.p99),
+          round(typing.max),
+          `${round(typing.p50 / typingFloor.p50, 2)}x`,
+        ],
+      ],
+      note: `local runtime; frames ${TYPING_GAP_MS} ms apart (the route forwards one per connection per ${TYPING_INTERVAL_MS} ms), each after the round trip it is compared with`,
+    };
     const fairnessRatio = figures.fairCrowd!.p50 / figures.fairAlone!.p50;
     const targets: Target[] = CONNECTED.flatMap((connected) => {
       const figure = figures[`connected${connected}`]!;
@@ -293,6 +391,18 @@ export const benchmark: Benchmark = {
         met: fairnessRatio <= TARGET_FAIRNESS,
       },
       {
+        name: 'typing: delivered',
+        target: `${typing.sent} of ${typing.sent}`,
+        actual: `${typing.delivered}`,
+        met: typing.delivered === typing.sent,
+      },
+      {
+        name: 'typing: p99 sent -> received',
+        target: `< ${TARGET_TYPING_P99_MS} ms`,
+        actual: `${round(typing.p99)} ms`,
+        met: typing.p99 < TARGET_TYPING_P99_MS,
+      },
+      {
         name: `fairness: the crowd's frames delivered`,
         target: `${figures.crowdFrames!.sent}`,
         actual: `${figures.crowdFrames!.delivered}`,
@@ -307,6 +417,7 @@ export const benchmark: Benchmark = {
           rows,
           note: `local runtime: the push consumer polls the stream every ${POLL_MS} ms as the floor does, then reads the group and the connections and posts through the gateway's @connections; fairness rounds alternate, ${POLL_MS}-${2 * POLL_MS} ms apart (seed ${FAIRNESS_SEED}); the crowd's ${CROWD} frames are served by the same process`,
         },
+        typingTable,
       ],
       targets,
       figures,

@@ -20,6 +20,10 @@ export const spec: ScriptSpec<typeof options> = {
   allowPositionals: true,
 };
 
+// Benchmarks run handlers in this process: their business metrics (EMF lines on stdout, for
+// CloudWatch) would interleave with the tables. Read when the first metric is counted.
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+
 async function load(name: string): Promise<Benchmark> {
   const module = (await import(path.join(__dirname, `${name}.ts`))) as { benchmark?: Benchmark };
   if (!module.benchmark) throw new Error(`bench/${name}.ts exports no benchmark`);

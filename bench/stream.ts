@@ -290,7 +290,14 @@ function summarize(results: CombinationFigures[]): { tables: Table[]; targets: T
       target: `<= ${TARGET_REQUESTS_PER_GROUP}`,
       actual: String(round(worstRequests)),
       met: worstRequests <= TARGET_REQUESTS_PER_GROUP,
-      ...(worstRequests <= TARGET_REQUESTS_PER_GROUP ? {} : { comment: 'retries of conflicting transactions' }),
+      ...(worstRequests <= TARGET_REQUESTS_PER_GROUP
+        ? {}
+        : {
+            comment:
+              worstRequests <= TARGET_REQUESTS_PER_GROUP + 1
+                ? 'read state: a Query counting the new messages for the unread counts (set before read state existed)'
+                : 'retries of conflicting transactions',
+          }),
     },
   ];
 

@@ -12,11 +12,13 @@ import {
   PutItemCommand,
   QueryCommand,
   TransactWriteItemsCommand,
+  UpdateItemCommand,
   type DeleteItemCommandInput,
   type GetItemCommandInput,
   type PutItemCommandInput,
   type QueryCommandInput,
   type TransactWriteItemsCommandInput,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 
 export type FloorRequest =
@@ -24,6 +26,7 @@ export type FloorRequest =
   | { Query: QueryCommandInput }
   | { PutItem: PutItemCommandInput }
   | { DeleteItem: DeleteItemCommandInput }
+  | { UpdateItem: UpdateItemCommandInput }
   | { TransactWriteItems: TransactWriteItemsCommandInput };
 
 const client = new DynamoDBClient({});
@@ -33,6 +36,7 @@ function send(request: FloorRequest): Promise<unknown> {
   if ('Query' in request) return client.send(new QueryCommand(request.Query));
   if ('PutItem' in request) return client.send(new PutItemCommand(request.PutItem));
   if ('DeleteItem' in request) return client.send(new DeleteItemCommand(request.DeleteItem));
+  if ('UpdateItem' in request) return client.send(new UpdateItemCommand(request.UpdateItem));
   return client.send(new TransactWriteItemsCommand(request.TransactWriteItems));
 }
 

@@ -7,12 +7,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryPages } from '../../functions/data/query-pages';
 import type { Pool } from 'pg';
 import { createPgPool } from '../../functions/clients/postgres-pool';
 import { localDocumentClient } from '../../local/aws';
 import { createMessagesRepository, type MessagesRepository } from '../../functions/data/messages-repository';
-import type { MessageItem, Participant } from '../../functions/data/model';
+import { keys, type MessageGroupSummaryItem, type MessageItem, type Participant } from '../../functions/data/model';
 import { ensureTable } from '../../scripts/lib/table';
 import { applyUsersSchema } from '../../scripts/lib/users-schema';
 
@@ -31,6 +32,11 @@ export interface MessagingFixture {
   group: { uuid: string; other: Participant; lastMessage: MessageItem };
   /** Points the caller's row at another `sub` (the API benchmark uses the local pool's). */
   setCallerSub(sub: string): Promise<void>;
+  /**
+   * A second caller whose conversation list is the caller's as it was stored before read
+   * state (each summary without `unread_count` and `last_read_at`): the baseline of pattern B.
+   */
+  createTwinBeforeReadState(): Promise<FixtureUser & { setSub(sub: string): Promise<void> }>;
   /** Drops the table and the users. */
   remove(): Promise<void>;
 }
@@ -88,6 +94,26 @@ export async function createMessagingFixture(options: FixtureOptions): Promise<M
     async setCallerSub(sub) {
       await pool.query('UPDATE public.users SET cognito_user_id = $1 WHERE uuid = $2', [sub, caller.user_uuid]);
       caller.sub = sub;
+    },
+    async createTwinBeforeReadState() {
+      const twin = await insertUser('twin', randomUUID());
+      const summaries: MessageGroupSummaryItem[] = [];
+      for await (const page of queryPages<MessageGroupSummaryItem>(documentClient, {
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.groupSummaryPartition(caller.user_uuid) },
+      }))
+        summaries.push(...page);
+      for (const { unread_count: _unread, last_read_at: _readAt, ...before } of summaries) {
+        await documentClient.send(new PutCommand({ TableName: tableName, Item: { ...before, pk: keys.groupSummaryPartition(twin.user_uuid) } }));
+      }
+      return {
+        ...twin,
+        async setSub(sub: string) {
+          await pool.query('UPDATE public.users SET cognito_user_id = $1 WHERE uuid = $2', [sub, twin.user_uuid]);
+          twin.sub = sub;
+        },
+      };
     },
     async remove() {
       await documentClient.send(new DeleteTableCommand({ TableName: tableName }));
