@@ -125,6 +125,24 @@ export const benchmark: Benchmark = {
     const wsUrl = `${runtime.gateway.url.replace(/^http/, 'ws')}/ws`;
     const tail = await openStreamTail(db, tableName);
     const figures: Record<string, { p50: number; p99: number; max: number; delivered: number; sent: number }> = {};
+    /** A POST of `from`'s, and when it was answered. */
+    const send = async (from: SoakUser, body: Record<string, unknown>) => {
+      const response = await fetch(`${runtime.gateway.url}/api/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${from.accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const accepted = performance.now();
+      if (response.status !== 200) throw new Error(`POST answered ${response.status}: ${await response.text()}`);
+      return { accepted, ...((await response.json()) as { uuid: string; message_group_uuid: string }) };
+    };
+    const stats = (values: number[], sent: number) => ({
+      p50: percentile(values, 50),
+      p99: percentile(values, 99),
+      max: Math.max(...values),
+      delivered: values.length,
+      sent,
+    });
     try {
       // The stream's floor: a message item written straight to the table, seen by a reader polling every POLL_MS.
       const floor: number[] = [];
@@ -145,7 +163,7 @@ export const benchmark: Benchmark = {
         }
         floor.push(performance.now() - written);
       }
-      figures.floor = { p50: percentile(floor, 50), p99: percentile(floor, 99), max: Math.max(...floor), delivered: floor.length, sent: floor.length };
+      figures.floor = stats(floor, floor.length);
       context.progress(`push: stream floor p50 ${round(figures.floor.p50)} ms`);
 
       for (const connected of CONNECTED) {
@@ -159,16 +177,9 @@ export const benchmark: Benchmark = {
           const listener = listeners[n % listeners.length]!;
           const group = groups.get(listener.user.handle);
           const body = group ? { message: `push ${n}`, message_group_uuid: group } : { message: `push ${n}`, handle: listener.user.handle };
-          const response = await fetch(`${runtime.gateway.url}/api/messages`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${sender.accessToken}`, 'content-type': 'application/json' },
-            body: JSON.stringify(body),
-          });
-          const accepted = performance.now();
-          if (response.status !== 200) throw new Error(`POST answered ${response.status}: ${await response.text()}`);
-          const created = (await response.json()) as { uuid: string; message_group_uuid: string };
+          const created = await send(sender, body);
           groups.set(listener.user.handle, created.message_group_uuid);
-          pending.push({ listener, uuid: created.uuid, accepted });
+          pending.push({ listener, uuid: created.uuid, accepted: created.accepted });
           await sleep(GAP_MS);
         }
         const deadline = Date.now() + 10_000;
@@ -178,13 +189,7 @@ export const benchmark: Benchmark = {
           if (arrived !== undefined) latencies.push(arrived - accepted);
         }
         for (const listener of listeners) listener.socket.terminate();
-        figures[`connected${connected}`] = {
-          p50: percentile(latencies, 50),
-          p99: percentile(latencies, 99),
-          max: Math.max(...latencies),
-          delivered: latencies.length,
-          sent: MESSAGES,
-        };
+        figures[`connected${connected}`] = stats(latencies, MESSAGES);
         context.progress(
           `push: ${connected} connected: p50 ${round(figures[`connected${connected}`]!.p50)} ms, p99 ${round(figures[`connected${connected}`]!.p99)} ms, ${latencies.length}/${MESSAGES} delivered`,
         );
@@ -195,12 +200,7 @@ export const benchmark: Benchmark = {
       context.progress(`push: typing: ${TYPING_FRAMES} frames, ${TYPING_GAP_MS} ms apart, against the WebSocket round trip`);
       {
         const [typist, reader] = [users[users.length - 2]!, users[2]!];
-        const created = await fetch(`${runtime.gateway.url}/api/messages`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${typist.accessToken}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ message: 'typing bench', handle: reader.handle }),
-        });
-        const group = ((await created.json()) as { message_group_uuid: string }).message_group_uuid;
+        const group = (await send(typist, { message: 'typing bench', handle: reader.handle })).message_group_uuid;
         const [from, to] = await Promise.all([listen(wsUrl, typist), listen(wsUrl, reader)]);
         const typing: number[] = [];
         const roundTrip: number[] = [];
@@ -218,13 +218,6 @@ export const benchmark: Benchmark = {
           await sleep(Math.max(0, TYPING_GAP_MS - (performance.now() - sent)));
         }
         for (const listener of [from, to]) listener.socket.terminate();
-        const stats = (values: number[], sent: number) => ({
-          p50: percentile(values, 50),
-          p99: percentile(values, 99),
-          max: Math.max(...values),
-          delivered: values.length,
-          sent,
-        });
         figures.typing = stats(typing, TYPING_FRAMES);
         figures.typingFloor = stats(roundTrip, TYPING_FRAMES);
         context.progress(
@@ -240,16 +233,6 @@ export const benchmark: Benchmark = {
       while (crowd.length < CROWD)
         crowd.push(...(await Promise.all(Array.from({ length: Math.min(25, CROWD - crowd.length) }, () => listen(wsUrl, crowdOwner)))));
       const loneListener = await listen(wsUrl, lone);
-      const send = async (from: SoakUser, body: Record<string, unknown>) => {
-        const response = await fetch(`${runtime.gateway.url}/api/messages`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${from.accessToken}`, 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        });
-        const accepted = performance.now();
-        if (response.status !== 200) throw new Error(`POST answered ${response.status}: ${await response.text()}`);
-        return { accepted, ...((await response.json()) as { uuid: string; message_group_uuid: string }) };
-      };
       const arrival = async (listener: Listener, uuid: string) => {
         const deadline = Date.now() + 10_000;
         while (!listener.arrivals.has(uuid) && Date.now() < deadline) await sleep(5);
@@ -277,20 +260,8 @@ export const benchmark: Benchmark = {
         await sleep(POLL_MS + jitter() * POLL_MS);
       }
       for (const listener of [...crowd, loneListener]) listener.socket.terminate();
-      figures.fairAlone = {
-        p50: percentile(fairness.alone, 50),
-        p99: percentile(fairness.alone, 99),
-        max: Math.max(...fairness.alone),
-        delivered: fairness.alone.length,
-        sent: FAIRNESS_ROUNDS,
-      };
-      figures.fairCrowd = {
-        p50: percentile(fairness.crowd, 50),
-        p99: percentile(fairness.crowd, 99),
-        max: Math.max(...fairness.crowd),
-        delivered: fairness.crowd.length,
-        sent: FAIRNESS_ROUNDS,
-      };
+      figures.fairAlone = stats(fairness.alone, FAIRNESS_ROUNDS);
+      figures.fairCrowd = stats(fairness.crowd, FAIRNESS_ROUNDS);
       figures.crowdFrames = { p50: 0, p99: 0, max: 0, delivered: fairness.crowdDelivered, sent: fairness.crowdSent };
       context.progress(`push: fairness: alone p50 ${round(figures.fairAlone.p50)} ms, beside the crowd p50 ${round(figures.fairCrowd.p50)} ms`);
     } finally {
