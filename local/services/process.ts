@@ -22,17 +22,38 @@ export const LOCAL_HOST = '127.0.0.1';
  */
 export const STARTUP_TIMEOUT_MS = 300_000;
 
-/** A port the OS says is free right now (for tests and internal listeners). */
-export function getFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/*
+ * Ports handed to another process are chosen below the ephemeral range (Linux 32768-60999,
+ * macOS 49152-65535). A port the OS picks for listen(0) comes from that range, which the OS
+ * also draws outgoing connections' local ports from: between the check here and the child's
+ * own listen, any client connection on the machine (a health probe, a test's HTTP request)
+ * may take it, and the child fails with EADDRINUSE. Below the range only another listener
+ * can, so each process walks its own block of ports (by process id: sibling workers differ)
+ * and skips any in use.
+ */
+const PORT_BASE = 20_000;
+const PORT_BLOCK = 64;
+const PORT_BLOCKS = 187; // 20000-31967
+let portsHandedOut = 0;
+
+/** True when nothing listens on `port` right now. */
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, LOCAL_HOST, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, LOCAL_HOST, () => server.close(() => resolve(true)));
   });
+}
+
+/** A port that is free right now, never handed out before by this process (for a service to listen on). */
+export async function getFreePort(): Promise<number> {
+  const first = (process.pid % PORT_BLOCKS) * PORT_BLOCK;
+  while (portsHandedOut < PORT_BLOCK * PORT_BLOCKS) {
+    const port = PORT_BASE + ((first + portsHandedOut++) % (PORT_BLOCK * PORT_BLOCKS));
+    if (await canListen(port)) return port;
+  }
+  throw new ServiceUnavailableError(`No free port between ${PORT_BASE} and ${PORT_BASE + PORT_BLOCK * PORT_BLOCKS - 1}`);
 }
 
 /**
