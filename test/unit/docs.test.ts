@@ -5,7 +5,7 @@
  * a bug; these are the ones a machine can find.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DOC_FILES } from '../../bench/figures';
 import { withFigures } from '../../bench/lib/figures';
@@ -16,7 +16,16 @@ const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, s
 /** Commands npm has itself. */
 const NPM_COMMANDS = new Set(['start', 'test', 'ci']);
 /** The repository's own top-level entries: a path that starts with one of them must exist. */
-const TOP_LEVEL = new Set(readdirSync(ROOT).filter((entry) => entry !== 'node_modules' && !entry.startsWith('.git')));
+/**
+ * The repository's own roots: those of tracked files. Not what is on disk: `.data/` exists only
+ * after an `npm start`, and its files (the pid file) only while one runs.
+ */
+const TOP_LEVEL = new Set(
+  execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' })
+    .split('\n')
+    .filter((file) => file && !file.startsWith('.git'))
+    .map((file) => file.split('/')[0]!),
+);
 /** What the code says: every tracked source and configuration file, for the names docs use. */
 const SOURCES = execFileSync('git', ['ls-files', '*.ts', '*.cjs', '*.json', '*.jsonc', '.ci/run', '.github/**'], { cwd: ROOT, encoding: 'utf8' })
   .split('\n')
