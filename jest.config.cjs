@@ -16,6 +16,7 @@ const common = {
   transformIgnorePatterns: ['/node_modules/(?!(p-limit|yocto-queue)/)'],
   moduleFileExtensions: ['ts', 'js', 'cjs', 'json'],
   testEnvironment: 'node',
+  setupFilesAfterEnv: ['<rootDir>/test/support/cheap-stack-captures.ts'],
 };
 
 module.exports = {
