@@ -112,6 +112,12 @@ export interface ReadMarkerView {
 }
 
 /** `GET /api/message_groups/unread`'s answer: for a badge. */
+/** Where a read marker moves to: a message's sort key and uuid. */
+interface MessageToMark {
+  sk: string;
+  message_uuid: string;
+}
+
 export interface UnreadTotals {
   conversations: number;
   messages: number;
@@ -427,7 +433,8 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
   }
 
   /** The message a read marker goes to: the group's newest, or the one with this uuid. */
-  async function findMessageToMark(groupUuid: string, messageUuid: string | undefined): Promise<{ sk: string; message_uuid: string } | undefined> {
+  /** The message a read marker would move to: `messageUuid`'s, or the newest; undefined when the group has no such message. */
+  async function findMessageToMark(groupUuid: string, messageUuid: string | undefined): Promise<MessageToMark | undefined> {
     // Newest first: a marker is nearly always set on a recent message.
     const pages = queryPages(client, {
       TableName: tableName,
@@ -439,7 +446,7 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
       ConsistentRead: true,
     });
     for await (const page of pages) {
-      const found = page[0] as { sk: string; message_uuid: string } | undefined;
+      const found = page[0] as MessageToMark | undefined;
       if (found !== undefined || messageUuid === undefined) return found;
     }
     return undefined;
@@ -450,11 +457,17 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
    * count and summary, and writes a receipt for the push function; in one transaction
    * conditioned on the group item as read (the last message key, both markers). Monotonic and
    * idempotent: a marker at or past that message stays where it is, and nothing is written.
-   * The caller has checked membership.
+   * The caller has checked membership; `lookedUp` is {@link findMessageToMark}'s answer when the
+   * caller asked it already (at once with the membership check: one round trip fewer).
    * @throws NotFoundError when the group has no message with that uuid.
    */
-  async function markRead(groupUuid: string, reader: Participant, messageUuid?: string): Promise<ReadMarkerView> {
-    const message = await findMessageToMark(groupUuid, messageUuid);
+  async function markRead(
+    groupUuid: string,
+    reader: Participant,
+    messageUuid?: string,
+    lookedUp?: { message: MessageToMark | undefined },
+  ): Promise<ReadMarkerView> {
+    const message = lookedUp ? lookedUp.message : await findMessageToMark(groupUuid, messageUuid);
     if (message === undefined) throw new NotFoundError('Message not found in this conversation');
     const changedOrConflict = (error: unknown) => cancellationCodes(error)[0] === 'ConditionalCheckFailed' || isRetryableTransactionCancellation(error);
     return withRetries(
@@ -544,6 +557,7 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
     findIdempotencyRecord,
     moveGroupSummary,
     markRead,
+    findMessageToMark,
     unreadTotals,
   };
 }

@@ -82,4 +82,38 @@ describe('createMessaging membership checks', () => {
     // Assess
     expect(page).toEqual({ items: [] });
   });
+
+  it('looks the message to mark up at once with the members, and hands it on: one round trip fewer', async () => {
+    // Prepare: the members' read stays pending until the message lookup has started.
+    const [alice, bob, mallory] = [user('alice'), user('bob'), user('mallory')];
+    const { store, addGroup } = fakeStore();
+    const group = addGroup([alice, bob]);
+    const newest = { sk: 'MSG#2026-12-05T05:00:00.000000+00:00#1', message_uuid: randomUUID() };
+    let lookupStarted: () => void = () => {};
+    const started = new Promise<void>((resolve) => (lookupStarted = resolve));
+    const readGroup = store.getGroup.getMockImplementation()!;
+    store.getGroup.mockImplementation(async (uuid: string) => {
+      await started;
+      return readGroup(uuid);
+    });
+    const marked = { message_group_uuid: group, read_up_to: newest.message_uuid, read_at: 'now', unread_count: 0 };
+    const markStore = Object.assign(store, {
+      findMessageToMark: jest.fn(async () => {
+        lookupStarted();
+        return newest;
+      }),
+      markRead: jest.fn(async () => marked),
+    });
+    const messaging = messagingOver(markStore, [alice, bob, mallory]);
+
+    // Act
+    const answer = await messaging.markRead(bob.cognito_user_id!, group, undefined);
+    const refused = messaging.markRead(mallory.cognito_user_id!, group, undefined);
+
+    // Assess
+    expect(answer).toBe(marked);
+    expect(markStore.markRead).toHaveBeenCalledWith(group, expect.objectContaining({ user_uuid: bob.uuid }), undefined, { message: newest });
+    await expect(refused).rejects.toThrow(NotFoundError);
+    expect(markStore.markRead).toHaveBeenCalledTimes(1);
+  });
 });
