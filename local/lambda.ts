@@ -14,6 +14,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FUNCTIONS, type FunctionDefinition } from '../functions/catalog';
 import { sharedDocumentClient } from '../functions/clients/dynamodb';
 import { functionEnvironment } from '../functions/config/function-config';
+import { logger } from '../functions/observability/logger';
 import type { AccessTokenSettings } from '../functions/auth/access-token';
 import { installLocalFaults, type FaultRates } from './faults';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './aws';
@@ -175,6 +176,13 @@ export interface LocalFunctionsOptions {
  */
 export function prepareLocalFunctions(options: LocalFunctionsOptions): () => void {
   const restore = setEnvironment(localFunctionEnvironment(options.targets, options.logLevel));
+  // The functions' shared logger reads its level once, when created: in a process that loaded
+  // it before this (a benchmark, a test importing a handler), it kept the level of that moment
+  // and printed INFO lines under WARN. It takes the level just applied. An invalid value is
+  // left to Powertools, which said so and chose INFO when it read it.
+  try {
+    logger.setLogLevel(process.env.POWERTOOLS_LOG_LEVEL!.toUpperCase() as Parameters<typeof logger.setLogLevel>[0]);
+  } catch {}
   if (options.faults) installLocalFaults(sharedDocumentClient() as unknown as DynamoDBClient, options.targets.dynamodbUrl, options.faults);
   return restore;
 }
