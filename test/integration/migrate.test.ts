@@ -19,7 +19,7 @@ import { createMessaging } from '../../functions/domain/conversations';
 import { createCachedUserDirectory } from '../../functions/domain/user-directory';
 import { createUsersRepository } from '../../functions/data/users-repository';
 import { createMessageStreamHandler } from '../../functions/message-stream/index';
-import { logger } from '../../functions/observability/logger';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { localDocumentClient } from '../../local/aws';
 import type { RunningGateway } from '../../local/gateway/server';
 import { startMessagingGateway } from '../support/gateway';
@@ -317,7 +317,10 @@ describe('the migrated table over HTTP', () => {
     const tail = await openStreamTail(client, tableName);
     const records = await tail.readNew();
     tail.close();
-    const handler = createMessageStreamHandler({ summaryMover: (retry) => createMessagesRepository(client, { tableName, retry }), logger });
+    const handler = createMessageStreamHandler({
+      summaryMover: (retry) => createMessagesRepository(client, { tableName, retry }),
+      logger: new Logger({ serviceName: 'migrate-test', logLevel: 'SILENT' }),
+    });
     const response = await handler({ Records: records }, lambdaContext(streamFunctionNamed('message-stream')));
     expect(response).toEqual({ batchItemFailures: [] });
 
