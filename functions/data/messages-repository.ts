@@ -111,13 +111,13 @@ export interface ReadMarkerView {
   unread_count: number;
 }
 
-/** `GET /api/message_groups/unread`'s answer: for a badge. */
 /** Where a read marker moves to: a message's sort key and uuid. */
 interface MessageToMark {
   sk: string;
   message_uuid: string;
 }
 
+/** `GET /api/message_groups/unread`'s answer: for a badge. */
 export interface UnreadTotals {
   conversations: number;
   messages: number;
@@ -432,8 +432,7 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
     );
   }
 
-  /** The message a read marker goes to: the group's newest, or the one with this uuid. */
-  /** The message a read marker would move to: `messageUuid`'s, or the newest; undefined when the group has no such message. */
+  /** The message a read marker goes to: the group's newest, or the one with this uuid; undefined when there is none. */
   async function findMessageToMark(groupUuid: string, messageUuid: string | undefined): Promise<MessageToMark | undefined> {
     // Newest first: a marker is nearly always set on a recent message.
     const pages = queryPages(client, {

@@ -36,13 +36,13 @@ const PORT_BLOCK = 64;
 const PORT_BLOCKS = 187; // 20000-31967
 let portsHandedOut = 0;
 
-/** True when nothing listens on `port` right now. */
-function canListen(port: number): Promise<boolean> {
+/** Listens on `port` for a moment: undefined when it could, else why not (EADDRINUSE: something listens there). */
+function listenError(port: number): Promise<NodeJS.ErrnoException | undefined> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.once('error', () => resolve(false));
-    server.listen(port, LOCAL_HOST, () => server.close(() => resolve(true)));
+    server.once('error', resolve);
+    server.listen(port, LOCAL_HOST, () => server.close(() => resolve(undefined)));
   });
 }
 
@@ -51,7 +51,7 @@ export async function getFreePort(): Promise<number> {
   const first = (process.pid % PORT_BLOCKS) * PORT_BLOCK;
   while (portsHandedOut < PORT_BLOCK * PORT_BLOCKS) {
     const port = PORT_BASE + ((first + portsHandedOut++) % (PORT_BLOCK * PORT_BLOCKS));
-    if (await canListen(port)) return port;
+    if ((await listenError(port)) === undefined) return port;
   }
   throw new ServiceUnavailableError(`No free port between ${PORT_BASE} and ${PORT_BASE + PORT_BLOCK * PORT_BLOCKS - 1}`);
 }
@@ -60,18 +60,11 @@ export async function getFreePort(): Promise<number> {
  * Fails with a message naming the variable to change when `port` is taken, before a
  * child process fails with something less clear.
  */
-export function assertPortFree(port: number, { label, envVar }: { label: string; envVar: string }): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new ServiceUnavailableError(`Port ${port} for ${label} is already in use: stop what uses it or set ${envVar} to another port`)
-          : error,
-      );
-    });
-    server.listen(port, LOCAL_HOST, () => server.close(() => resolve()));
-  });
+export async function assertPortFree(port: number, { label, envVar }: { label: string; envVar: string }): Promise<void> {
+  const error = await listenError(port);
+  if (error?.code === 'EADDRINUSE')
+    throw new ServiceUnavailableError(`Port ${port} for ${label} is already in use: stop what uses it or set ${envVar} to another port`);
+  if (error) throw error;
 }
 
 /** Thrown when a start-up is cancelled (Ctrl-C while the services start). */

@@ -15,10 +15,10 @@ const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
 const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
 /** Commands npm has itself. */
 const NPM_COMMANDS = new Set(['start', 'test', 'ci']);
-/** The repository's own top-level entries: a path that starts with one of them must exist. */
 /**
- * The repository's own roots: those of tracked files. Not what is on disk: `.data/` exists only
- * after an `npm start`, and its files (the pid file) only while one runs.
+ * The repository's own top-level entries, from its tracked files: a path that starts with one
+ * of them must exist. Not what is on disk: `.data/` exists only after an `npm start`, and its
+ * files (the pid file) only while one runs.
  */
 const TOP_LEVEL = new Set(
   execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' })
