@@ -31,31 +31,38 @@ function centralDirectory(zip: Buffer): { name: string; mode: number; dosDate: n
 }
 
 describe('what each bundle holds', () => {
-  it('bundles pg and the Secrets Manager client only into the functions that read users', () => {
+  it('gives pg (a file beside the bundle, loaded on a miss) and the Secrets Manager client only to the functions that read users', () => {
     const { bundles } = sharedBundles();
     for (const fn of FUNCTIONS) {
-      const packages = bundles[fn.name]!.packages.map(([name]) => name);
-      expect({ fn: fn.name, pg: packages.includes('pg'), secrets: packages.includes('@aws-sdk/client-secrets-manager') }).toEqual({
+      const bundle = bundles[fn.name]!;
+      const packages = bundle.packages.map(([name]) => name);
+      expect({
         fn: fn.name,
-        pg: fn.usersDatabase === true,
+        pgInBundle: packages.includes('pg'),
+        lazyFiles: bundle.lazyFiles,
+        secrets: packages.includes('@aws-sdk/client-secrets-manager'),
+      }).toEqual({
+        fn: fn.name,
+        pgInBundle: false,
+        lazyFiles: fn.usersDatabase ? ['pg.mjs'] : [],
         secrets: fn.usersDatabase === true,
       });
       expect(packages).toContain('(ours)');
+      if (fn.usersDatabase) expect(readFileSync(bundle.file, 'utf8')).toContain('import("./pg.mjs")');
     }
   });
 
-  it('zips exactly the bundle and its map, world-readable, dated 2000-01-01 00:00 whatever the time zone', () => {
+  it('zips exactly the bundle, the files it loads lazily and their maps, world-readable, dated 2000-01-01 00:00 whatever the time zone', () => {
     const { bundles } = sharedBundles();
     for (const fn of FUNCTIONS) {
       const bundle = bundles[fn.name]!;
       const zip = readFileSync(bundle.zipFile);
       const DOS_2000_01_01 = ((2000 - 1980) << 9) | (1 << 5) | 1;
-      expect(centralDirectory(zip)).toEqual([
-        { name: 'index.mjs', mode: 0o100644, dosDate: DOS_2000_01_01, dosTime: 0 },
-        { name: 'index.mjs.map', mode: 0o100644, dosDate: DOS_2000_01_01, dosTime: 0 },
-      ]);
+      const names = ['index.mjs', ...(fn.usersDatabase ? ['pg.mjs'] : [])].flatMap((name) => [name, `${name}.map`]);
+      expect(centralDirectory(zip)).toEqual(names.map((name) => ({ name, mode: 0o100644, dosDate: DOS_2000_01_01, dosTime: 0 })));
       const files = unzipSync(zip);
-      expect(Buffer.from(files['index.mjs']!).equals(readFileSync(bundle.file))).toBe(true);
+      for (const name of names)
+        expect({ name, same: Buffer.from(files[name]!).equals(readFileSync(path.join(bundle.dir, name))) }).toEqual({ name, same: true });
     }
   });
 });
