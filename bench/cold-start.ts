@@ -15,6 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { createDirectoryRepository } from '../functions/data/directory-repository';
 import { keys, type MessageItem } from '../functions/data/model';
@@ -114,13 +115,62 @@ function eventFor(fn: FunctionDefinition, fixture: MessagingFixture, message: Me
   return eventForRoute(fn, { ...input, claims });
 }
 
+type Item = Record<string, unknown>;
+
+/**
+ * What the floor's writes act on: copies of the fixture's group item, both its summaries and a
+ * connection, under keys of the floor's own, written again before every floor run. So the
+ * floor's updates and deletes find an item, as the function's do, and its puts write items of
+ * the same size into the same index (a summary carries the index's key): DynamoDB Local's work
+ * for a write depends on the items it touches, not only on how many.
+ */
+interface FloorItems {
+  group: Item;
+  /** The summaries a move deletes, and the ones it puts. */
+  staleSummaries: Item[];
+  newSummaries: Item[];
+  connection: Item;
+}
+
+const floorKey = (name: string) => ({ pk: `BENCH#floor#${name}`, sk: 'BENCH' });
+
+async function floorItems(fixture: MessagingFixture): Promise<FloorItems> {
+  const { documentClient, tableName: TableName } = fixture;
+  const group = (await documentClient.send(new GetCommand({ TableName, Key: keys.group(fixture.group.uuid), ConsistentRead: true }))).Item!;
+  const summaries = await Promise.all(
+    [fixture.caller.user_uuid, fixture.group.other.user_uuid].map(async (owner) => {
+      const { Items = [] } = await documentClient.send(
+        new QueryCommand({ TableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.groupSummaryPartition(owner) } }),
+      );
+      const summary = Items.find((item) => item.message_group_uuid === fixture.group.uuid);
+      if (summary === undefined) throw new Error(`cold-start: no summary of group ${fixture.group.uuid} for ${owner}`);
+      return summary;
+    }),
+  );
+  const copy = (item: Item, name: string) => ({ ...item, ...floorKey(name), ...('message_group_uuid' in item ? { message_group_uuid: 'BENCH-floor' } : {}) });
+  return {
+    group: copy(group, 'group'),
+    staleSummaries: summaries.map((summary, index) => copy(summary, `summary-stale${index}`)),
+    newSummaries: summaries.map((summary, index) => copy(summary, `summary-new${index}`)),
+    connection: { ...floorKey('typing0'), connection_id: 'Bench0Floor=', expires_at: Math.floor(Date.now() / 1000) + 24 * 3600 },
+  };
+}
+
+/** Writes the items the floor's updates and deletes act on (between runs, not in them). */
+async function prepareFloor(fixture: MessagingFixture, items: FloorItems): Promise<void> {
+  await Promise.all(
+    [items.group, ...items.staleSummaries, items.connection].map((Item) => fixture.documentClient.send(new PutCommand({ TableName: fixture.tableName, Item }))),
+  );
+}
+
 /**
  * What each function cannot avoid on its first invocation, as DynamoDB requests: the caller
  * from the user directory (a cold container has no cache), then what the route reads or
- * writes; where two requests do not depend on each other they share a step. Writes go to
- * keys of the floor's own, of the size the function writes.
+ * writes; where two requests do not depend on each other they share a step. Writes are of the
+ * function's kinds (an update of an item that exists, a condition, a delete) and go to the
+ * floor's own copies of the items the function writes ({@link FloorItems}).
  */
-function floorPlan(fn: FunctionDefinition, fixture: MessagingFixture): FloorRequest[][] {
+function floorPlan(fn: FunctionDefinition, fixture: MessagingFixture, items: FloorItems): FloorRequest[][] {
   const TableName = fixture.tableName;
   const get = (key: object, consistent = false): FloorRequest => ({
     GetItem: { TableName, Key: marshall(key), ...(consistent ? { ConsistentRead: true } : {}) },
@@ -128,7 +178,32 @@ function floorPlan(fn: FunctionDefinition, fixture: MessagingFixture): FloorRequ
   const page = (partition: string): FloorRequest => ({
     Query: { TableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: marshall({ ':pk': partition }), ScanIndexForward: false, Limit: 21 },
   });
-  const put = (name: string, bytes: number) => ({ TableName, Item: marshall({ pk: `BENCH#floor#${name}`, sk: 'BENCH', body: 'x'.repeat(bytes) }) });
+  const put = (name: string, bytes: number) => ({ TableName, Item: marshall({ ...floorKey(name), body: 'x'.repeat(bytes) }) });
+  const keyOf = (item: Item) => marshall({ pk: item.pk, sk: item.sk });
+  // An update of an item that must exist, as the function's conditional updates are.
+  const update = (item: Item, set: Record<string, unknown>) => ({
+    TableName,
+    Key: keyOf(item),
+    UpdateExpression: `SET ${Object.keys(set)
+      .map((_, index) => `#a${index} = :v${index}`)
+      .join(', ')}`,
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeNames: Object.fromEntries(Object.keys(set).map((name, index) => [`#a${index}`, name])),
+    ExpressionAttributeValues: marshall(Object.fromEntries(Object.values(set).map((value, index) => [`:v${index}`, value]))),
+  });
+  const now = Date.now();
+  // A connection's typing turn, as the typing route takes it (the condition included).
+  const typingTurn = (key: object, conditionFails: boolean): FloorRequest => ({
+    UpdateItem: {
+      TableName,
+      Key: marshall(key),
+      UpdateExpression: 'SET typing_at = :now',
+      ConditionExpression: 'attribute_exists(pk) AND expires_at > :nowSeconds AND (attribute_not_exists(typing_at) OR typing_at <= :since)',
+      ExpressionAttributeValues: marshall({ ':now': now, ':nowSeconds': Math.floor(now / 1000), ':since': now - 1000 }),
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+    ...(conditionFails ? { conditionFails: true as const } : {}),
+  });
   const caller = get(keys.userBySub(fixture.caller.sub));
   const group = get(keys.group(fixture.group.uuid), true);
   const rateUpdate: FloorRequest = {
@@ -147,34 +222,51 @@ function floorPlan(fn: FunctionDefinition, fixture: MessagingFixture): FloorRequ
     // C as deployed: the caller's POST limit counted at once with the lookups (an UpdateItem), then the message.
     'create-message': [[caller, group, rateUpdate], [{ PutItem: put('message', 300) }]],
     'user-short': [[get(keys.userByHandle(fixture.group.other.handle))]],
-    // Mark read: the caller and the members at once with the newest message, then the group (consistent), then one transaction of three.
+    // Mark read: the caller and the members at once with the newest message, then the group (consistent), then one
+    // transaction: the group's read state and the reader's summary updated, a receipt put.
     'mark-read': [
       [caller, group, page(keys.messagePartition(fixture.group.uuid))],
       [group],
-      [{ TransactWriteItems: { TransactItems: Array.from({ length: 3 }, (_, index) => ({ Put: put(`read${index}`, 300) })) } }],
+      [
+        {
+          TransactWriteItems: {
+            TransactItems: [
+              { Update: update(items.group, { read_marker_a: 'MSG#floor', read_up_to_a: 'floor', read_at_a: new Date(now).toISOString(), unread_a: 0 }) },
+              { Update: update(items.staleSummaries[0]!, { unread_count: 0, last_read_at: new Date(now).toISOString() }) },
+              { Put: put('receipt', 300) },
+            ],
+          },
+        },
+      ],
     ],
     // The badge: the caller, then their summaries.
     'count-unread': [[caller], [page(keys.groupSummaryPartition(fixture.caller.user_uuid))]],
-    // Typing: the group's members, then the turn on each member's connection item at once, then the other's connections.
+    // Typing: the group's members, then the turn on each member's connection item at once (the sender's is taken; the
+    // other member's condition fails, the connection not being theirs), then the other's connections.
     'ws-typing': [
       [get(keys.group(fixture.group.uuid))],
-      [0, 1].map((index) => ({
-        UpdateItem: {
-          TableName,
-          Key: marshall({ pk: `BENCH#floor#typing${index}`, sk: 'BENCH' }),
-          UpdateExpression: 'SET typing_at = :now',
-          ExpressionAttributeValues: marshall({ ':now': Date.now() }),
-        },
-      })),
+      [typingTurn(floorKey('typing0'), false), typingTurn(floorKey('typing1'), true)],
       [page(keys.connectionPartition(fixture.group.other.user_uuid))],
     ],
-    // E: the group (its members' snapshots and last message), the new messages counted for the unread counts, then one transaction of five items.
+    // E: the group (its members' snapshots and last message), the new messages counted for the unread counts, then one
+    // transaction: the group updated, both summaries deleted and put again under the new message's key.
     'message-stream': [
       [group],
       [page(keys.messagePartition(fixture.group.uuid))],
-      [{ TransactWriteItems: { TransactItems: Array.from({ length: 5 }, (_, index) => ({ Put: put(`summary${index}`, 300) })) } }],
+      [
+        {
+          TransactWriteItems: {
+            TransactItems: [
+              { Update: update(items.group, { last_message_sk: 'MSG#floor', last_message: 'x'.repeat(60), unread_a: 1, unread_b: 0 }) },
+              ...items.staleSummaries.map((summary) => ({ Delete: { TableName, Key: keyOf(summary) } })),
+              ...items.newSummaries.map((summary) => ({ Put: { TableName, Item: marshall(summary, { removeUndefinedValues: true }) } })),
+            ],
+          },
+        },
+      ],
     ],
-    'ws-connect': [[caller], [{ PutItem: put('connection', 150) }]],
+    // $connect: the caller, then their open connections (the per-user cap), then the new connection.
+    'ws-connect': [[caller], [page(keys.connectionPartition(fixture.caller.user_uuid))], [{ PutItem: put('connection', 150) }]],
     'ws-disconnect': [[caller], [{ DeleteItem: { TableName, Key: marshall({ pk: 'BENCH#floor#connection', sk: 'BENCH' }) } }]],
     // The push: the group's members, then each member's connections at once (none open here, so nothing is posted).
     'message-push': [
@@ -225,11 +317,12 @@ export const benchmark: Benchmark = {
       const { caller, group } = fixture;
       // The WebSocket authorizer is left out: its first invocation fetches the user pool's JWKS
       // from Cognito, which only a real pool (or the local one, with a token of its own) serves.
+      const items = await floorItems(fixture);
       const subjects = built.flatMap((bundle) => {
         const fn = FUNCTIONS.find((candidate) => candidate.name === bundle.name)!;
         return fn.kind === 'websocket-authorizer'
           ? []
-          : [{ fn, file: bundle.file, bytes: bundle.bytes, context: lambdaContext(fn), plan: floorPlan(fn, fixture) }];
+          : [{ fn, file: bundle.file, bytes: bundle.bytes, context: lambdaContext(fn), plan: floorPlan(fn, fixture, items) }];
       });
       const samples = new Map<string, { own: Sample[]; floor: Sample[] }>(subjects.map((subject) => [subject.fn.name, { own: [], floor: [] }]));
       for (let repetition = 1; repetition <= REPETITIONS; repetition += 1) {
@@ -243,6 +336,7 @@ export const benchmark: Benchmark = {
         const typingConnectionId = `BenchTyping${repetition}=`;
         for (const subject of subjects) {
           const taken = samples.get(subject.fn.name)!;
+          await prepareFloor(fixture, items);
           taken.floor.push(await runCold(floor.file, { plan: subject.plan }, {}, env));
           const typing = subject.fn.kind === 'websocket' && subject.fn.route === TYPING_ACTION;
           if (typing) await connections.addConnection(caller.user_uuid, typingConnectionId, new Date().toISOString(), Math.floor(Date.now() / 1000) + 3600);

@@ -6,6 +6,7 @@
  * each function's).
  */
 import {
+  ConditionalCheckFailedException,
   DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
@@ -21,23 +22,34 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 
-export type FloorRequest =
+/** One request; `conditionFails`: its condition is meant to fail, as the function's does (the answer is an error it expects). */
+export type FloorRequest = (
   | { GetItem: GetItemCommandInput }
   | { Query: QueryCommandInput }
   | { PutItem: PutItemCommandInput }
   | { DeleteItem: DeleteItemCommandInput }
   | { UpdateItem: UpdateItemCommandInput }
-  | { TransactWriteItems: TransactWriteItemsCommandInput };
+  | { TransactWriteItems: TransactWriteItemsCommandInput }
+) & { conditionFails?: true };
 
 const client = new DynamoDBClient({});
 
-function send(request: FloorRequest): Promise<unknown> {
+function sendRequest(request: FloorRequest): Promise<unknown> {
   if ('GetItem' in request) return client.send(new GetItemCommand(request.GetItem));
   if ('Query' in request) return client.send(new QueryCommand(request.Query));
   if ('PutItem' in request) return client.send(new PutItemCommand(request.PutItem));
   if ('DeleteItem' in request) return client.send(new DeleteItemCommand(request.DeleteItem));
   if ('UpdateItem' in request) return client.send(new UpdateItemCommand(request.UpdateItem));
   return client.send(new TransactWriteItemsCommand(request.TransactWriteItems));
+}
+
+async function send(request: FloorRequest): Promise<unknown> {
+  try {
+    return await sendRequest(request);
+  } catch (error) {
+    if (request.conditionFails && error instanceof ConditionalCheckFailedException) return undefined;
+    throw error;
+  }
 }
 
 export const handler = async (event: { plan: FloorRequest[][] }): Promise<{ statusCode: number }> => {
