@@ -3,7 +3,7 @@
  * into `<outdir>/<name>/index.mjs` (+ source map), for the Lambda runtime of the catalog,
  * and prints a table of bundle sizes. `--outdir` defaults to `dist/`.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -30,14 +30,21 @@ const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 /** The size table `npm run build` prints. */
 export function sizeTable(built: readonly BuiltFunction[], root = process.cwd()): string {
   const rows = [
-    ['function', 'bundle', 'gzip', 'source map', 'file'],
-    ...built.map((fn) => [fn.name, kib(fn.bytes), kib(fn.gzipBytes), kib(fn.mapBytes), path.relative(root, fn.file)]),
+    ['function', 'bundle', 'gzip', 'source map', 'file', 'loaded when needed'],
+    ...built.map((fn) => [
+      fn.name,
+      kib(fn.bytes),
+      kib(fn.gzipBytes),
+      kib(fn.mapBytes),
+      path.relative(root, fn.file),
+      fn.lazyFiles.map((name) => `${name} ${kib(statSync(path.join(fn.dir, name)).size)}`).join(', '),
+    ]),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  // Names and paths left-aligned, sizes right-aligned.
+  // Names, paths and lazily loaded files left-aligned, sizes right-aligned.
   const format = (row: string[]) =>
     row
-      .map((cell, column) => (column === 0 || column === 4 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+      .map((cell, column) => (column === 0 || column >= 4 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
       .join('  ')
       .trimEnd();
   return [format(rows[0]!), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.slice(1).map(format)].join('\n');
@@ -46,7 +53,9 @@ export function sizeTable(built: readonly BuiltFunction[], root = process.cwd())
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { outdir: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
   if (values.help) {
-    console.log('npm run build [-- --outdir <dir>]\n\nBundles every function of functions/catalog.ts into <dir>/<name>/index.mjs (default dir: dist).');
+    console.log(
+      'npm run build [-- --outdir <dir>]\n\nBundles every function of functions/catalog.ts into <dir>/<name>/index.mjs (default dir: dist), with pg.mjs beside those that read users (loaded on a miss of the user directory).',
+    );
     return;
   }
   const distDir = values.outdir === undefined ? DEFAULT_DIST : path.resolve(values.outdir);

@@ -46,7 +46,7 @@ afterAll(() => {
 });
 
 describe('buildAll', () => {
-  it('bundles every catalog function into <dir>/<name>/index.mjs with a source map', () => {
+  it('bundles every catalog function into <dir>/<name>/index.mjs with a source map, pg.mjs beside those that read users', () => {
     // Assess
     expect(built.map((fn) => fn.name)).toEqual(FUNCTIONS.map((fn) => fn.name));
     for (const fn of built) {
@@ -57,7 +57,15 @@ describe('buildAll', () => {
     }
     const table = sizeTable(built, distDir);
     expect(table.split('\n')).toHaveLength(2 + FUNCTIONS.length);
-    for (const fn of FUNCTIONS) expect(table).toContain(fn.name);
+    for (const fn of FUNCTIONS) {
+      const row = table.split('\n').find((line) => line.startsWith(`${fn.name} `));
+      // pg beside the bundle of each function that reads users, named in its row.
+      expect({ fn: fn.name, pg: existsSync(path.join(distDir, fn.name, 'pg.mjs')), named: /pg\.mjs \d/.test(row ?? '') }).toEqual({
+        fn: fn.name,
+        pg: fn.usersDatabase,
+        named: fn.usersDatabase,
+      });
+    }
   });
 });
 
