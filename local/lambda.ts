@@ -7,9 +7,11 @@
  * Shared by the local HTTP gateway, the local stream consumer and `npm run invoke`.
  */
 import { type UserLimits, userLimitsFromSettings } from '../functions/config/limits';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Context } from 'aws-lambda';
+import { InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FUNCTIONS, type FunctionDefinition } from '../functions/catalog';
 import { sharedDocumentClient } from '../functions/clients/dynamodb';
@@ -19,6 +21,9 @@ import type { AccessTokenSettings } from '../functions/auth/access-token';
 import { installLocalFaults, type FaultRates } from './faults';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './aws';
 import { REPOSITORY_ROOT } from './paths';
+
+/** Invocations at once in this process, as far as the functions can tell (any number is served). */
+const LOCAL_MAX_CONCURRENCY = 64;
 
 /** Local functions are named like deployed ones, `cruddur-{env}-{name}`, with env `local`. */
 const localFunctionName = (fn: Pick<FunctionDefinition, 'name'>) => `cruddur-local-${fn.name}`;
@@ -69,6 +74,46 @@ export function lambdaContext(fn: FunctionDefinition, now = Date.now()): Context
 
 export type LambdaHandler<E, R> = (event: E, context: Context) => Promise<R>;
 
+type InvocationState = Record<string | symbol, unknown>;
+
+/**
+ * Lambda's per-invocation store, as this process's runtime provides it. Every function runs in
+ * this one process, and their invocations overlap, as they do in one execution environment of
+ * Lambda Managed Instances; there the runtime gives each invocation its own state in
+ * `awslambda.InvokeStore` (an AsyncLocalStorage) and Powertools keeps the functions' logger
+ * state in it when AWS_LAMBDA_MAX_CONCURRENCY is set. Without it, a line logged by one
+ * invocation carried the function name and request id of whichever had started since.
+ * Outside an invocation (module loading, a test calling a handler directly) the state is the
+ * one shared object Powertools keeps when invocations do not overlap.
+ */
+class LocalInvokeStore extends InvokeStoreBase {
+  private readonly invocations = new AsyncLocalStorage<InvocationState>();
+  private readonly outside: InvocationState = {};
+
+  getContext(): InvocationState | undefined {
+    return this.invocations.getStore();
+  }
+
+  hasContext(): boolean {
+    return this.invocations.getStore() !== undefined;
+  }
+
+  get<T>(key: string | symbol): T | undefined {
+    return (this.invocations.getStore() ?? this.outside)[key] as T | undefined;
+  }
+
+  set<T>(key: string | symbol, value: T): void {
+    if (this.isProtectedKey(key)) throw new Error(`Cannot modify protected Lambda context field: ${String(key)}`);
+    (this.invocations.getStore() ?? this.outside)[key] = value;
+  }
+
+  run<T>(context: InvocationState, fn: () => T): T {
+    return this.invocations.run(context, fn);
+  }
+}
+
+const invokeStore = new LocalInvokeStore();
+
 /**
  * Calls the handler with a fresh context; rejects with {@link LambdaTimeoutError} when it
  * runs past the catalog timeout (the work it started is not cancelled, as nothing freezes
@@ -80,8 +125,9 @@ export async function invokeFunction<E, R>(fn: FunctionDefinition, handler: Lamb
     timer = setTimeout(() => reject(new LambdaTimeoutError(fn)), context.getRemainingTimeInMillis());
     timer.unref();
   });
+  const invocation = { [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId };
   try {
-    return await Promise.race([Promise.resolve().then(() => handler(event, context)), timeout]);
+    return await Promise.race([invokeStore.run(invocation, () => Promise.resolve().then(() => handler(event, context))), timeout]);
   } finally {
     clearTimeout(timer);
   }
@@ -159,6 +205,8 @@ export function localFunctionEnvironment(targets: LocalTargets, logLevel?: strin
     POWERTOOLS_LOG_LEVEL: logLevel || 'WARN',
     // The business metrics are CloudWatch's (embedded metric format lines on stdout): nobody reads them here.
     POWERTOOLS_METRICS_DISABLED: 'true',
+    // Invocations overlap here: Powertools keeps each one's state apart in the store (LocalInvokeStore).
+    AWS_LAMBDA_MAX_CONCURRENCY: String(LOCAL_MAX_CONCURRENCY),
   };
 }
 
@@ -175,6 +223,8 @@ export interface LocalFunctionsOptions {
  * their shared DynamoDB client. Returns what undoes the environment.
  */
 export function prepareLocalFunctions(options: LocalFunctionsOptions): () => void {
+  // The store before the variable that makes Powertools read it.
+  globalThis.awslambda = { ...globalThis.awslambda, InvokeStore: invokeStore };
   const restore = setEnvironment(localFunctionEnvironment(options.targets, options.logLevel));
   // The functions' shared logger reads its level once, when created: in a process that loaded
   // it before this (a benchmark, a test importing a handler), it kept the level of that moment
