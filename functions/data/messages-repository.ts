@@ -514,7 +514,10 @@ export function createMessagesRepository(client: DynamoDBDocumentClient, options
             }),
           );
         } catch (error) {
-          if (cancellationCodes(error)[1] === 'ConditionalCheckFailed') {
+          // A missing summary is a broken table only where the group item is as read; when the group
+          // changed too, the consumer moved its summaries since the read: tried again, as any change.
+          const [groupCode, summaryCode] = cancellationCodes(error);
+          if (groupCode === 'None' && summaryCode === 'ConditionalCheckFailed') {
             throw new WriteNotAppliedError(`The summary of group ${groupUuid} is missing where its group item says it is`, { cause: error });
           }
           throw error;

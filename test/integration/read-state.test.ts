@@ -8,12 +8,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, DynamoDBRecord } from 'aws-lambda';
 import { seededRandom, pickWith } from '../../bench/lib/random';
 import { readStateDrift } from '../../bench/lib/read-state-check';
 import { createMessagesRepository, type MessagesRepository } from '../../functions/data/messages-repository';
-import type { MessageItem, Participant, ReceiptItem } from '../../functions/data/model';
+import { keys, type MessageItem, type Participant, type ReceiptItem } from '../../functions/data/model';
 import { createMessageStreamHandler } from '../../functions/message-stream/index';
 import { localDocumentClient } from '../../local/aws';
 import { openStreamTail, type StreamTail } from '../../local/streams/shard-reader';
@@ -155,6 +155,62 @@ describe('read markers', () => {
     expect(marked.unread_count).toBe(0);
     expect(await unreadOf(bob, group)).toMatchObject({ unread_count: 0, message: 'not applied yet' });
     await expectNoDrift(group);
+  });
+
+  it('tries again when the consumer moves the summaries between its read of the group and its write (answered 503 before)', async () => {
+    // Prepare: the summaries show the first message; a second is stored, not yet applied.
+    const [alice, bob] = [participant('alice'), participant('bob')];
+    const { messageGroupUuid: group } = await repository.createMessageInNewGroup(alice, bob, 'first');
+    await drain();
+    await repository.createMessage(group, alice, 'second');
+    // A reader whose first transaction leaves only once the consumer has moved the group and the summaries to the second.
+    const client = localDocumentClient(endpoints().dynamodb);
+    let movedUnderIt = false;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'TransactWriteItemsCommand' && !movedUnderIt) {
+          movedUnderIt = true;
+          await drain();
+        }
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const marking = createMessagesRepository(client, { tableName: table.tableName });
+
+    try {
+      // Act
+      const marked = await marking.markRead(group, bob);
+
+      // Assess
+      expect(movedUnderIt).toBe(true);
+      expect(marked.unread_count).toBe(0);
+      expect(await unreadOf(bob, group)).toMatchObject({ unread_count: 0, message: 'second' });
+      await expectNoDrift(group);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('refuses to write when a summary is missing where the unchanged group item says it is (a broken table, not a busy one)', async () => {
+    // Prepare: bob's summary deleted under an applied group.
+    const [alice, bob] = [participant('alice'), participant('bob')];
+    const { messageGroupUuid: group } = await repository.createMessageInNewGroup(alice, bob, 'only');
+    await drain();
+    const summary = (
+      await table.client.send(
+        new QueryCommand({
+          TableName: table.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.groupSummaryPartition(bob.user_uuid) },
+        }),
+      )
+    ).Items![0]!;
+    await table.client.send(new DeleteCommand({ TableName: table.tableName, Key: { pk: summary.pk, sk: summary.sk } }));
+
+    // Act / Assess
+    await expect(repository.markRead(group, bob)).rejects.toMatchObject({ name: 'WriteNotAppliedError' });
+    expect(await receiptsOf(group)).toEqual([]);
   });
 
   it('refuses a message of another conversation', async () => {
