@@ -205,8 +205,6 @@ export function localFunctionEnvironment(targets: LocalTargets, logLevel?: strin
     POWERTOOLS_LOG_LEVEL: logLevel || 'WARN',
     // The business metrics are CloudWatch's (embedded metric format lines on stdout): nobody reads them here.
     POWERTOOLS_METRICS_DISABLED: 'true',
-    // Invocations overlap here: Powertools keeps each one's state apart in the store (LocalInvokeStore).
-    AWS_LAMBDA_MAX_CONCURRENCY: String(LOCAL_MAX_CONCURRENCY),
   };
 }
 
@@ -223,9 +221,14 @@ export interface LocalFunctionsOptions {
  * their shared DynamoDB client. Returns what undoes the environment.
  */
 export function prepareLocalFunctions(options: LocalFunctionsOptions): () => void {
-  // The store before the variable that makes Powertools read it.
+  // Invocations overlap here: Powertools keeps each one's state apart in the store (LocalInvokeStore).
+  // The variable only in this process, with the store it names: a bundle run in a process of its
+  // own (the benchmarks) gets the environment above without it, as a Lambda container does.
   globalThis.awslambda = { ...globalThis.awslambda, InvokeStore: invokeStore };
-  const restore = setEnvironment(localFunctionEnvironment(options.targets, options.logLevel));
+  const restore = setEnvironment({
+    ...localFunctionEnvironment(options.targets, options.logLevel),
+    AWS_LAMBDA_MAX_CONCURRENCY: String(LOCAL_MAX_CONCURRENCY),
+  });
   // The functions' shared logger reads its level once, when created: in a process that loaded
   // it before this (a benchmark, a test importing a handler), it kept the level of that moment
   // and printed INFO lines under WARN. It takes the level just applied. An invalid value is

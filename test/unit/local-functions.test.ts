@@ -6,7 +6,7 @@
  * whichever invocation had started last.
  */
 import { FUNCTIONS } from '../../functions/catalog';
-import { invokeFunction, lambdaContext, prepareLocalFunctions } from '../../local/lambda';
+import { invokeFunction, lambdaContext, localFunctionEnvironment, prepareLocalFunctions } from '../../local/lambda';
 import { logger, withInvocationContext } from '../../functions/observability/logger';
 
 const targets = { dynamodbUrl: 'http://127.0.0.1:1', databaseUrl: 'postgres://u@127.0.0.1:1/db', tableName: 'cruddur-messages' };
@@ -34,6 +34,19 @@ describe('prepareLocalFunctions', () => {
     const restore = prepareLocalFunctions({ targets, logLevel: 'loud' });
     restore();
     expect(logger.getLevelName()).toBe(created);
+  });
+
+  it("sets AWS_LAMBDA_MAX_CONCURRENCY in this process only, never in the functions' environment a bundle of its own process gets", () => {
+    // Powertools fails every log call where the variable is set and no runtime provides awslambda.InvokeStore.
+    expect(localFunctionEnvironment(targets)).not.toHaveProperty('AWS_LAMBDA_MAX_CONCURRENCY');
+    const restore = prepareLocalFunctions({ targets });
+    try {
+      expect(process.env.AWS_LAMBDA_MAX_CONCURRENCY).toMatch(/^\d+$/);
+      expect(globalThis.awslambda?.InvokeStore).toBeDefined();
+    } finally {
+      restore();
+    }
+    expect(process.env.AWS_LAMBDA_MAX_CONCURRENCY).toBeUndefined();
   });
 
   it('keeps the Lambda context of invocations that overlap apart in their log lines', async () => {
