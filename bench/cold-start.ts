@@ -245,7 +245,7 @@ function floorPlan(fn: FunctionDefinition, fixture: MessagingFixture, items: Flo
     // other member's condition fails, the connection not being theirs), then the other's connections.
     'ws-typing': [
       [get(keys.group(fixture.group.uuid))],
-      [typingTurn(floorKey('typing0'), false), typingTurn(floorKey('typing1'), true)],
+      [typingTurn({ pk: items.connection.pk, sk: items.connection.sk }, false), typingTurn(floorKey('no-connection'), true)],
       [page(keys.connectionPartition(fixture.group.other.user_uuid))],
     ],
     // E: the group (its members' snapshots and last message), the new messages counted for the unread counts, then one
